@@ -1,0 +1,23 @@
+# The two quick-start targets: `make run` starts the server, `make test` runs the tests.
+# Both install missing system packages first (scripts/install-deps.sh).
+SWIFT ?= swift
+CONFIG ?= release
+
+.PHONY: run test bench deps build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build -c $(CONFIG)
+
+run: deps
+	$(SWIFT) run -c $(CONFIG) nn-bench
+
+# Tests run on the release build: the training tests (A1, A2) would take minutes unoptimised.
+test: deps
+	$(SWIFT) build -c $(CONFIG) --build-tests
+	$(SWIFT) test -c $(CONFIG) --skip-build
+
+bench: deps
+	$(SWIFT) run -c release nn-bench $(ARGS)

@@ -1,0 +1,3 @@
+import NNCore
+
+print("nn-bench: workloads arrive with the numeric core")
