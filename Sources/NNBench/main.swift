@@ -1,3 +1,4 @@
 import NNCore
+import Foundation
 
-print("nn-bench: workloads arrive with the numeric core")
+let results = GemmBenchmark.run(threads: [1, 2]) { print($0) }

@@ -1,0 +1,42 @@
+import NNCore
+
+/// GEMM throughput for the sizes of WORKLOADS.md: C = A·B, 2·M·N·K / seconds. Each figure is
+/// the median of 7 trials of about 50 ms after a warm-up, as the numpy anchor measures.
+struct GemmBenchmark {
+    struct Result: Codable {
+        var m: Int, n: Int, k: Int, threads: Int, gflops: Double
+    }
+
+    static let sizes: [(m: Int, k: Int, n: Int)] = [
+        (64, 64, 64), (128, 128, 128), (256, 256, 256), (512, 512, 512), (1024, 1024, 1024),
+        (64, 784, 256), (64, 256, 128),
+    ]
+
+    static func run(threads: [Int], report: (String) -> Void) -> [Result] {
+        var rng = SeededGenerator(seed: 0)
+        var results: [Result] = []
+        for size in sizes {
+            let a = (0..<(size.m * size.k)).map { _ in rng.normal() }
+            let b = (0..<(size.k * size.n)).map { _ in rng.normal() }
+            var c = [Float](repeating: 0, count: size.m * size.n)
+            let flop = 2.0 * Double(size.m * size.n * size.k)
+            for t in threads {
+                let multiply = { Gemm.multiply(.nn, m: size.m, n: size.n, k: size.k, a: a, b: b, c: &c,
+                                               accumulate: false, threads: t) }
+                multiply()
+                var reps = 1
+                while Stopwatch.seconds({ for _ in 0..<reps { multiply() } }) < 0.0125 && reps < 1 << 20 {
+                    reps *= 2
+                }
+                reps = max(1, reps * 4)
+                let rates = (0..<7).map { _ in
+                    flop * Double(reps) / Stopwatch.seconds({ for _ in 0..<reps { multiply() } }) / 1e9
+                }
+                let result = Result(m: size.m, n: size.n, k: size.k, threads: t, gflops: Stopwatch.median(rates))
+                report("gemm \(size.m)x\(size.k)·\(size.k)x\(size.n)  threads \(t)  \(String(format: "%.1f", result.gflops)) GFLOP/s")
+                results.append(result)
+            }
+        }
+        return results
+    }
+}

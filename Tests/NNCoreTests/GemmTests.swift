@@ -1,0 +1,58 @@
+import XCTest
+import NNCore
+
+final class GemmTests: XCTestCase {
+    private func random(_ count: Int, _ rng: inout SeededGenerator) -> [Float] {
+        (0..<count).map { _ in rng.uniform(-1, 1) }
+    }
+
+    /// Fast = naive for every form on the odd shapes the style guide names, with and without
+    /// accumulation, on one and two threads.
+    func testFastMatchesNaiveOnOddShapes() {
+        var rng = SeededGenerator(seed: 3)
+        let sizes = [1, 7, 63, 65, 129]
+        for form in GemmForm.allCases {
+            for m in sizes {
+                for n in sizes {
+                    for k in [1, 7, 65, 300] where (m * n * k) < 2_500_000 {
+                        let a = random(m * k, &rng), b = random(k * n, &rng)
+                        let start = random(m * n, &rng)
+                        for accumulate in [false, true] {
+                            var expected = start
+                            NaiveGemm.multiply(form, m: m, n: n, k: k, a: a, b: b, c: &expected, accumulate: accumulate)
+                            for threads in [1, 2] {
+                                var actual = start
+                                Gemm.multiply(form, m: m, n: n, k: k, a: a, b: b, c: &actual,
+                                              accumulate: accumulate, threads: threads)
+                                let worst = zip(actual, expected).map { abs($0 - $1) }.max() ?? 0
+                                XCTAssertLessThan(worst, 1e-4 * Float(k).squareRoot() + 1e-5,
+                                                  "\(form) m=\(m) n=\(n) k=\(k) acc=\(accumulate) threads=\(threads)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func testThreadCountDoesNotChangeBits() {
+        var rng = SeededGenerator(seed: 9)
+        for (m, n, k) in [(129, 65, 300), (64, 256, 784), (300, 40, 513)] {
+            let a = random(m * k, &rng), b = random(k * n, &rng)
+            for form in GemmForm.allCases {
+                var one = [Float](repeating: 0, count: m * n), two = one
+                Gemm.multiply(form, m: m, n: n, k: k, a: a, b: b, c: &one, accumulate: false, threads: 1)
+                Gemm.multiply(form, m: m, n: n, k: k, a: a, b: b, c: &two, accumulate: false, threads: 2)
+                XCTAssertEqual(one, two, "\(form) \(m)x\(n)x\(k)")
+            }
+        }
+    }
+
+    func testZeroDepthClearsOrKeeps() {
+        var c: [Float] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
+        Gemm.multiply(.nn, m: 7, n: 2, k: 0, a: [], b: [], c: &c, accumulate: true)
+        XCTAssertEqual(c[13], 14)
+        Gemm.multiply(.nn, m: 7, n: 2, k: 0, a: [], b: [], c: &c, accumulate: false)
+        XCTAssertEqual(c, [Float](repeating: 0, count: 14))
+    }
+}
