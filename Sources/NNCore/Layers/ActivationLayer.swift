@@ -1,0 +1,26 @@
+/// An activation as a layer of its own: the `activation` spec type, and the `activation`
+/// field of dense and conv2d layers, which the network builds as a following layer.
+public final class ActivationLayer: Layer {
+    public let function: ActivationFunction
+    public var needsInputGradient = true
+    private var output = Tensor(zeros: [0])
+
+    public init(_ function: ActivationFunction) {
+        self.function = function
+    }
+
+    public var parameters: [Parameter] { [] }
+
+    public func forward(_ input: Tensor, _ context: inout PassContext) -> Tensor {
+        var y = input
+        Activation.forward(function, &y)
+        if context.training { output = y }
+        return y
+    }
+
+    public func backward(_ gradOutput: Tensor, _ context: inout PassContext) -> Tensor {
+        var gradient = gradOutput
+        Activation.backward(function, output: output, gradient: &gradient)
+        return gradient
+    }
+}

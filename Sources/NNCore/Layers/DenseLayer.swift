@@ -1,0 +1,74 @@
+/// A fully connected layer y = x · Wᵀ + b.
+///
+/// Shapes: x `[N, in]`, W `[out, in]` (PyTorch's layout, so weights export as they are),
+/// b `[out]`, y `[N, out]`. Forward is one `nt` GEMM; backward is dW += dyᵀ · x (`tn`),
+/// db += Σ_n dy, and dx = dy · W (`nn`).
+public final class DenseLayer: Layer {
+    public let inputSize: Int
+    public let outputSize: Int
+    public let weight: Parameter
+    public let bias: Parameter?
+    public var needsInputGradient = true
+    private var input = Tensor(zeros: [0])
+
+    public init(inputSize: Int, outputSize: Int, useBias: Bool, weight: Tensor) {
+        precondition(weight.shape == [outputSize, inputSize])
+        self.inputSize = inputSize
+        self.outputSize = outputSize
+        self.weight = Parameter(name: "weight", value: weight)
+        self.bias = useBias ? Parameter(name: "bias", value: Tensor(zeros: [outputSize])) : nil
+    }
+
+    public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
+
+    public func forward(_ input: Tensor, _ context: inout PassContext) -> Tensor {
+        let n = input.batchSize
+        precondition(input.sampleSize == inputSize, "dense expects \(inputSize) features, got \(input.shape)")
+        var output = Tensor(zeros: [n, outputSize])
+        input.scalars.withUnsafeBufferPointer { x in
+            weight.value.scalars.withUnsafeBufferPointer { w in
+                output.scalars.withUnsafeMutableBufferPointer { y in
+                    if let bias {
+                        bias.value.scalars.withUnsafeBufferPointer { b in
+                            for row in 0..<n { (y.baseAddress! + row * outputSize).update(from: b.baseAddress!, count: outputSize) }
+                        }
+                    }
+                    Gemm.multiply(.nt, m: n, n: outputSize, k: inputSize, a: x.baseAddress!, b: w.baseAddress!,
+                                  c: y.baseAddress!, accumulate: bias != nil, threads: context.threads)
+                }
+            }
+        }
+        if context.training { self.input = input }
+        return output
+    }
+
+    public func backward(_ gradOutput: Tensor, _ context: inout PassContext) -> Tensor {
+        let n = gradOutput.batchSize
+        gradOutput.scalars.withUnsafeBufferPointer { dy in
+            input.scalars.withUnsafeBufferPointer { x in
+                weight.gradient.scalars.withUnsafeMutableBufferPointer { dw in
+                    Gemm.multiply(.tn, m: outputSize, n: inputSize, k: n, a: dy.baseAddress!, b: x.baseAddress!,
+                                  c: dw.baseAddress!, accumulate: true, threads: context.threads)
+                }
+            }
+            if let bias {
+                bias.gradient.scalars.withUnsafeMutableBufferPointer { db in
+                    for row in 0..<n {
+                        for j in 0..<outputSize { db[j] += dy[row * outputSize + j] }
+                    }
+                }
+            }
+        }
+        guard needsInputGradient else { return Tensor(zeros: [0]) }
+        var gradInput = Tensor(zeros: [n, inputSize])
+        gradOutput.scalars.withUnsafeBufferPointer { dy in
+            weight.value.scalars.withUnsafeBufferPointer { w in
+                gradInput.scalars.withUnsafeMutableBufferPointer { dx in
+                    Gemm.multiply(.nn, m: n, n: inputSize, k: outputSize, a: dy.baseAddress!, b: w.baseAddress!,
+                                  c: dx.baseAddress!, accumulate: false, threads: context.threads)
+                }
+            }
+        }
+        return gradInput
+    }
+}

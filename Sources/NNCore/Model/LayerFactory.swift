@@ -1,0 +1,21 @@
+/// Builds the internal layers for one spec layer, with initial weights drawn from `rng`.
+enum LayerFactory {
+    static func make(_ spec: LayerSpec, input: [Int], next: LayerSpec?, rng: inout SeededGenerator) throws -> [Layer] {
+        switch spec {
+        case let .dense(units, activation, useBias):
+            let weight = Initializer.uniform(shape: [units, input[0]], fanIn: input[0], fanOut: units,
+                                             relu: activation == .relu, rng: &rng)
+            let dense = DenseLayer(inputSize: input[0], outputSize: units, useBias: useBias, weight: weight)
+            return activation == .linear ? [dense] : [dense, ActivationLayer(activation)]
+        case let .activation(function):
+            return [ActivationLayer(function)]
+        case .flatten:
+            return [FlattenLayer()]
+        case let .dropout(rate):
+            return [DropoutLayer(rate: Float(rate))]
+        default:
+            throw SpecError(code: "unsupported_layer", path: "type",
+                            "layer type '\(spec.typeName)' is not available in this build")
+        }
+    }
+}

@@ -1,0 +1,176 @@
+/// One layer of a model spec, as `../API.md` defines it. Decoding fills defaults and rejects
+/// unknown fields and out-of-range values; shape checks happen in `ModelSpec.validate()`.
+public enum LayerSpec: Equatable, Sendable {
+    case dense(units: Int, activation: ActivationFunction, useBias: Bool)
+    case conv2d(filters: Int, kernel: IntPair, stride: IntPair, padding: Padding, activation: ActivationFunction)
+    case maxpool2d(pool: IntPair, stride: IntPair)
+    case avgpool2d(pool: IntPair, stride: IntPair)
+    case flatten
+    case dropout(rate: Double)
+    case batchnorm(momentum: Double, epsilon: Double)
+    case activation(ActivationFunction)
+    case rnn(units: Int, activation: ActivationFunction, returnSequences: Bool)
+    case lstm(units: Int, returnSequences: Bool)
+
+    public enum Padding: String, Codable, Sendable {
+        case valid, same
+    }
+
+    /// The spec's `type` string.
+    public var typeName: String {
+        switch self {
+        case .dense: return "dense"
+        case .conv2d: return "conv2d"
+        case .maxpool2d: return "maxpool2d"
+        case .avgpool2d: return "avgpool2d"
+        case .flatten: return "flatten"
+        case .dropout: return "dropout"
+        case .batchnorm: return "batchnorm"
+        case .activation: return "activation"
+        case .rnn: return "rnn"
+        case .lstm: return "lstm"
+        }
+    }
+
+    /// The activation applied at the end of this layer, if any.
+    public var finalActivation: ActivationFunction? {
+        switch self {
+        case .dense(_, let activation, _), .conv2d(_, _, _, _, let activation): return activation
+        case .activation(let function): return function
+        default: return nil
+        }
+    }
+
+    static let fieldsByType: [String: Set<String>] = [
+        "dense": ["units", "activation", "use_bias"],
+        "conv2d": ["filters", "kernel_size", "stride", "padding", "activation"],
+        "maxpool2d": ["pool_size", "stride"],
+        "avgpool2d": ["pool_size", "stride"],
+        "flatten": [],
+        "dropout": ["rate"],
+        "batchnorm": ["momentum", "epsilon"],
+        "activation": ["function"],
+        "rnn": ["units", "activation", "return_sequences"],
+        "lstm": ["units", "return_sequences"],
+    ]
+}
+
+extension LayerSpec: Codable {
+    public init(from decoder: Decoder) throws {
+        let fields = try decoder.container(keyedBy: AnyKey.self)
+        guard let type = try fields.optional(String.self, "type") else {
+            throw SpecError(code: "missing_field", path: "type",
+                            "each layer needs a 'type': one of \(Self.fieldsByType.keys.sorted().joined(separator: ", "))")
+        }
+        guard let allowed = Self.fieldsByType[type] else {
+            throw SpecError(path: "type", "unknown layer type '\(type)'; use one of: \(Self.fieldsByType.keys.sorted().joined(separator: ", "))")
+        }
+        try fields.rejectUnknownFields(allowed: allowed.union(["type"]), context: "a \(type) layer")
+        let context = "a \(type) layer"
+        func activation(_ name: String = "activation", default value: ActivationFunction = .linear) throws -> ActivationFunction {
+            guard let text = try fields.optional(String.self, name) else { return value }
+            return try ActivationFunction.parse(text, path: name)
+        }
+        func positive(_ name: String, _ value: Int) throws -> Int {
+            guard value >= 1, value <= 1 << 20 else {
+                throw SpecError(path: name, "'\(name)' must be between 1 and \(1 << 20), got \(value)")
+            }
+            return value
+        }
+        func positivePair(_ name: String, _ value: IntPair) throws -> IntPair {
+            guard value.height >= 1, value.width >= 1, value.height <= 1 << 16, value.width <= 1 << 16 else {
+                throw SpecError(path: name, "'\(name)' must be between 1 and \(1 << 16) in both dimensions")
+            }
+            return value
+        }
+        switch type {
+        case "dense":
+            self = .dense(units: try positive("units", try fields.required(Int.self, "units", context: context)),
+                          activation: try activation(),
+                          useBias: try fields.optional(Bool.self, "use_bias") ?? true)
+        case "conv2d":
+            let paddingText = try fields.optional(String.self, "padding") ?? "valid"
+            guard let padding = Padding(rawValue: paddingText) else {
+                throw SpecError(path: "padding", "padding must be 'valid' or 'same', got '\(paddingText)'")
+            }
+            self = .conv2d(filters: try positive("filters", try fields.required(Int.self, "filters", context: context)),
+                           kernel: try positivePair("kernel_size", try fields.required(IntPair.self, "kernel_size", context: context)),
+                           stride: try positivePair("stride", try fields.optional(IntPair.self, "stride") ?? IntPair(1, 1)),
+                           padding: padding, activation: try activation())
+        case "maxpool2d", "avgpool2d":
+            let pool = try positivePair("pool_size", try fields.optional(IntPair.self, "pool_size") ?? IntPair(2, 2))
+            let stride = try positivePair("stride", try fields.optional(IntPair.self, "stride") ?? pool)
+            self = type == "maxpool2d" ? .maxpool2d(pool: pool, stride: stride) : .avgpool2d(pool: pool, stride: stride)
+        case "flatten":
+            self = .flatten
+        case "dropout":
+            let rate = try fields.required(Double.self, "rate", context: context)
+            guard rate >= 0, rate < 1 else {
+                throw SpecError(path: "rate", "dropout 'rate' must be in [0, 1), got \(rate)")
+            }
+            self = .dropout(rate: rate)
+        case "batchnorm":
+            let momentum = try fields.optional(Double.self, "momentum") ?? 0.9
+            let epsilon = try fields.optional(Double.self, "epsilon") ?? 1e-5
+            guard momentum >= 0, momentum < 1 else {
+                throw SpecError(path: "momentum", "batchnorm 'momentum' must be in [0, 1), got \(momentum)")
+            }
+            guard epsilon > 0, epsilon < 1 else {
+                throw SpecError(path: "epsilon", "batchnorm 'epsilon' must be in (0, 1), got \(epsilon)")
+            }
+            self = .batchnorm(momentum: momentum, epsilon: epsilon)
+        case "activation":
+            guard let name = try fields.optional(String.self, "function") else {
+                throw SpecError(code: "missing_field", path: "function", "an activation layer needs a 'function'")
+            }
+            self = .activation(try ActivationFunction.parse(name, path: "function"))
+        case "rnn":
+            let function = try activation(default: .tanh)
+            guard function == .tanh || function == .relu else {
+                throw SpecError(path: "activation", "an rnn layer's activation must be 'tanh' or 'relu'")
+            }
+            self = .rnn(units: try positive("units", try fields.required(Int.self, "units", context: context)),
+                        activation: function,
+                        returnSequences: try fields.optional(Bool.self, "return_sequences") ?? false)
+        default:
+            self = .lstm(units: try positive("units", try fields.required(Int.self, "units", context: context)),
+                         returnSequences: try fields.optional(Bool.self, "return_sequences") ?? false)
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var fields = encoder.container(keyedBy: AnyKey.self)
+        try fields.encode(typeName, forKey: AnyKey("type"))
+        switch self {
+        case let .dense(units, activation, useBias):
+            try fields.encode(units, forKey: AnyKey("units"))
+            try fields.encode(activation, forKey: AnyKey("activation"))
+            try fields.encode(useBias, forKey: AnyKey("use_bias"))
+        case let .conv2d(filters, kernel, stride, padding, activation):
+            try fields.encode(filters, forKey: AnyKey("filters"))
+            try fields.encode(kernel, forKey: AnyKey("kernel_size"))
+            try fields.encode(stride, forKey: AnyKey("stride"))
+            try fields.encode(padding, forKey: AnyKey("padding"))
+            try fields.encode(activation, forKey: AnyKey("activation"))
+        case let .maxpool2d(pool, stride), let .avgpool2d(pool, stride):
+            try fields.encode(pool, forKey: AnyKey("pool_size"))
+            try fields.encode(stride, forKey: AnyKey("stride"))
+        case .flatten:
+            break
+        case let .dropout(rate):
+            try fields.encode(rate, forKey: AnyKey("rate"))
+        case let .batchnorm(momentum, epsilon):
+            try fields.encode(momentum, forKey: AnyKey("momentum"))
+            try fields.encode(epsilon, forKey: AnyKey("epsilon"))
+        case let .activation(function):
+            try fields.encode(function, forKey: AnyKey("function"))
+        case let .rnn(units, activation, returnSequences):
+            try fields.encode(units, forKey: AnyKey("units"))
+            try fields.encode(activation, forKey: AnyKey("activation"))
+            try fields.encode(returnSequences, forKey: AnyKey("return_sequences"))
+        case let .lstm(units, returnSequences):
+            try fields.encode(units, forKey: AnyKey("units"))
+            try fields.encode(returnSequences, forKey: AnyKey("return_sequences"))
+        }
+    }
+}

@@ -1,0 +1,78 @@
+/// A model built from a spec: its layers in order, with each spec layer's parameters named
+/// `layers.{i}.{param}` as PyTorch's `nn.Sequential` would name them.
+///
+/// A spec layer may become several internal layers (a dense layer with an activation is a
+/// `DenseLayer` followed by an `ActivationLayer`); `specIndex` maps them back.
+public final class Network {
+    public let spec: ModelSpec
+    public let summary: [ModelSpec.LayerSummary]
+    public private(set) var layers: [Layer] = []
+    public private(set) var specIndex: [Int] = []
+
+    /// Builds and initialises the network; the seed fixes every initial weight.
+    public init(spec: ModelSpec, seed: UInt64) throws {
+        self.spec = spec
+        self.summary = try spec.validate()
+        var rng = SeededGenerator(seed: seed)
+        var shape = spec.inputShape
+        for (index, layerSpec) in spec.layers.enumerated() {
+            let built = try LayerFactory.make(layerSpec, input: shape, next: spec.layers.dropFirst(index + 1).first,
+                                              rng: &rng)
+            for layer in built {
+                layers.append(layer)
+                specIndex.append(index)
+            }
+            shape = summary[index].outputShape
+        }
+        layers.first?.needsInputGradient = false
+    }
+
+    /// Every parameter and buffer with its full name, in a fixed order.
+    public var namedParameters: [(name: String, parameter: Parameter)] {
+        zip(layers, specIndex).flatMap { layer, index in
+            layer.parameters.map { ("layers.\(index).\($0.name)", $0) }
+        }
+    }
+
+    /// The parameters an optimizer updates, in a fixed order.
+    public var trainableParameters: [Parameter] {
+        layers.flatMap { $0.parameters.filter(\.trainable) }
+    }
+
+    public var parameterCount: Int { summary.reduce(0) { $0 + $1.params } }
+
+    /// The activation the last layer ends with (linear when it has none).
+    public var finalActivation: ActivationFunction {
+        (layers.last as? ActivationLayer)?.function ?? .linear
+    }
+
+    /// Runs the layers on `input` `[N, …input_shape]`. With `skippingFinalActivation` the last
+    /// activation layer is left out (the loss fuses it).
+    public func forward(_ input: Tensor, _ context: inout PassContext, skippingFinalActivation: Bool = false) -> Tensor {
+        var x = input
+        let end = skippingFinalActivation && layers.last is ActivationLayer ? layers.count - 1 : layers.count
+        for layer in layers[0..<end] { x = layer.forward(x, &context) }
+        return x
+    }
+
+    /// Back-propagates the gradient of the (possibly pre-activation) output.
+    public func backward(_ gradOutput: Tensor, _ context: inout PassContext, skippingFinalActivation: Bool = false) {
+        var gradient = gradOutput
+        let end = skippingFinalActivation && layers.last is ActivationLayer ? layers.count - 1 : layers.count
+        for layer in layers[0..<end].reversed() { gradient = layer.backward(gradient, &context) }
+    }
+
+    public func zeroGradients() {
+        for parameter in trainableParameters { parameter.gradient.zero() }
+    }
+
+    /// The outputs a user sees: probabilities for the classification losses (softmax for
+    /// cross-entropy, sigmoid for binary cross-entropy), raw values otherwise.
+    public func predict(_ input: Tensor, loss: LossFunction?, threads: Int = 1) -> Tensor {
+        var context = PassContext(training: false, threads: threads)
+        guard let loss, loss != .mse else { return forward(input, &context) }
+        var logits = forward(input, &context, skippingFinalActivation: loss.fuses(finalActivation))
+        Activation.forward(loss == .crossEntropy ? .softmax : .sigmoid, &logits)
+        return logits
+    }
+}
