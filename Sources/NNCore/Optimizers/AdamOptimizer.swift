@@ -2,7 +2,10 @@
 /// p ← p − (lr / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε).
 public final class AdamOptimizer: Optimizer {
     let beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float
-    private var moments: [Tensor] = []
+    // Two arrays, not one interleaved: the update mutates both at once, and Swift's
+    // exclusivity rule forbids two simultaneous mutable accesses to one array.
+    private var firstMoments: [Tensor] = []
+    private var secondMoments: [Tensor] = []
     private var steps = 0
 
     public init(beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float) {
@@ -13,8 +16,9 @@ public final class AdamOptimizer: Optimizer {
     }
 
     public func step(_ parameters: [Parameter], learningRate: Float) {
-        if moments.isEmpty {
-            moments = parameters.flatMap { [Tensor(zeros: $0.value.shape), Tensor(zeros: $0.value.shape)] }
+        if firstMoments.isEmpty {
+            firstMoments = parameters.map { Tensor(zeros: $0.value.shape) }
+            secondMoments = firstMoments
         }
         steps += 1
         let correction1 = 1 - Float(Double(beta1).power(steps))
@@ -24,8 +28,8 @@ public final class AdamOptimizer: Optimizer {
             let count = parameter.value.count
             parameter.value.scalars.withUnsafeMutableBufferPointer { p in
                 parameter.gradient.scalars.withUnsafeBufferPointer { g in
-                    moments[2 * index].scalars.withUnsafeMutableBufferPointer { m in
-                        moments[2 * index + 1].scalars.withUnsafeMutableBufferPointer { v in
+                    firstMoments[index].scalars.withUnsafeMutableBufferPointer { m in
+                        secondMoments[index].scalars.withUnsafeMutableBufferPointer { v in
                             for i in 0..<count {
                                 let d = g[i] + weightDecay * p[i]
                                 m[i] = beta1 * m[i] + (1 - beta1) * d
@@ -39,13 +43,17 @@ public final class AdamOptimizer: Optimizer {
         }
     }
 
-    public var state: OptimizerState { OptimizerState(steps: steps, slots: moments) }
+    /// Slots: m and v of parameter 0, then of parameter 1, …
+    public var state: OptimizerState {
+        OptimizerState(steps: steps, slots: zip(firstMoments, secondMoments).flatMap { [$0, $1] })
+    }
 
     public func restore(_ state: OptimizerState) throws {
         guard state.slots.count % 2 == 0 else {
             throw OptimizerStateError(description: "saved Adam state must hold two moments per parameter")
         }
-        moments = state.slots
+        firstMoments = stride(from: 0, to: state.slots.count, by: 2).map { state.slots[$0] }
+        secondMoments = stride(from: 1, to: state.slots.count, by: 2).map { state.slots[$0] }
         steps = state.steps
     }
 }
