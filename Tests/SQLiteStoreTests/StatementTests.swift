@@ -1,0 +1,137 @@
+import Foundation
+import SQLiteStore
+import XCTest
+
+final class StatementTests: XCTestCase {
+    private var database: Database!
+
+    override func setUpWithError() throws {
+        database = try Database.inMemory()
+        try database.write { try $0.execute("CREATE TABLE v(id INTEGER PRIMARY KEY, x)") }
+    }
+
+    /// Stores `value` with positional binding, reads it back as it is stored.
+    private func roundTrip(_ value: (any SQLBindable)?) throws -> DatabaseValue {
+        try database.write { db in
+            try db.execute("DELETE FROM v")
+            try db.execute("INSERT INTO v(id, x) VALUES (1, ?)", [value])
+            return try XCTUnwrap(db.queryOne("SELECT x FROM v WHERE id = 1")?[0])
+        }
+    }
+
+    func testEveryTypeRoundTripsByIndex() throws {
+        XCTAssertEqual(try roundTrip(Int64.max), .integer(Int64.max))
+        XCTAssertEqual(try roundTrip(Int64.min), .integer(Int64.min))
+        XCTAssertEqual(try roundTrip(-42), .integer(-42))
+        XCTAssertEqual(try roundTrip(true), .integer(1))
+        XCTAssertEqual(try roundTrip(false), .integer(0))
+        XCTAssertEqual(try roundTrip(0.1), .real(0.1))
+        XCTAssertEqual(try roundTrip(-Double.greatestFiniteMagnitude), .real(-Double.greatestFiniteMagnitude))
+        XCTAssertEqual(try roundTrip(Double.infinity), .real(.infinity))
+        XCTAssertEqual(try roundTrip("héllo, 世界 🚀"), .text("héllo, 世界 🚀"))
+        XCTAssertEqual(try roundTrip(""), .text(""))
+        XCTAssertEqual(try roundTrip("a\u{0}b"), .text("a\u{0}b"))  // an embedded NUL is kept
+        XCTAssertEqual(try roundTrip(Data([0, 1, 2, 255])), .blob(Data([0, 1, 2, 255])))
+        XCTAssertEqual(try roundTrip(nil), .null)
+        XCTAssertEqual(try roundTrip(DatabaseValue.real(2.5)), .real(2.5))
+        let missing: String? = nil
+        XCTAssertEqual(try roundTrip(missing), .null)
+    }
+
+    func testEmptyBlobStaysABlobNotNull() throws {
+        XCTAssertEqual(try roundTrip(Data()), .blob(Data()))
+        XCTAssertEqual(try roundTrip([Float]()), .blob(Data()))
+        let type = try database.read { try $0.queryOne("SELECT typeof(x) FROM v")?.get(at: 0) as String? }
+        XCTAssertEqual(type, "blob")
+        XCTAssertEqual(try database.read { try $0.queryOne("SELECT x FROM v")?.floats("x") }, [])
+    }
+
+    func testNamedBindingWithAndWithoutPrefix() throws {
+        try database.write { db in
+            try db.execute("CREATE TABLE n(a INTEGER, b TEXT, c REAL, d BLOB, e INTEGER)")
+            try db.execute("INSERT INTO n VALUES (:a, @b, $c, :d, :e)",
+                           named: ["a": 7, "@b": "bee", "c": 1.5, ":d": Data([9]), "e": nil])
+            let row = try XCTUnwrap(db.queryOne("SELECT * FROM n WHERE a = :a", named: ["a": 7]))
+            XCTAssertEqual(try row.get("a") as Int, 7)
+            XCTAssertEqual(try row.get("b") as String, "bee")
+            XCTAssertEqual(try row.get("c") as Double, 1.5)
+            XCTAssertEqual(try row.get("d") as Data, Data([9]))
+            XCTAssertNil(try row.get("e") as Int?)
+        }
+    }
+
+    func testUnknownParameterNameAndWrongArgumentCountThrow() throws {
+        try database.write { db in
+            let unknown = expectDatabaseError { try db.execute("INSERT INTO v(x) VALUES (:x)", named: ["y": 1]) }
+            XCTAssertEqual(unknown?.primaryCode, 25)  // SQLITE_RANGE
+            XCTAssertTrue(unknown?.message.contains("y") ?? false)
+            let count = expectDatabaseError { try db.execute("INSERT INTO v(x) VALUES (?)", [1, 2]) }
+            XCTAssertEqual(count?.primaryCode, 25)
+            XCTAssertEqual(count?.sql, "INSERT INTO v(x) VALUES (?)")
+        }
+    }
+
+    func testPreparedStatementIsReusedWithNewBindings() throws {
+        try database.write { db in
+            let insert = try db.makeStatement("INSERT INTO v(id, x) VALUES (?, ?)")
+            for i in 1...5 {
+                insert.reset()
+                try insert.bind([i, "row \(i)"])
+                XCTAssertFalse(try insert.step())
+                XCTAssertEqual(db.lastInsertRowID, Int64(i))
+                XCTAssertEqual(db.changes, 1)
+            }
+            let select = try db.makeStatement("SELECT id, x FROM v ORDER BY id")
+            XCTAssertEqual(select.columnNames, ["id", "x"])
+            var ids: [Int64] = []
+            while try select.step() {
+                ids.append(try select.get(at: 0))
+                XCTAssertEqual(try select.get(at: 1) as String, "row \(ids.last ?? 0)")
+            }
+            XCTAssertEqual(ids, [1, 2, 3, 4, 5])
+            try db.execute("UPDATE v SET x = NULL WHERE id > ?", [2])
+            XCTAssertEqual(db.changes, 3)
+        }
+    }
+
+    func testColumnIndexOutOfRangeThrows() throws {
+        try database.read { db in
+            let statement = try db.makeStatement("SELECT 1 AS one")
+            XCTAssertTrue(try statement.step())
+            XCTAssertEqual(try statement.columnIndex(named: "ONE"), 0)
+            XCTAssertEqual(expectDatabaseError { _ = try statement.value(at: 1) }?.primaryCode, 25)
+            XCTAssertEqual(expectDatabaseError { _ = try statement.value(at: -1) }?.primaryCode, 25)
+            XCTAssertEqual(expectDatabaseError { _ = try statement.columnIndex(named: "two") }?.primaryCode, 25)
+        }
+    }
+
+    func testExecuteRefusesSeveralStatementsButScriptRunsThem() throws {
+        try database.write { db in
+            let error = expectDatabaseError { try db.execute("CREATE TABLE a(x); DROP TABLE v") }
+            XCTAssertEqual(error?.primaryCode, 21)  // SQLITE_MISUSE
+            XCTAssertNotNil(try db.queryOne("SELECT * FROM sqlite_master WHERE name = 'v'"))
+            try db.execute("SELECT 1; -- a trailing comment is not a statement")
+            try db.executeScript("""
+                CREATE TABLE a(x);
+                INSERT INTO a VALUES (1);
+                INSERT INTO a VALUES (2); -- done
+                """)
+            XCTAssertEqual(try db.query("SELECT x FROM a").count, 2)
+            let bad = expectDatabaseError { try db.executeScript("INSERT INTO a VALUES (3); INSERT INTO nope VALUES (1)") }
+            XCTAssertTrue(bad?.message.contains("no such table: nope") ?? false, "\(String(describing: bad))")
+        }
+    }
+
+    func testBadSQLGivesAnErrorWithMessageAndSQL() throws {
+        try database.write { db in
+            let syntax = expectDatabaseError { _ = try db.query("SELEC 1") }
+            XCTAssertEqual(syntax?.primaryCode, 1)  // SQLITE_ERROR
+            XCTAssertTrue(syntax?.message.contains("syntax error") ?? false)
+            XCTAssertEqual(syntax?.sql, "SELEC 1")
+            XCTAssertTrue(syntax?.description.contains("SELEC 1") ?? false)
+            let table = expectDatabaseError { try db.execute("INSERT INTO missing VALUES (1)") }
+            XCTAssertTrue(table?.message.contains("no such table: missing") ?? false)
+            XCTAssertEqual(expectDatabaseError { _ = try db.makeStatement("   ") }?.primaryCode, 21)
+        }
+    }
+}
