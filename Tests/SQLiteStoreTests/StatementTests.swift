@@ -44,6 +44,14 @@ final class StatementTests: XCTestCase {
         let type = try database.read { try $0.queryOne("SELECT typeof(x) FROM v")?.get(at: 0) as String? }
         XCTAssertEqual(type, "blob")
         XCTAssertEqual(try database.read { try $0.queryOne("SELECT x FROM v")?.floats("x") }, [])
+        // A buffer with no base address at all (SQLite would read a NULL pointer as NULL).
+        let stored = try database.write { db -> DatabaseValue? in
+            let insert = try db.makeStatement("INSERT INTO v(id, x) VALUES (2, ?)")
+            try insert.bindBlob(UnsafeRawBufferPointer(start: nil, count: 0), at: 1)
+            try insert.run()
+            return try db.queryOne("SELECT x FROM v WHERE id = 2")?[0]
+        }
+        XCTAssertEqual(stored, .blob(Data()))
     }
 
     func testNamedBindingWithAndWithoutPrefix() throws {
