@@ -36,7 +36,7 @@ public final class Connection {
             guard let statement = try Statement(connectionHandle: handle, sql: sql, text: text, tail: &tail) else {
                 throw DatabaseError.misuse("the SQL text holds no statement", sql: sql)
             }
-            if let tail, tail.pointee != 0, try hasStatement(tail) {
+            if let tail, tail.pointee != 0, hasStatement(tail) {
                 throw DatabaseError.misuse(
                     "only one statement may be run at a time; use executeScript for several", sql: sql)
             }
@@ -64,7 +64,7 @@ public final class Connection {
         return try body(statement)
     }
 
-    private func hasStatement(_ text: UnsafePointer<CChar>) throws -> Bool {
+    private func hasStatement(_ text: UnsafePointer<CChar>) -> Bool {
         // Whitespace and comments compile to no statement (c3ref/prepare.html).
         var statement: OpaquePointer?
         let code = sqlite3_prepare_v2(handle, text, -1, &statement, nil)

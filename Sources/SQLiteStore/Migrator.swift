@@ -64,20 +64,26 @@ public struct Migrator {
         var done: [String] = []
         for migration in migrations where !appliedSet.contains(migration.name) {
             do {
-                try connection.inTransaction {
+                let applied = try connection.inTransaction { () -> Bool in
+                    // Checked again under the write lock of BEGIN IMMEDIATE: another process
+                    // opening the same file may have applied it since the list was read.
+                    let recorded = try connection.queryOne(
+                        "SELECT 1 FROM schema_migrations WHERE name = ?", [migration.name])
+                    guard recorded == nil else { return false }
                     try migration.body(connection)
                     // applied_at is an RFC 3339 UTC time with milliseconds, made by SQLite
                     // (https://www.sqlite.org/lang_datefunc.html).
                     try connection.execute(
                         "INSERT INTO schema_migrations(name, applied_at) VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
                         [migration.name])
+                    return true
                 }
+                if applied { done.append(migration.name) }
             } catch let error as DatabaseError {
                 throw DatabaseError(extendedCode: error.extendedCode,
                                     message: "migration \(migration.name) failed: \(error.message)",
                                     sql: error.sql)
             }
-            done.append(migration.name)
         }
         return done
     }

@@ -114,4 +114,44 @@ final class MigratorTests: XCTestCase {
         XCTAssertTrue(error?.message.contains("registered twice") ?? false)
         XCTAssertEqual(try tables(database), [])
     }
+
+    func testTwoConnectionsMigratingTheSameFileApplyEachMigrationOnce() throws {
+        let path = try makeDatabasePath()
+        let first = try Database(path: path)
+        let second = try Database(path: path)
+        var migrator = Migrator()
+        for i in 0..<20 {
+            // CREATE TABLE fails if the same migration runs twice.
+            migrator.register("m\(i)") { try $0.execute("CREATE TABLE t\(i)(x)") }
+        }
+        let results = ResultBox(count: 2)
+        DispatchQueue.concurrentPerform(iterations: 2) { index in
+            results.set(index, Result { try migrator.migrate(index == 0 ? first : second) })
+        }
+        let lists = try results.values.map { try $0.get() }
+        XCTAssertEqual(Set(lists[0]).intersection(lists[1]), [])
+        XCTAssertEqual(Set(lists[0] + lists[1]), Set(migrator.names))
+        XCTAssertEqual(try migrator.appliedMigrations(first), migrator.names)
+    }
+}
+
+/// Results of concurrent migrations. `@unchecked Sendable`: `results` is only touched while
+/// holding `lock`.
+private final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [Result<[String], Error>]
+
+    init(count: Int) { results = Array(repeating: .success([]), count: count) }
+
+    func set(_ index: Int, _ result: Result<[String], Error>) {
+        lock.lock()
+        results[index] = result
+        lock.unlock()
+    }
+
+    var values: [Result<[String], Error>] {
+        lock.lock()
+        defer { lock.unlock() }
+        return results
+    }
 }
