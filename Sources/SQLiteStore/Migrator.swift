@@ -46,11 +46,15 @@ public struct Migrator {
             throw DatabaseError(extendedCode: SQLITE_ERROR,
                                 message: "migration \(name) is registered twice; each name must be unique")
         }
-        try connection.execute("""
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                name TEXT PRIMARY KEY NOT NULL,
-                applied_at TEXT NOT NULL)
-            """)
+        // Created only when missing, so that an up-to-date database is checked without
+        // taking the write lock.
+        if try !hasMigrationsTable(connection) {
+            try connection.execute("""
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    applied_at TEXT NOT NULL)
+                """)
+        }
         let applied = try appliedMigrations(connection)
         let unknown = applied.filter { !seen.contains($0) }
         guard unknown.isEmpty else {
@@ -95,11 +99,14 @@ public struct Migrator {
     }
 
     public func appliedMigrations(_ connection: Connection) throws -> [String] {
-        let exists = try connection.queryOne(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
-        guard exists != nil else { return [] }
+        guard try hasMigrationsTable(connection) else { return [] }
         return try connection.query("SELECT name FROM schema_migrations ORDER BY rowid").map {
             try $0.get("name") as String
         }
+    }
+
+    private func hasMigrationsTable(_ connection: Connection) throws -> Bool {
+        try connection.queryOne(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'") != nil
     }
 }

@@ -120,14 +120,30 @@ final class MigratorTests: XCTestCase {
         let first = try Database(path: path)
         let second = try Database(path: path)
         var migrator = Migrator()
-        for i in 0..<20 {
-            // CREATE TABLE fails if the same migration runs twice.
-            migrator.register("m\(i)") { try $0.execute("CREATE TABLE t\(i)(x)") }
+        for i in 0..<10 {
+            // CREATE TABLE fails if the same migration runs twice; the pause keeps the other
+            // connection's start-up inside this one's migrations.
+            migrator.register("m\(i)") { db in
+                try db.execute("CREATE TABLE t\(i)(x)")
+                Thread.sleep(forTimeInterval: 0.005)
+            }
         }
+        // With the record table in place, each start-up reads the list without waiting for
+        // the other's write lock, so the second may read it while the first is midway.
+        try Migrator().migrate(first)
         let results = ResultBox(count: 2)
-        DispatchQueue.concurrentPerform(iterations: 2) { index in
-            results.set(index, Result { try migrator.migrate(index == 0 ? first : second) })
+        let arrived = DispatchSemaphore(value: 0), go = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        for (index, database) in [first, second].enumerated() {
+            Thread.detachNewThread { [migrator] in
+                arrived.signal()
+                go.wait()
+                results.set(index, Result { try migrator.migrate(database) })
+                done.signal()
+            }
         }
+        arrived.wait(); arrived.wait()
+        go.signal(); go.signal()
+        done.wait(); done.wait()
         let lists = try results.values.map { try $0.get() }
         XCTAssertEqual(Set(lists[0]).intersection(lists[1]), [])
         XCTAssertEqual(Set(lists[0] + lists[1]), Set(migrator.names))
