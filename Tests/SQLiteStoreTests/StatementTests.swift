@@ -112,34 +112,4 @@ final class StatementTests: XCTestCase {
             XCTAssertEqual(expectDatabaseError { _ = try statement.columnIndex(named: "two") }?.primaryCode, 25)
         }
     }
-
-    func testExecuteRefusesSeveralStatementsButScriptRunsThem() throws {
-        try database.write { db in
-            let error = expectDatabaseError { try db.execute("CREATE TABLE a(x); DROP TABLE v") }
-            XCTAssertEqual(error?.primaryCode, 21)  // SQLITE_MISUSE
-            XCTAssertNotNil(try db.queryOne("SELECT * FROM sqlite_master WHERE name = 'v'"))
-            try db.execute("SELECT 1; -- a trailing comment is not a statement")
-            try db.executeScript("""
-                CREATE TABLE a(x);
-                INSERT INTO a VALUES (1);
-                INSERT INTO a VALUES (2); -- done
-                """)
-            XCTAssertEqual(try db.query("SELECT x FROM a").count, 2)
-            let bad = expectDatabaseError { try db.executeScript("INSERT INTO a VALUES (3); INSERT INTO nope VALUES (1)") }
-            XCTAssertTrue(bad?.message.contains("no such table: nope") ?? false, "\(String(describing: bad))")
-        }
-    }
-
-    func testBadSQLGivesAnErrorWithMessageAndSQL() throws {
-        try database.write { db in
-            let syntax = expectDatabaseError { _ = try db.query("SELEC 1") }
-            XCTAssertEqual(syntax?.primaryCode, 1)  // SQLITE_ERROR
-            XCTAssertTrue(syntax?.message.contains("syntax error") ?? false)
-            XCTAssertEqual(syntax?.sql, "SELEC 1")
-            XCTAssertTrue(syntax?.description.contains("SELEC 1") ?? false)
-            let table = expectDatabaseError { try db.execute("INSERT INTO missing VALUES (1)") }
-            XCTAssertTrue(table?.message.contains("no such table: missing") ?? false)
-            XCTAssertEqual(expectDatabaseError { _ = try db.makeStatement("   ") }?.primaryCode, 21)
-        }
-    }
 }
