@@ -23,6 +23,11 @@ let package = Package(
         .target(name: "NNCore", swiftSettings: vectorFlags),
         .executableTarget(name: "NNBench", dependencies: ["NNCore"], swiftSettings: vectorFlags),
         .testTarget(name: "NNCoreTests", dependencies: ["NNCore"]),
+        .systemLibrary(
+            name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "SQLiteStore", dependencies: ["CSQLite"]),
+        .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore"]),
     ],
     swiftLanguageModes: [.v5]
 )
