@@ -4,9 +4,9 @@ import Dispatch
 enum Stopwatch {
     static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
-    static func seconds(_ body: () -> Void) -> Double {
+    static func seconds(_ body: () throws -> Void) rethrows -> Double {
         let start = now()
-        body()
+        try body()
         return Double(now() - start) / 1e9
     }
 

@@ -1,4 +1,52 @@
-import NNCore
 import Foundation
+import NNCore
 
-let results = GemmBenchmark.run(threads: [1, 2]) { print($0) }
+/// nn-bench: the fixed workloads of shared/bench/WORKLOADS.md, as a table and optionally as
+/// one JSON document (`--json FILE`). Workloads this build cannot run are left out.
+struct Report: Codable {
+    var version = 1
+    var threads: [Int]
+    var machine: String
+    var workloads: [TrainingBenchmark.Result] = []
+    var accuracy: [AccuracyBenchmark.Result] = []
+    var gemm: [GemmBenchmark.Result] = []
+}
+
+func machineDescription() -> String {
+    let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+    let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }?
+        .split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
+    return "\(model), \(ProcessInfo.processInfo.activeProcessorCount) cores"
+}
+
+do {
+    let options = try BenchOptions(arguments: Array(CommandLine.arguments.dropFirst()))
+    var report = Report(threads: options.threads, machine: machineDescription())
+    print("nn-bench on \(report.machine)")
+    if options.only.contains("gemm") {
+        report.gemm = GemmBenchmark.run(threads: options.threads) { print($0) }
+    }
+    if options.only.contains("W1") {
+        for threads in options.threads {
+            let r = try TrainingBenchmark.w1.run(threads: threads)
+            report.workloads.append(r)
+            print(String(format: "%@ threads %d  train %.0f samples/s (%.0f..%.0f)  infer 1-sample %.1f us  batch-256 %.0f samples/s  loss %.4f  params %d",
+                         r.id, r.threads, r.train_samples_per_s, r.train_min, r.train_max, r.infer_latency_us,
+                         r.infer_batch256_samples_per_s, r.final_loss, r.params))
+        }
+    }
+    for id in ["A1", "A2"] where options.only.contains(id) {
+        let r = try AccuracyBenchmark.run(id, threads: options.threads.max() ?? 1)
+        report.accuracy.append(r)
+        print(String(format: "%@ test accuracy %.4f  %.2f s", r.id, r.test_accuracy, r.seconds))
+    }
+    if let path = options.jsonPath {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(report).write(to: URL(fileURLWithPath: path))
+        print("wrote \(path)")
+    }
+} catch {
+    FileHandle.standardError.write(Data("nn-bench: \(error)\n".utf8))
+    exit(2)
+}

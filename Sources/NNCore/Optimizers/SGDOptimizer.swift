@@ -18,26 +18,57 @@ public final class SGDOptimizer: Optimizer {
         if momentum > 0 && buffers.isEmpty {
             buffers = parameters.map { Tensor(zeros: $0.value.shape) }
         }
-        let first = steps == 0
+        // On the first step PyTorch sets buf = g, which equals μ·0 + g: no special case.
         for (index, parameter) in parameters.enumerated() {
             let count = parameter.value.count
             parameter.value.scalars.withUnsafeMutableBufferPointer { p in
                 parameter.gradient.scalars.withUnsafeBufferPointer { g in
                     if momentum == 0 {
-                        for i in 0..<count { p[i] -= learningRate * (g[i] + weightDecay * p[i]) }
-                        return
-                    }
-                    buffers[index].scalars.withUnsafeMutableBufferPointer { buf in
-                        for i in 0..<count {
-                            let d = g[i] + weightDecay * p[i]
-                            buf[i] = first ? d : momentum * buf[i] + d
-                            p[i] -= learningRate * (nesterov ? d + momentum * buf[i] : buf[i])
+                        update(count, p.baseAddress!, g.baseAddress!, nil, learningRate)
+                    } else {
+                        buffers[index].scalars.withUnsafeMutableBufferPointer { buf in
+                            update(count, p.baseAddress!, g.baseAddress!, buf.baseAddress!, learningRate)
                         }
                     }
                 }
             }
         }
         steps += 1
+    }
+
+    /// One parameter's update, eight lanes at a time, then the tail.
+    @inline(__always)
+    private func update(_ count: Int, _ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
+                        _ buf: UnsafeMutablePointer<Float>?, _ learningRate: Float) {
+        typealias V = SIMD8<Float>
+        let rp = UnsafeMutableRawPointer(p), rg = UnsafeRawPointer(g)
+        let lr = V(repeating: learningRate), wd = V(repeating: weightDecay), mu = V(repeating: momentum)
+        var i = 0
+        while i + 8 <= count {
+            let offset = i * 4
+            var w = rp.loadUnaligned(fromByteOffset: offset, as: V.self)
+            let d = rg.loadUnaligned(fromByteOffset: offset, as: V.self) + wd * w
+            if let buf {
+                let rb = UnsafeMutableRawPointer(buf)
+                let b = mu * rb.loadUnaligned(fromByteOffset: offset, as: V.self) + d
+                rb.storeBytes(of: b, toByteOffset: offset, as: V.self)
+                w -= lr * (nesterov ? d + mu * b : b)
+            } else {
+                w -= lr * d
+            }
+            rp.storeBytes(of: w, toByteOffset: offset, as: V.self)
+            i += 8
+        }
+        while i < count {
+            let d = g[i] + weightDecay * p[i]
+            if let buf {
+                buf[i] = momentum * buf[i] + d
+                p[i] -= learningRate * (nesterov ? d + momentum * buf[i] : buf[i])
+            } else {
+                p[i] -= learningRate * d
+            }
+            i += 1
+        }
     }
 
     public var state: OptimizerState { OptimizerState(steps: steps, slots: buffers) }

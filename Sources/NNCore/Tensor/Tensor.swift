@@ -79,11 +79,32 @@ public struct Tensor: Equatable, Sendable {
         scalars.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
     }
 
-    /// The squared L2 norm, accumulated in Double in a fixed order.
+    /// The squared L2 norm: 8-lane float sums over blocks of 1,024 values, each block added
+    /// into a Double, in a fixed order (so the result never depends on threads).
     public var squaredNorm: Double {
-        var sum = 0.0
-        for value in scalars { sum += Double(value) * Double(value) }
-        return sum
+        scalars.withUnsafeBufferPointer { buffer in
+            let raw = UnsafeRawPointer(buffer.baseAddress ?? UnsafePointer(bitPattern: 8)!)
+            var total = 0.0
+            var start = 0
+            while start < buffer.count {
+                let end = min(buffer.count, start + 1024)
+                var lanes = SIMD8<Float>()
+                var i = start
+                while i + 8 <= end {
+                    let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                    lanes.addProduct(v, v)
+                    i += 8
+                }
+                var block = Double(lanes.sum())
+                while i < end {
+                    block += Double(buffer[i]) * Double(buffer[i])
+                    i += 1
+                }
+                total += block
+                start = end
+            }
+            return total
+        }
     }
 
     /// True when every scalar is finite.
