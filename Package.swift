@@ -18,11 +18,16 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "nn-bench", targets: ["NNBench"]),
+        .executable(name: "http-echo-bench", targets: ["HTTPEchoBench"]),
     ],
     targets: [
         .target(name: "NNCore", swiftSettings: vectorFlags),
         .executableTarget(name: "NNBench", dependencies: ["NNCore"], swiftSettings: vectorFlags),
         .testTarget(name: "NNCoreTests", dependencies: ["NNCore"]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "MicroHTTP", dependencies: ["CZlib"]),
+        .executableTarget(name: "HTTPEchoBench", dependencies: ["MicroHTTP"]),
+        .testTarget(name: "MicroHTTPTests", dependencies: ["MicroHTTP"]),
     ],
     swiftLanguageModes: [.v5]
 )
