@@ -147,6 +147,9 @@ public struct HTTPRequestDecoder: Sendable {
             if end - start > limit + 1 { throw tooLong }
             return nil
         }
+        // Same test as for a pending line first, so the outcome never depends on how the
+        // bytes were split into reads.
+        if lf - start > limit + 1 { throw tooLong }
         // RFC 9112 §2.2 lets a recipient accept a bare LF; refusing it keeps us from reading a
         // line boundary where a front proxy would not.
         guard lf > start, buffer[lf - 1] == HTTPSyntax.cr else {
