@@ -18,6 +18,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "nn-bench", targets: ["NNBench"]),
+        .executable(name: "http-echo-bench", targets: ["HTTPEchoBench"]),
     ],
     targets: [
         .target(name: "NNCore", swiftSettings: vectorFlags),
@@ -28,6 +29,10 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "SQLiteStore", dependencies: ["CSQLite"]),
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore"]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "MicroHTTP", dependencies: ["CZlib"]),
+        .executableTarget(name: "HTTPEchoBench", dependencies: ["MicroHTTP"]),
+        .testTarget(name: "MicroHTTPTests", dependencies: ["MicroHTTP"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,45 @@
+// A tiny MicroHTTP server for load tests (scripts/bench-http.sh): GET /ping answers a small
+// JSON body; POST /echo returns the request body. The access log is off so that the numbers
+// measure the server, not the terminal.
+//
+//   http-echo-bench [port] [event loops]     (defaults: 8081, one per core)
+import Foundation
+import MicroHTTP
+
+let arguments = CommandLine.arguments
+let port = arguments.count > 1 ? Int(arguments[1]) ?? 8081 : 8081
+let loops = arguments.count > 2 ? Int(arguments[2]) ?? 0 : ProcessInfo.processInfo.activeProcessorCount
+
+let ping = Array(#"{"status":"ok","service":"nnserve"}"#.utf8)
+var router = HTTPRouter()
+router.get("/ping") { _ in .json(.ok, ping) }
+router.post("/echo") { request in
+    HTTPResponse(status: .ok, headers: ["Content-Type": request.headers["Content-Type"] ?? "application/octet-stream"], body: request.body)
+}
+
+let server = HTTPServer(configuration: HTTPServerConfiguration(
+    host: "127.0.0.1", port: port, router: router, maxConnections: 4096, accessLog: nil, eventLoops: loops))
+do {
+    try server.start()
+} catch {
+    FileHandle.standardError.write("http-echo-bench: \(error)\n".data(using: .utf8)!)
+    exit(1)
+}
+FileHandle.standardError.write("http-echo-bench listening on 127.0.0.1:\(server.port) with \(loops) event loops\n".data(using: .utf8)!)
+
+signal(SIGTERM, SIG_IGN)
+signal(SIGINT, SIG_IGN)
+let stop = DispatchSemaphore(value: 0)
+var signalSources: [DispatchSourceSignal] = []
+for sig in [SIGTERM, SIGINT] {
+    let source = DispatchSource.makeSignalSource(signal: sig, queue: .main)
+    source.setEventHandler { stop.signal() }
+    source.resume()
+    signalSources.append(source)
+}
+DispatchQueue.global().async {
+    stop.wait()
+    server.shutdown(gracePeriod: 2)
+    exit(0)
+}
+dispatchMain()

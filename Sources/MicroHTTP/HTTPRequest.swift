@@ -1,0 +1,76 @@
+/// A complete request as a handler sees it: head, body (already un-gzipped), the route that
+/// matched and its path parameters, and the id that the response and the access log carry.
+public struct HTTPRequest: Sendable {
+    public var method: HTTPMethod
+    /// The request-target as received.
+    public var target: String
+    /// The path of the target, still percent-encoded ("/v1/jobs/job_1"). For an absolute-form
+    /// target (RFC 9112 §3.2.2) the scheme and authority are removed.
+    public var path: String
+    /// The query of the target without "?", still encoded; nil when there is none.
+    public var query: String?
+    public var version: HTTPVersion
+    public var headers: HTTPHeaders
+    public var body: [UInt8]
+    /// Values of the `{name}` segments of the matched route, percent-decoded.
+    public var pathParameters: [String: String]
+    /// The pattern of the matched route ("/v1/jobs/{id}"), nil before routing or when no route
+    /// matched. Metrics count by this rather than by path, which would be unbounded.
+    public var route: String?
+    /// The request id: the client's `X-Request-Id` when it is safe to echo, else generated.
+    public var id: String
+    /// "ip:port" of the peer, nil for sockets without an address (a socketpair).
+    public var remoteAddress: String?
+    /// Values that hooks pass on to handlers (an authenticated principal, say).
+    public var attributes: [String: String]
+    /// Whether the client allows the connection to stay open after this request.
+    public var keepAlive: Bool
+
+    public init(
+        method: HTTPMethod, target: String, version: HTTPVersion = .http1_1,
+        headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [], id: String = "",
+        remoteAddress: String? = nil, keepAlive: Bool = true
+    ) {
+        self.method = method
+        self.target = target
+        self.version = version
+        self.headers = headers
+        self.body = body
+        self.id = id
+        self.remoteAddress = remoteAddress
+        self.keepAlive = keepAlive
+        self.pathParameters = [:]
+        self.route = nil
+        self.attributes = [:]
+        (self.path, self.query) = HTTPRequest.split(target: target)
+    }
+
+    /// Splits origin-form or absolute-form into path and query (RFC 9112 §3.2.1, §3.2.2).
+    static func split(target: String) -> (path: String, query: String?) {
+        var rest = Substring(target)
+        if rest.first != "/" && rest != "*" {
+            // Absolute-form: drop "scheme://authority".
+            if let schemeEnd = rest.range(of: "://") {
+                rest = rest[schemeEnd.upperBound...]
+                if let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) {
+                    rest = rest[slash...]
+                } else {
+                    rest = ""
+                }
+            }
+        }
+        if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
+        let query: String?
+        if let mark = rest.firstIndex(of: "?") {
+            query = String(rest[rest.index(after: mark)...])
+            rest = rest[..<mark]
+        } else {
+            query = nil
+        }
+        let path = rest.isEmpty ? "/" : (rest.first == "/" ? String(rest) : "/" + rest)
+        return (path, query)
+    }
+
+    /// A body as UTF-8 text (invalid sequences replaced).
+    public var bodyText: String { String(decoding: body, as: UTF8.self) }
+}

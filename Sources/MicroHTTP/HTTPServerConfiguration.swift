@@ -1,0 +1,51 @@
+/// Everything a server needs to know before it starts.
+public struct HTTPServerConfiguration: Sendable {
+    /// Address to bind: an IPv4 or IPv6 literal ("127.0.0.1", "::1", "0.0.0.0", "::") or a name.
+    public var host: String
+    /// Port to bind; 0 picks a free one (read it back from `HTTPServer.port`).
+    public var port: Int
+    public var router: HTTPRouter
+    public var limits: HTTPLimits
+    /// Connections served at once. Beyond it a new connection gets 503 with Retry-After and is
+    /// closed, so an overload degrades into fast refusals instead of timeouts.
+    public var maxConnections: Int
+    public var retryAfterSeconds: Int
+    public var backlog: Int32
+    public var compression: HTTPCompression
+    /// The access log; nil silences it (tests, benchmarks).
+    public var accessLog: HTTPAccessLog?
+    /// Called once per finished exchange on the connection's queue (metrics); must not block.
+    public var observers: [@Sendable (HTTPAccessRecord) -> Void]
+    /// Where handler failures that become 500s are described; nil silences them.
+    public var errorLog: (@Sendable (String) -> Void)?
+    /// Response (and trusted request) header carrying the request id; nil leaves it out.
+    public var requestIDHeader: String?
+    /// Serial queues the connections' queues target. One per core keeps the number of threads
+    /// at the number of cores; handlers that block should return `.deferred` and do the work
+    /// elsewhere, or they hold up the other connections of their loop.
+    public var eventLoops: Int
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, router: HTTPRouter = HTTPRouter(),
+        limits: HTTPLimits = HTTPLimits(), maxConnections: Int = 1024, retryAfterSeconds: Int = 1,
+        backlog: Int32 = 1024, compression: HTTPCompression = HTTPCompression(),
+        accessLog: HTTPAccessLog? = .standardError,
+        observers: [@Sendable (HTTPAccessRecord) -> Void] = [],
+        errorLog: (@Sendable (String) -> Void)? = { HTTPAccessLog.standardError.sink($0) },
+        requestIDHeader: String? = "X-Request-Id", eventLoops: Int = 0
+    ) {
+        self.host = host
+        self.port = port
+        self.router = router
+        self.limits = limits
+        self.maxConnections = maxConnections
+        self.retryAfterSeconds = retryAfterSeconds
+        self.backlog = backlog
+        self.compression = compression
+        self.accessLog = accessLog
+        self.observers = observers
+        self.errorLog = errorLog
+        self.requestIDHeader = requestIDHeader
+        self.eventLoops = eventLoops
+    }
+}
