@@ -19,6 +19,7 @@ let package = Package(
     products: [
         .executable(name: "nn-bench", targets: ["NNBench"]),
         .executable(name: "http-echo-bench", targets: ["HTTPEchoBench"]),
+        .executable(name: "nnserve", targets: ["NNServer"]),
     ],
     targets: [
         .target(name: "NNCore", swiftSettings: vectorFlags),
@@ -33,6 +34,10 @@ let package = Package(
         .target(name: "MicroHTTP", dependencies: ["CZlib"]),
         .executableTarget(name: "HTTPEchoBench", dependencies: ["MicroHTTP"]),
         .testTarget(name: "MicroHTTPTests", dependencies: ["MicroHTTP"]),
+        // The service is the only module that joins the leaves.
+        .target(name: "NNService", dependencies: ["NNCore", "MicroHTTP", "SQLiteStore"], swiftSettings: vectorFlags),
+        .executableTarget(name: "NNServer", dependencies: ["NNService", "MicroHTTP"], swiftSettings: vectorFlags),
+        .testTarget(name: "NNServiceTests", dependencies: ["NNService", "NNCore", "MicroHTTP", "SQLiteStore"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -54,12 +54,16 @@ public struct TrainerProgress: Codable, Equatable, Sendable {
 public enum TrainingError: Error, Equatable, CustomStringConvertible {
     /// The loss became NaN or infinite.
     case diverged(epoch: Int, batch: Int, learningRate: Double)
+    /// The caller asked the run to stop (a cancel or a shutdown) during this epoch.
+    case stopped(epoch: Int)
 
     public var description: String {
         switch self {
         case let .diverged(epoch, batch, learningRate):
             return "training diverged: the loss became NaN or infinite in epoch \(epoch), batch \(batch); "
                 + "lower the learning rate (now \(learningRate)), add gradient_clip, or scale the inputs"
+        case let .stopped(epoch):
+            return "training stopped during epoch \(epoch)"
         }
     }
 }

@@ -1,7 +1,7 @@
 extension Trainer {
     /// Two-class index targets with one output unit and binary cross-entropy are 0/1 values:
     /// an integer 0/1 label column is guessed to be classes, and this is what the user means.
-    static func adapt(_ data: Dataset, loss: LossFunction, network: Network) -> Dataset {
+    public static func adapted(_ data: Dataset, loss: LossFunction, network: Network) -> Dataset {
         guard loss == .binaryCrossEntropy, case let .classes(classes, count) = data.targets, count <= 2,
               network.summary.last!.outputShape == [1] else { return data }
         let values = Tensor(shape: [classes.count, 1], scalars: classes.map { Float($0) })

@@ -16,10 +16,14 @@ public final class Trainer {
     let threads: Int
     private let fused: Bool
 
+    /// Asked before every batch; when it answers true the epoch ends with
+    /// `TrainingError.stopped` and nothing of that epoch is kept by the caller.
+    public var shouldStop: (() -> Bool)?
+
     public init(network: Network, config: TrainingConfig, training: Dataset, validation: Dataset?,
                 threads: Int = 1) throws {
-        let training = Self.adapt(training, loss: config.loss, network: network)
-        let validation = validation.map { Self.adapt($0, loss: config.loss, network: network) }
+        let training = Self.adapted(training, loss: config.loss, network: network)
+        let validation = validation.map { Self.adapted($0, loss: config.loss, network: network) }
         try Self.checkCompatibility(network: network, loss: config.loss, data: training)
         if let validation { try Self.checkCompatibility(network: network, loss: config.loss, data: validation) }
         self.network = network
@@ -57,6 +61,7 @@ public final class Trainer {
         var layerNormSums: [String: Double] = [:]
         var batchStart = 0
         while batchStart < order.count {
+            if let shouldStop, shouldStop() { throw TrainingError.stopped(epoch: epochIndex + 1) }
             let indices = Array(order[batchStart..<min(order.count, batchStart + config.batchSize)])
             network.zeroGradients()
             var context = PassContext(training: true, threads: threads, rng: rng)

@@ -1,0 +1,71 @@
+import Foundation
+
+/// `nnserve`'s settings: each is an environment variable and a command-line flag (the flag
+/// wins), with the defaults of `../API.md`.
+struct ServerConfig {
+    var host = "127.0.0.1"
+    var port = 8080
+    var dataDirectory = "./data"
+    var workers = 1
+    var threads = ProcessInfo.processInfo.activeProcessorCount
+    var apiToken: String?
+    var maxBodyBytes = 1 << 30
+    var logLevel = "info"
+    var openAPIPath: String?
+
+    struct Invalid: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static let usage = """
+    usage: nnserve [--host H] [--port P] [--data-dir DIR] [--workers N] [--threads N]
+                   [--api-token T] [--max-body-bytes N] [--log-level debug|info|warn|error] [--openapi FILE]
+    Each flag may also be set by its environment variable: NN_HOST, NN_PORT, NN_DATA_DIR, NN_WORKERS,
+    NN_THREADS, NN_API_TOKEN, NN_MAX_BODY_BYTES, NN_LOG_LEVEL, NN_OPENAPI_PATH.
+    """
+
+    init(environment: [String: String], arguments: [String]) throws {
+        var values: [String: String] = [:]
+        let names = ["host": "NN_HOST", "port": "NN_PORT", "data-dir": "NN_DATA_DIR", "workers": "NN_WORKERS",
+                     "threads": "NN_THREADS", "api-token": "NN_API_TOKEN", "max-body-bytes": "NN_MAX_BODY_BYTES",
+                     "log-level": "NN_LOG_LEVEL", "openapi": "NN_OPENAPI_PATH"]
+        for (flag, variable) in names { if let value = environment[variable], !value.isEmpty { values[flag] = value } }
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            guard argument.hasPrefix("--") else { throw Invalid(description: "unexpected argument '\(argument)'\n\(Self.usage)") }
+            var flag = String(argument.dropFirst(2))
+            var value: String
+            if let equals = flag.firstIndex(of: "=") {
+                value = String(flag[flag.index(after: equals)...])
+                flag = String(flag[..<equals])
+            } else {
+                guard index + 1 < arguments.count else { throw Invalid(description: "--\(flag) needs a value\n\(Self.usage)") }
+                index += 1
+                value = arguments[index]
+            }
+            guard names[flag] != nil else { throw Invalid(description: "unknown flag --\(flag)\n\(Self.usage)") }
+            values[flag] = value
+            index += 1
+        }
+        func integer(_ flag: String, _ range: ClosedRange<Int>) throws -> Int? {
+            guard let text = values[flag] else { return nil }
+            guard let value = Int(text), range.contains(value) else {
+                throw Invalid(description: "--\(flag) (\(names[flag]!)) must be an integer from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+            }
+            return value
+        }
+        host = values["host"] ?? host
+        port = try integer("port", 0...65535) ?? port
+        dataDirectory = values["data-dir"] ?? dataDirectory
+        workers = try integer("workers", 1...64) ?? workers
+        threads = try integer("threads", 1...256) ?? threads
+        apiToken = values["api-token"]
+        maxBodyBytes = try integer("max-body-bytes", 1024...(1 << 40)) ?? maxBodyBytes
+        logLevel = values["log-level"] ?? logLevel
+        guard ["debug", "info", "warn", "error"].contains(logLevel) else {
+            throw Invalid(description: "--log-level must be debug, info, warn or error")
+        }
+        openAPIPath = values["openapi"] ?? (FileManager.default.fileExists(atPath: "openapi.yaml") ? "openapi.yaml" : nil)
+    }
+}

@@ -1,0 +1,192 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A strict JSON parser (RFC 8259) over bytes: no NaN or Infinity literals, no trailing
+/// commas, no leading zeros, nesting limited to 64 levels. Numbers are validated against
+/// the grammar of §6 before `strtod` converts them, so `inf`, `nan` and hex never pass.
+public struct JSONParser {
+    public struct Failure: Error, Equatable {
+        public var offset: Int
+        public var message: String
+    }
+
+    private let bytes: [UInt8]
+    private var index = 0
+    private var depth = 0
+    static let maxDepth = 64
+
+    /// Parses a whole document; anything but whitespace after the value is an error.
+    public static func parse(_ input: [UInt8]) throws -> JSONValue {
+        var parser = JSONParser(bytes: input + [0])
+        parser.skipWhitespace()
+        let value = try parser.parseValue()
+        parser.skipWhitespace()
+        guard parser.index == input.count else { throw parser.failure("unexpected text after the JSON value") }
+        return value
+    }
+
+    private init(bytes: [UInt8]) { self.bytes = bytes }
+
+    private func failure(_ message: String) -> Failure {
+        Failure(offset: index, message: "\(message) at byte \(index)")
+    }
+
+    private var current: UInt8 { bytes[index] }
+
+    private mutating func skipWhitespace() {
+        while index < bytes.count - 1, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+    }
+
+    private mutating func parseValue() throws -> JSONValue {
+        guard index < bytes.count - 1 else { throw failure("the JSON ends early") }
+        switch current {
+        case UInt8(ascii: "{"): return try parseObject()
+        case UInt8(ascii: "["): return try parseArray()
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try expect("true"); return .bool(true)
+        case UInt8(ascii: "f"): try expect("false"); return .bool(false)
+        case UInt8(ascii: "n"): try expect("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+        default:
+            throw failure("unexpected character '\(Character(Unicode.Scalar(current)))' (NaN and Infinity are not JSON)")
+        }
+    }
+
+    private mutating func expect(_ word: String) throws {
+        for byte in word.utf8 {
+            guard index < bytes.count - 1, current == byte else { throw failure("invalid literal, expected '\(word)'") }
+            index += 1
+        }
+    }
+
+    private mutating func nest() throws {
+        depth += 1
+        guard depth <= Self.maxDepth else { throw failure("the JSON nests deeper than \(Self.maxDepth) levels") }
+    }
+
+    private mutating func parseObject() throws -> JSONValue {
+        try nest()
+        index += 1
+        var members: [(String, JSONValue)] = []
+        skipWhitespace()
+        if current == UInt8(ascii: "}") { index += 1; depth -= 1; return .object(members) }
+        while true {
+            skipWhitespace()
+            guard current == UInt8(ascii: "\"") else { throw failure("expected a quoted field name") }
+            let key = try parseString()
+            skipWhitespace()
+            guard current == UInt8(ascii: ":") else { throw failure("expected ':' after a field name") }
+            index += 1
+            skipWhitespace()
+            members.append((key, try parseValue()))
+            skipWhitespace()
+            if current == UInt8(ascii: ",") { index += 1; continue }
+            guard current == UInt8(ascii: "}") else { throw failure("expected ',' or '}' in an object") }
+            index += 1
+            depth -= 1
+            return .object(members)
+        }
+    }
+
+    private mutating func parseArray() throws -> JSONValue {
+        try nest()
+        index += 1
+        var values: [JSONValue] = []
+        skipWhitespace()
+        if current == UInt8(ascii: "]") { index += 1; depth -= 1; return .array(values) }
+        while true {
+            skipWhitespace()
+            values.append(try parseValue())
+            skipWhitespace()
+            if current == UInt8(ascii: ",") { index += 1; continue }
+            guard current == UInt8(ascii: "]") else { throw failure("expected ',' or ']' in an array") }
+            index += 1
+            depth -= 1
+            return .array(values)
+        }
+    }
+
+    /// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? then strtod on the validated span.
+    private mutating func parseNumber() throws -> Double {
+        let start = index
+        if current == UInt8(ascii: "-") { index += 1 }
+        func digits() -> Int {
+            let from = index
+            while current >= UInt8(ascii: "0") && current <= UInt8(ascii: "9") { index += 1 }
+            return index - from
+        }
+        if current == UInt8(ascii: "0") {
+            index += 1
+        } else if digits() == 0 {
+            throw failure("invalid number")
+        }
+        if current == UInt8(ascii: ".") {
+            index += 1
+            guard digits() > 0 else { throw failure("a decimal point needs digits after it") }
+        }
+        if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
+            index += 1
+            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { index += 1 }
+            guard digits() > 0 else { throw failure("an exponent needs digits") }
+        }
+        return bytes.withUnsafeBufferPointer { buffer in
+            buffer.baseAddress!.advanced(by: start).withMemoryRebound(to: CChar.self, capacity: index - start) {
+                strtod($0, nil)
+            }
+        }
+    }
+
+    private mutating func parseString() throws -> String {
+        index += 1
+        var out: [UInt8] = []
+        while true {
+            guard index < bytes.count - 1 else { throw failure("a string is not closed") }
+            let byte = current
+            if byte == UInt8(ascii: "\"") { index += 1; break }
+            guard byte >= 0x20 else { throw failure("control characters must be escaped in strings") }
+            if byte != UInt8(ascii: "\\") {
+                out.append(byte)
+                index += 1
+                continue
+            }
+            index += 1
+            let escape = current
+            index += 1
+            switch escape {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(escape)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try hex4()
+                if (0xD800..<0xDC00).contains(scalar), current == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
+                    index += 2
+                    let low = try hex4()
+                    guard (0xDC00..<0xE000).contains(low) else { throw failure("invalid surrogate pair") }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                }
+                guard let unicode = Unicode.Scalar(scalar) else { throw failure("invalid \\u escape") }
+                out.append(contentsOf: Array(String(Character(unicode)).utf8))
+            default:
+                throw failure("invalid escape in a string")
+            }
+        }
+        guard let text = String(validating: out, as: UTF8.self) else { throw failure("a string is not valid UTF-8") }
+        return text
+    }
+
+    private mutating func hex4() throws -> UInt32 {
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            guard index < bytes.count - 1, let digit = Int(String(Unicode.Scalar(current)), radix: 16) else {
+                throw failure("a \\u escape needs four hex digits")
+            }
+            value = value << 4 | UInt32(digit)
+            index += 1
+        }
+        return value
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import MicroHTTP
+import NNCore
+
+extension ServiceApp {
+    func addJobRoutes(_ router: inout HTTPRouter) {
+        router.post("/v1/jobs", handle { [self] request in try submitJob(request) })
+        router.get("/v1/jobs", handle { [store] request in
+            let page = try request.page()
+            var status: JobStatus?
+            if let text = request.queryValue("status") {
+                guard let parsed = JobStatus(rawValue: text) else {
+                    throw ServiceError(400, "invalid_query", "status must be one of \(JobStatus.allCases.map(\.rawValue).joined(separator: ", "))",
+                                       path: "status")
+                }
+                status = parsed
+            }
+            let items = try store.jobs(status: status, limit: page.limit, after: page.after).map(\.description)
+            return try Self.reply(ListPage(items: items, limit: page.limit, id: \.id))
+        })
+        router.get("/v1/jobs/{id}", handle { [self] request in try Self.reply(try job(request).description) })
+        router.get("/v1/jobs/{id}/metrics", handle { [self] request in
+            let record = try job(request)
+            let epochs = try store.metrics(job: record.id)
+            return try Self.reply(MetricsHistory(epochs: epochs))
+        })
+        router.post("/v1/jobs/{id}/cancel", handle { [self] request in
+            let record = try job(request)
+            return try Self.reply(try queue.cancel(record.id).description)
+        })
+        router.get("/v1/jobs/{id}/events", handle { [self] request in try eventStream(try job(request)) })
+    }
+
+    func job(_ request: HTTPRequest) throws -> JobRecord {
+        let id = request.pathParameter("id")
+        guard let record = try store.job(id) else { throw ServiceError.notFound("job", id) }
+        return record
+    }
+
+    /// Validates everything a job needs before it is stored (a rejected job stores nothing),
+    /// then stores it and queues it.
+    func submitJob(_ request: HTTPRequest) throws -> HTTPResponse {
+        let body = try request.jsonBody()
+        guard body.objectMembers != nil else { throw ServiceError.invalid("the body must be a JSON object", path: nil) }
+        let config = try JSONDecoder().decode(TrainingConfig.self, from: Data(request.body))
+        guard config.epochs <= options.maxEpochs else {
+            throw ServiceError.invalid("at most \(options.maxEpochs) epochs are allowed on this server", path: "epochs")
+        }
+        guard let datasetID = body["dataset"]?.stringValue else {
+            throw ServiceError.invalid("'dataset' must name a data set id (ds_…)", path: "dataset", code: "missing_field")
+        }
+        guard let data = try store.loadDataset(datasetID) else {
+            throw ServiceError.invalid("no data set has the id '\(datasetID)'", path: "dataset", code: "unknown_dataset")
+        }
+        if let validationID = config.validationDataset, try store.dataset(validationID) == nil {
+            throw ServiceError.invalid("no data set has the id '\(validationID)'", path: "validation.dataset", code: "unknown_dataset")
+        }
+        let inlineSpec: ModelSpec?
+        let existing: ModelRecord?
+        switch (body["model"], body["model_id"]) {
+        case (.some, .some), (.none, .none):
+            throw ServiceError.invalid("give exactly one of 'model' (an inline spec) or 'model_id'", path: "model")
+        case (.some, .none):
+            do {
+                let modelData = try JSONEncoderBridge.data(from: request.body, member: "model")
+                inlineSpec = try JSONDecoder().decode(ModelSpec.self, from: modelData)
+            } catch let error as SpecError {
+                throw error.prefixed("model")
+            }
+            try checkLimits(inlineSpec!, path: "model")
+            existing = nil
+        case (.none, .some(let value)):
+            guard let id = value.stringValue, let record = try store.model(id) else {
+                throw ServiceError.invalid("no model has the id '\(value.stringValue ?? value.kindName)'", path: "model_id", code: "unknown_model")
+            }
+            inlineSpec = nil
+            existing = record
+        }
+        let spec = inlineSpec ?? existing!.spec
+        let network: Network
+        do {
+            network = try Network(spec: spec, seed: 0)
+        } catch let error as SpecError {
+            throw error.prefixed("model")
+        }
+        try Trainer.checkCompatibility(network: network, loss: config.loss,
+                                       data: Trainer.adapted(data, loss: config.loss, network: network))
+        guard queue.depth < options.maxQueuedJobs else {
+            throw ServiceError(429, "queue_full", "the training queue holds \(options.maxQueuedJobs) jobs; retry later", retryAfter: 30)
+        }
+        let record = try store.insertJob(newModel: inlineSpec, modelID: existing?.id, datasetID: datasetID, config: config)
+        queue.submit(record.id)
+        var headers = HTTPHeaders()
+        headers.set("Location", "/v1/jobs/\(record.id)")
+        return try Self.reply(record.description, status: .accepted, headers: headers)
+    }
+}
+
+struct MetricsHistory: Encodable {
+    var epochs: [EpochMetrics]
+}
+
+/// Extracts one member of a JSON object body as its own JSON text, so that a nested spec is
+/// decoded by its Codable type with paths relative to it.
+enum JSONEncoderBridge {
+    static func data(from body: [UInt8], member: String) throws -> Data {
+        guard let object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any], let value = object[member] else {
+            throw ServiceError.invalid("'\(member)' is missing", path: member)
+        }
+        guard JSONSerialization.isValidJSONObject(value) else {
+            throw ServiceError.invalid("'\(member)' must be an object", path: member)
+        }
+        return try JSONSerialization.data(withJSONObject: value)
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import MicroHTTP
+import NNCore
+
+/// The service: the store, the training queue, job events and the model cache, and the
+/// routes of `../API.md` over them.
+public final class ServiceApp: @unchecked Sendable {
+    // `@unchecked Sendable`: every stored property is immutable and itself thread-safe.
+    public struct Options: Sendable {
+        public var apiToken: String?
+        public var threadsPerPrediction = 1
+        public var openAPIPath: String?
+        public var maxParameters = 50_000_000
+        public var maxEpochs = 100_000
+        public var maxQueuedJobs = 1_000
+
+        public init() {}
+    }
+
+    public let store: ServiceStore
+    public let queue: JobQueue
+    public let events: JobEvents
+    public let options: Options
+    public let metrics = ServiceMetrics()
+    let models: ModelCache
+    let log: @Sendable (String) -> Void
+
+    public init(store: ServiceStore, queue: JobQueue, options: Options, log: @escaping @Sendable (String) -> Void) {
+        self.store = store
+        self.queue = queue
+        self.events = queue.events
+        self.options = options
+        self.models = ModelCache(store: store)
+        self.log = log
+    }
+
+    /// Every route, with the auth hook in front.
+    public func router() -> HTTPRouter {
+        var router = HTTPRouter()
+        if let token = options.apiToken { router.before(BearerAuth(token: token).hook) }
+        addOperationsRoutes(&router)
+        addDatasetRoutes(&router)
+        addModelRoutes(&router)
+        addJobRoutes(&router)
+        return router
+    }
+
+    /// Wraps a handler so that every error it throws becomes the API's error response.
+    func handle(_ body: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse) -> HTTPRouter.Handler {
+        { [log] request in
+            do {
+                return try body(request)
+            } catch {
+                return ServiceError.response(for: error, log: log)
+            }
+        }
+    }
+
+    /// A JSON response of an encodable value.
+    static func reply<T: Encodable>(_ value: T, status: HTTPStatus = .ok, headers: HTTPHeaders = HTTPHeaders()) throws -> HTTPResponse {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return .json(status, [UInt8](try encoder.encode(value)), headers: headers)
+    }
+}
+
+/// Request helpers shared by the routes.
+extension HTTPRequest {
+    /// The body parsed as JSON; 415 unless the content type is JSON, 400 if malformed.
+    func jsonBody() throws -> JSONValue {
+        let type = headers["Content-Type"]?.lowercased() ?? ""
+        guard type.hasPrefix("application/json") || type.isEmpty else {
+            throw ServiceError(415, "unsupported_media_type", "send the body as application/json (got \(type))")
+        }
+        guard !body.isEmpty else { throw ServiceError.badJSON("the body is empty") }
+        return try JSONParser.parse(body)
+    }
+
+    /// The body decoded as a Codable type, after the strict parse (NaN and Infinity are 400).
+    func decodeBody<T: Decodable>(_ type: T.Type) throws -> T {
+        _ = try jsonBody()
+        return try JSONDecoder().decode(T.self, from: Data(body))
+    }
+
+    func pathParameter(_ name: String) -> String { pathParameters[name] ?? "" }
+
+    /// `?limit=` (1…1000, default 100) and `?after=`.
+    func page() throws -> (limit: Int, after: String?) {
+        var limit = 100
+        if let text = queryValue("limit") {
+            guard let value = Int(text), (1...1000).contains(value) else {
+                throw ServiceError(400, "invalid_query", "limit must be an integer from 1 to 1000", path: "limit")
+            }
+            limit = value
+        }
+        return (limit, queryValue("after"))
+    }
+
+    func optionalIntQuery(_ name: String) throws -> Int? {
+        guard let text = queryValue(name) else { return nil }
+        guard let value = Int(text), value >= 0 else {
+            throw ServiceError(400, "invalid_query", "\(name) must be a non-negative integer", path: name)
+        }
+        return value
+    }
+}
+
+/// A page of items with the cursor of the next page.
+struct ListPage<Item: Encodable>: Encodable {
+    var items: [Item]
+    var next: String?
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: AnyCodingKey.self)
+        try c.encode(items, forKey: "items")
+        try c.encode(next, forKey: "next")
+    }
+
+    init(items: [Item], limit: Int, id: (Item) -> String) {
+        self.items = items
+        self.next = items.count == limit ? items.last.map(id) : nil
+    }
+}
+
+/// Bearer-token auth for `/v1` (RFC 6750 §3: 401 with `WWW-Authenticate`); the token is
+/// compared in constant time so its prefix cannot be guessed by timing.
+struct BearerAuth: Sendable {
+    let token: String
+
+    var hook: HTTPRouter.Hook {
+        { [token] request in
+            guard request.path.hasPrefix("/v1") else { return nil }
+            let presented = request.headers["Authorization"].flatMap { value -> String? in
+                value.lowercased().hasPrefix("bearer ") ? String(value.dropFirst(7)).trimmingCharacters(in: .whitespaces) : nil
+            }
+            if let presented, Self.constantTimeEqual(Array(presented.utf8), Array(token.utf8)) { return nil }
+            var headers = HTTPHeaders()
+            headers.set("WWW-Authenticate", presented == nil ? "Bearer realm=\"nnserve\"" : "Bearer realm=\"nnserve\", error=\"invalid_token\"")
+            return .error(.unauthorized, code: "unauthorized",
+                          message: presented == nil ? "send Authorization: Bearer <token>; this server requires an API token"
+                                                    : "the bearer token is not valid for this server",
+                          headers: headers)
+        }
+    }
+
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var difference = UInt8(a.count == b.count ? 0 : 1)
+        for i in 0..<max(a.count, b.count) {
+            difference |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0)
+        }
+        return difference == 0
+    }
+}

@@ -1,0 +1,63 @@
+import MicroHTTP
+import NNCore
+import SQLiteStore
+
+/// An error a request can end in. Every error of every module becomes an HTTP response
+/// here and nowhere else (`response(for:)`).
+public struct ServiceError: Error, Equatable, CustomStringConvertible {
+    public var status: Int
+    public var code: String
+    public var message: String
+    public var path: String?
+    public var retryAfter: Int?
+
+    public init(_ status: Int, _ code: String, _ message: String, path: String? = nil, retryAfter: Int? = nil) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.path = path
+        self.retryAfter = retryAfter
+    }
+
+    public var description: String { "\(status) \(code): \(message)" + (path.map { " (\($0))" } ?? "") }
+
+    static func notFound(_ kind: String, _ id: String) -> ServiceError {
+        ServiceError(404, "not_found", "no \(kind) has the id '\(id)'; list them with GET /v1/\(kind == "job" ? "jobs" : kind + "s")")
+    }
+
+    static func badJSON(_ message: String) -> ServiceError {
+        ServiceError(400, "malformed_json", "the body is not valid JSON: \(message)")
+    }
+
+    static func invalid(_ message: String, path: String?, code: String = "invalid_field") -> ServiceError {
+        ServiceError(422, code, message, path: path)
+    }
+
+    static func conflict(_ message: String) -> ServiceError {
+        ServiceError(409, "conflict", message)
+    }
+
+    /// Maps any error to the API's error response; unknown errors are bugs (500, logged).
+    public static func response(for error: Error, log: (String) -> Void) -> HTTPResponse {
+        let mapped: ServiceError
+        switch error {
+        case let error as ServiceError:
+            mapped = error
+        case let error as SpecError:
+            mapped = ServiceError(422, error.code, error.message, path: error.path.isEmpty ? nil : error.path)
+        case let error as SafetensorsError:
+            mapped = ServiceError(422, "invalid_weights", error.message)
+        case let error as JSONParser.Failure:
+            mapped = .badJSON(error.message)
+        case let error as DatabaseError where error.isBusy:
+            mapped = ServiceError(503, "busy", "the database is busy; retry shortly", retryAfter: 1)
+        default:
+            log("internal error: \(error)")
+            mapped = ServiceError(500, "internal_error", "the server failed to handle this request; the error was logged")
+        }
+        var headers = HTTPHeaders()
+        if let retryAfter = mapped.retryAfter { headers.set("Retry-After", String(retryAfter)) }
+        return .error(HTTPStatus(code: mapped.status), code: mapped.code, message: mapped.message, path: mapped.path,
+                      headers: headers)
+    }
+}

@@ -1,0 +1,32 @@
+import NNCore
+
+/// A stored model: its spec, the loss it was trained with, and whether it has weights.
+public struct ModelRecord: Sendable {
+    public var id: String
+    public var spec: ModelSpec
+    public var loss: LossFunction?
+    public var hasWeights: Bool
+    public var weightsVersion: Int
+    public var epochsTrained: Int
+    public var training: Bool
+    public var createdAt: String
+
+    public var status: String { training ? "training" : (hasWeights ? "ready" : "untrained") }
+
+    public struct Description: Encodable {
+        var id: String
+        var spec: ModelSpec
+        var summary: [ModelSpec.LayerSummary]
+        var params: Int
+        var status: String
+        var loss: String?
+        var epochs_trained: Int
+        var created_at: String
+    }
+
+    public func description() throws -> Description {
+        let summary = try spec.validate()
+        return Description(id: id, spec: spec, summary: summary, params: summary.reduce(0) { $0 + $1.params },
+                           status: status, loss: loss?.rawValue, epochs_trained: epochsTrained, created_at: createdAt)
+    }
+}

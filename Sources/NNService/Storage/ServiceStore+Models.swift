@@ -1,0 +1,84 @@
+import Foundation
+import NNCore
+import SQLiteStore
+
+extension ServiceStore {
+    private static let modelColumns = """
+        id, spec, loss, weights IS NOT NULL AS has_weights, weights_version, epochs_trained, created_at,
+        EXISTS(SELECT 1 FROM jobs WHERE jobs.model_id = models.id AND status IN ('queued', 'running')) AS training
+        """
+
+    func modelRecord(_ row: Row) throws -> ModelRecord {
+        let loss: String? = try row.get("loss")
+        return ModelRecord(id: try row.get("id"), spec: try StoredJSON.decode(ModelSpec.self, try row.get("spec")),
+                           loss: loss.flatMap(LossFunction.init(rawValue:)), hasWeights: try row.get("has_weights"),
+                           weightsVersion: try row.get("weights_version"), epochsTrained: try row.get("epochs_trained"),
+                           training: try row.get("training"), createdAt: try row.get("created_at"))
+    }
+
+    func insertModel(_ spec: ModelSpec, in db: Connection) throws -> String {
+        let id = Identifiers.make("m")
+        try db.execute("INSERT INTO models(id, spec, created_at) VALUES (?, ?, ?)", [id, StoredJSON.encode(spec), Identifiers.now()])
+        return id
+    }
+
+    public func createModel(_ spec: ModelSpec) throws -> ModelRecord {
+        _ = try spec.validate()
+        let id = try database.write { try insertModel(spec, in: $0) }
+        return try model(id)!
+    }
+
+    public func model(_ id: String) throws -> ModelRecord? {
+        try database.read { db in
+            try db.queryOne("SELECT \(Self.modelColumns) FROM models WHERE id = ?", [id]).map(modelRecord)
+        }
+    }
+
+    public func models(limit: Int, after: String?) throws -> [ModelRecord] {
+        try database.read { db in
+            try db.query("""
+                SELECT \(Self.modelColumns) FROM models
+                WHERE seq > COALESCE((SELECT seq FROM models WHERE id = ?), 0) ORDER BY seq LIMIT ?
+                """, [after, limit]).map(modelRecord)
+        }
+    }
+
+    /// The model's latest weights (a safetensors file), or nil when it has none.
+    public func modelWeights(_ id: String) throws -> (bytes: [UInt8], version: Int)? {
+        try database.read { db in
+            guard let row = try db.queryOne("SELECT weights, weights_version FROM models WHERE id = ? AND weights IS NOT NULL", [id]) else {
+                return nil
+            }
+            let data: Data = try row.get("weights")
+            return ([UInt8](data), try row.get("weights_version"))
+        }
+    }
+
+    /// Replaces a model's weights with an uploaded file (checked by the caller); 409 while
+    /// a job trains it.
+    public func replaceWeights(_ id: String, bytes: [UInt8], loss: LossFunction?) throws {
+        try database.inTransaction { db in
+            guard let row = try db.queryOne("SELECT \(Self.modelColumns) FROM models WHERE id = ?", [id]) else {
+                throw ServiceError.notFound("model", id)
+            }
+            guard try !modelRecord(row).training else {
+                throw ServiceError.conflict("model \(id) is being trained; cancel its job or wait before uploading weights")
+            }
+            try db.execute("UPDATE models SET weights = ?, weights_version = weights_version + 1, loss = ? WHERE id = ?",
+                           [Data(bytes), loss?.rawValue, id])
+        }
+    }
+
+    /// Deletes a model with its jobs, metrics and checkpoints; 409 while a job trains it.
+    public func deleteModel(_ id: String) throws {
+        try database.inTransaction { db in
+            guard let row = try db.queryOne("SELECT \(Self.modelColumns) FROM models WHERE id = ?", [id]) else {
+                throw ServiceError.notFound("model", id)
+            }
+            guard try !modelRecord(row).training else {
+                throw ServiceError.conflict("model \(id) is being trained; cancel its job first")
+            }
+            try db.execute("DELETE FROM models WHERE id = ?", [id])
+        }
+    }
+}

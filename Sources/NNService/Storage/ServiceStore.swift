@@ -1,0 +1,89 @@
+import Foundation
+import NNCore
+import SQLiteStore
+
+/// The service's tables over one SQLite database: data sets, models, jobs, per-epoch
+/// metrics and checkpoints. Every multi-row change runs in one transaction, so a crash
+/// leaves either all of it or none.
+public final class ServiceStore: @unchecked Sendable {
+    // `@unchecked Sendable`: all state is in `database`, whose connection is confined to
+    // its own serial queue.
+    public let database: Database
+
+    public init(path: String) throws {
+        database = try Database(path: path, options: .init(createParentDirectory: true))
+        _ = try Self.migrator.migrate(database)
+    }
+
+    public init(inMemory: Void = ()) throws {
+        database = try Database.inMemory()
+        _ = try Self.migrator.migrate(database)
+    }
+
+    static var migrator: Migrator {
+        var migrator = Migrator()
+        migrator.register("001_initial_schema") { db in
+            try db.executeScript("""
+            CREATE TABLE datasets(
+              seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+              rows INTEGER NOT NULL, input_shape TEXT NOT NULL, target TEXT NOT NULL,
+              inputs BLOB NOT NULL, targets BLOB NOT NULL, bytes INTEGER NOT NULL, created_at TEXT NOT NULL);
+            CREATE TABLE models(
+              seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, spec TEXT NOT NULL,
+              loss TEXT, weights BLOB, weights_version INTEGER NOT NULL DEFAULT 0,
+              epochs_trained INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL);
+            CREATE TABLE jobs(
+              seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+              model_id TEXT NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+              dataset_id TEXT NOT NULL, validation_dataset_id TEXT, config TEXT NOT NULL,
+              status TEXT NOT NULL, epoch INTEGER NOT NULL DEFAULT 0, epochs INTEGER NOT NULL,
+              base_epoch INTEGER NOT NULL DEFAULT 0, latest TEXT, error TEXT,
+              stopped_early INTEGER NOT NULL DEFAULT 0,
+              created_at TEXT NOT NULL, started_at TEXT, finished_at TEXT);
+            CREATE INDEX jobs_status ON jobs(status, seq);
+            CREATE TABLE metrics(
+              job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE, epoch INTEGER NOT NULL,
+              data TEXT NOT NULL, PRIMARY KEY(job_id, epoch));
+            CREATE TABLE checkpoints(
+              model_id TEXT NOT NULL REFERENCES models(id) ON DELETE CASCADE, epoch INTEGER NOT NULL,
+              job_id TEXT, loss REAL, val_loss REAL, created_at TEXT NOT NULL, state BLOB NOT NULL,
+              PRIMARY KEY(model_id, epoch));
+            """)
+        }
+        return migrator
+    }
+
+    /// `PRAGMA integrity_check` (https://www.sqlite.org/pragma.html#pragma_integrity_check).
+    public func integrityCheck() throws -> [String] { try database.integrityCheck() }
+
+    public func close() throws { try database.close() }
+}
+
+/// Ids with a kind prefix and 16 random hex digits; times as RFC 3339 UTC.
+enum Identifiers {
+    static func make(_ prefix: String) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let value = generator.next() as UInt64
+        let hex = String(value, radix: 16)
+        return prefix + "_" + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    static func now() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date())
+    }
+}
+
+/// JSON text for values stored in TEXT columns.
+enum StoredJSON {
+    static func encode<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(value)).flatMap { String(data: $0, encoding: .utf8) } ?? "null"
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+        try JSONDecoder().decode(T.self, from: Data(text.utf8))
+    }
+}
