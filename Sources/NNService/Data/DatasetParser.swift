@@ -76,7 +76,8 @@ struct RowReader {
         guard let values = row.arrayValue else {
             throw ServiceError.invalid("each row must be an array of numbers", path: path)
         }
-        if values.count == width, values.allSatisfy({ $0.numberValue != nil }) {
+        // Flat rows; a rank-1 shape is always flat, so a bad cell is named exactly.
+        if values.count == width, shape.count == 1 || values.allSatisfy({ $0.numberValue != nil }) {
             for (index, value) in values.enumerated() { out.append(try Self.float(value, path: "\(path)[\(index)]")) }
             return
         }
