@@ -11,29 +11,69 @@ extension ServiceApp {
         let events = self.events
         let store = self.store
         return .eventStream { writer in
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            func send(_ name: String, _ value: some Encodable) {
-                guard let data = try? encoder.encode(value) else { return }
-                writer.sendEvent(name, data: String(decoding: data, as: UTF8.self))
-            }
+            let subscription = Subscription(events: events, job: job.id)
             let token = events.subscribe(job: job.id) { event in
                 switch event {
                 case let .epoch(metrics):
-                    send("epoch", metrics)
+                    EventEncoding.send(writer, "epoch", metrics)
                 case let .status(description):
-                    send("status", description)
-                    if description.status.hasEnded { writer.finish() }
+                    EventEncoding.send(writer, "status", description)
+                    if description.status.hasEnded {
+                        writer.finish()
+                        subscription.end()
+                    }
                 }
             }
-            writer.onCancel { events.unsubscribe(job: job.id, token: token) }
+            subscription.start(token)
+            writer.onCancel { subscription.end() }
             // The current state first; a job that ended before subscribing ends the stream now.
             let current = (try? store.job(job.id)) ?? job
-            send("status", current.description)
+            EventEncoding.send(writer, "status", current.description)
             if current.status.hasEnded {
-                events.unsubscribe(job: job.id, token: token)
                 writer.finish()
+                subscription.end()
             }
         }
+    }
+}
+
+/// One listener's registration, removed exactly once however the stream ends.
+///
+/// `@unchecked Sendable`: `token` and `ended` are guarded by `lock`.
+private final class Subscription: @unchecked Sendable {
+    let events: JobEvents
+    let job: String
+    private let lock = NSLock()
+    private var token: Int?
+    private var ended = false
+
+    init(events: JobEvents, job: String) {
+        self.events = events
+        self.job = job
+    }
+
+    func start(_ token: Int) {
+        lock.lock()
+        let alreadyEnded = ended
+        self.token = token
+        lock.unlock()
+        if alreadyEnded { events.unsubscribe(job: job, token: token) }
+    }
+
+    func end() {
+        lock.lock()
+        let token = ended ? nil : self.token
+        ended = true
+        lock.unlock()
+        if let token { events.unsubscribe(job: job, token: token) }
+    }
+}
+
+enum EventEncoding {
+    static func send(_ writer: HTTPStreamWriter, _ name: String, _ value: some Encodable) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let data = try? encoder.encode(value) else { return }
+        writer.sendEvent(name, data: String(decoding: data, as: UTF8.self))
     }
 }
