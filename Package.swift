@@ -22,7 +22,8 @@ let package = Package(
     targets: [
         .target(name: "NNCore", swiftSettings: vectorFlags),
         .executableTarget(name: "NNBench", dependencies: ["NNCore"], swiftSettings: vectorFlags),
-        .testTarget(name: "NNCoreTests", dependencies: ["NNCore"]),
+        // Fixtures are read through #filePath, not bundled as resources.
+        .testTarget(name: "NNCoreTests", dependencies: ["NNCore"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
 )
