@@ -1,16 +1,17 @@
 /// Max pooling over channels-last images with valid padding.
 ///
 /// Shape legend: x `[N, H, W, C]`, y `[N, outH, outW, C]` with outH = (H − ph) / sh + 1.
-/// Each output keeps the index of its winner; ties go to the first tap in (ky, kx) order,
-/// as PyTorch's CPU kernel does. Backward routes dy to the winners (added, since windows may
-/// overlap when the stride is smaller than the pool).
+/// Ties go to the first tap in (ky, kx) order, as in PyTorch's CPU kernel. Rather than
+/// store winner indices, backward finds each winner again as the first tap equal to the
+/// output (the same tap), which keeps forward a plain vectorised maximum. dy is added to the
+/// winners, since windows overlap when the stride is smaller than the pool.
 public final class MaxPool2DLayer: Layer {
     public let pool: IntPair
     public let stride: IntPair
     public var needsInputGradient = true
-    /// Winner of every output, as an offset inside its sample.
-    private var winners: [Int32] = []
-    private var inputShape: [Int] = []
+    /// The last training input and output, kept (not copied) for backward.
+    private var input = Tensor(zeros: [0])
+    private var output = Tensor(zeros: [0])
 
     public init(pool: IntPair, stride: IntPair) {
         precondition(pool.height > 0 && pool.width > 0 && stride.height > 0 && stride.width > 0)
@@ -22,48 +23,62 @@ public final class MaxPool2DLayer: Layer {
 
     public func forward(_ input: Tensor, _ context: inout PassContext) -> Tensor {
         let p = PoolGeometry(input: input.shape, pool: pool, stride: stride)
-        inputShape = input.shape
         var output = Tensor(zeros: p.outputShape)
-        if winners.count < output.count { winners = [Int32](repeating: 0, count: output.count) }
         input.scalars.withUnsafeBufferPointer { x in
             output.scalars.withUnsafeMutableBufferPointer { y in
-                winners.withUnsafeMutableBufferPointer { index in
-                    let (x, y, index) = (x.baseAddress!, y.baseAddress!, index.baseAddress!)
-                    Parallel.forEach(chunks: p.batch, threads: context.threads) { n in
-                        let xs = x + n * p.inputSize
-                        p.forEachOutput(sample: n) { out, firstTap in
-                            let c = p.channels
-                            // Start from the first tap, then let strictly larger taps win.
-                            for ch in 0..<c {
-                                y[out + ch] = xs[firstTap + ch]
-                                index[out + ch] = Int32(firstTap + ch)
-                            }
-                            p.forEachTap(from: firstTap) { tap in
-                                for ch in 0..<c where xs[tap + ch] > y[out + ch] {
-                                    y[out + ch] = xs[tap + ch]
-                                    index[out + ch] = Int32(tap + ch)
-                                }
-                            }
+                let (x, y) = (x.baseAddress!, y.baseAddress!)
+                Parallel.forEach(chunks: p.batch, threads: context.threads) { n in
+                    let xs = x + n * p.inputSize, c = p.channels
+                    p.forEachOutput(sample: n) { out, firstTap in
+                        let yo = y + out
+                        (yo).update(from: xs + firstTap, count: c)
+                        p.forEachTap(from: firstTap) { tap in
+                            let xt = xs + tap
+                            // Strictly larger taps win, so the first of equal taps keeps it.
+                            for ch in 0..<c { yo[ch] = xt[ch] > yo[ch] ? xt[ch] : yo[ch] }
                         }
                     }
                 }
             }
         }
+        if context.training {
+            self.input = input
+            self.output = output
+        }
         return output
     }
 
     public func backward(_ gradOutput: Tensor, _ context: inout PassContext) -> Tensor {
-        let p = PoolGeometry(input: inputShape, pool: pool, stride: stride)
-        var gradInput = Tensor(zeros: inputShape)
-        let outputSize = p.outputPixels * p.channels
-        gradOutput.scalars.withUnsafeBufferPointer { dy in
-            gradInput.scalars.withUnsafeMutableBufferPointer { dx in
-                winners.withUnsafeBufferPointer { index in
-                    let (dy, dx, index) = (dy.baseAddress!, dx.baseAddress!, index.baseAddress!)
-                    Parallel.forEach(chunks: p.batch, threads: context.threads) { n in
-                        let dxs = dx + n * p.inputSize
-                        for out in (n * outputSize)..<((n + 1) * outputSize) {
-                            dxs[Int(index[out])] += dy[out]
+        let p = PoolGeometry(input: input.shape, pool: pool, stride: stride)
+        precondition(gradOutput.count == output.count, "maxpool backward needs the forward batch's gradient")
+        var gradInput = Tensor(zeros: input.shape)
+        let c = p.channels
+        input.scalars.withUnsafeBufferPointer { x in
+            output.scalars.withUnsafeBufferPointer { y in
+                gradOutput.scalars.withUnsafeBufferPointer { dy in
+                    gradInput.scalars.withUnsafeMutableBufferPointer { dx in
+                        let (x, y, dy, dx) = (x.baseAddress!, y.baseAddress!, dy.baseAddress!, dx.baseAddress!)
+                        // Chunks by sample keep every write inside its sample.
+                        Parallel.forEach(chunks: p.batch, threads: context.threads) { n in
+                            let xs = x + n * p.inputSize, dxs = dx + n * p.inputSize
+                            // pending[ch] is 1 until channel ch's winner is found: float selects
+                            // rather than branches, so the channel loop vectorises.
+                            var pending = [Float](repeating: 1, count: c)
+                            pending.withUnsafeMutableBufferPointer { pending in
+                                let pending = pending.baseAddress!
+                                p.forEachOutput(sample: n) { out, firstTap in
+                                    pending.update(repeating: 1, count: c)
+                                    let yo = y + out, dyo = dy + out
+                                    p.forEachTap(from: firstTap, includingFirst: true) { tap in
+                                        let xt = xs + tap, dxt = dxs + tap
+                                        for ch in 0..<c {
+                                            let hit: Float = xt[ch] == yo[ch] ? pending[ch] : 0
+                                            dxt[ch] += hit > 0 ? dyo[ch] : 0
+                                            pending[ch] -= hit
+                                        }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
