@@ -24,7 +24,8 @@ let package = Package(
     targets: [
         .target(name: "NNCore", swiftSettings: vectorFlags),
         .executableTarget(name: "NNBench", dependencies: ["NNCore"], swiftSettings: vectorFlags),
-        .testTarget(name: "NNCoreTests", dependencies: ["NNCore"]),
+        // Fixtures are read through #filePath, not bundled as resources.
+        .testTarget(name: "NNCoreTests", dependencies: ["NNCore"], exclude: ["Fixtures"]),
         .systemLibrary(
             name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]),

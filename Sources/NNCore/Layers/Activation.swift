@@ -10,7 +10,7 @@ public enum Activation {
             case .linear:
                 break
             case .relu:
-                for i in v.indices where !(v[i] > 0) { v[i] = 0 }
+                for i in v.indices { v[i] = v[i] > 0 ? v[i] : 0 }   // branch-free, so it vectorises
             case .sigmoid:
                 for i in v.indices { v[i] = sigmoid(v[i]) }
             case .tanh:
@@ -34,7 +34,7 @@ public enum Activation {
                 case .linear:
                     break
                 case .relu:
-                    for i in g.indices where !(y[i] > 0) { g[i] = 0 }
+                    for i in g.indices { g[i] = y[i] > 0 ? g[i] : 0 }
                 case .sigmoid:
                     for i in g.indices { g[i] *= y[i] * (1 - y[i]) }
                 case .tanh:

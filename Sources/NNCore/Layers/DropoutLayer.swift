@@ -16,20 +16,29 @@ public final class DropoutLayer: Layer {
     public func forward(_ input: Tensor, _ context: inout PassContext) -> Tensor {
         guard context.training, rate > 0 else { return input }
         let keep = 1 / (1 - rate)
-        mask = [Float](repeating: 0, count: input.count)
+        if mask.count != input.count { mask = [Float](repeating: 0, count: input.count) }
         var output = input
-        for i in 0..<input.count {
-            let kept = context.rng.uniform() >= rate
-            mask[i] = kept ? keep : 0
-            output.scalars[i] *= mask[i]
+        var rng = context.rng
+        mask.withUnsafeMutableBufferPointer { m in
+            output.scalars.withUnsafeMutableBufferPointer { y in
+                for i in 0..<m.count {
+                    m[i] = rng.uniform() >= rate ? keep : 0
+                    y[i] *= m[i]
+                }
+            }
         }
+        context.rng = rng
         return output
     }
 
     public func backward(_ gradOutput: Tensor, _ context: inout PassContext) -> Tensor {
         guard rate > 0 else { return gradOutput }
         var gradient = gradOutput
-        for i in 0..<gradient.count { gradient.scalars[i] *= mask[i] }
+        mask.withUnsafeBufferPointer { m in
+            gradient.scalars.withUnsafeMutableBufferPointer { g in
+                for i in 0..<g.count { g[i] *= m[i] }
+            }
+        }
         return gradient
     }
 }

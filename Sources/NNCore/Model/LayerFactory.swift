@@ -13,6 +13,20 @@ enum LayerFactory {
             return [FlattenLayer()]
         case let .dropout(rate):
             return [DropoutLayer(rate: Float(rate))]
+        case let .conv2d(filters, kernel, stride, padding, activation):
+            let geometry = ConvGeometry(height: input[0], width: input[1], channels: input[2], filters: filters,
+                                        kernel: kernel, stride: stride, padding: padding)
+            let taps = kernel.height * kernel.width
+            let weight = Initializer.uniform(shape: geometry.weightShape, fanIn: taps * input[2], fanOut: taps * filters,
+                                             relu: activation == .relu, rng: &rng)
+            let conv = Conv2DLayer(geometry: geometry, weight: weight)
+            return activation == .linear ? [conv] : [conv, ActivationLayer(activation)]
+        case let .maxpool2d(pool, stride):
+            return [MaxPool2DLayer(pool: pool, stride: stride)]
+        case let .avgpool2d(pool, stride):
+            return [AvgPool2DLayer(pool: pool, stride: stride)]
+        case let .batchnorm(momentum, epsilon):
+            return [BatchNormLayer(features: input[input.count - 1], momentum: Float(momentum), epsilon: Float(epsilon))]
         default:
             throw SpecError(code: "unsupported_layer", path: "type",
                             "layer type '\(spec.typeName)' is not available in this build")

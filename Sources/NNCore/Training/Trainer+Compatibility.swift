@@ -45,4 +45,11 @@ extension Trainer {
                             "the data set's targets are \(count) classes: use cross_entropy, or upload with \"task\": \"regression\"")
         }
     }
+
+    /// Augmentation moves pixels, so it needs image inputs `[H, W, C]`.
+    static func checkAugmentation(_ augmentation: ImageAugmentation?, network: Network) throws {
+        guard augmentation != nil, network.spec.inputShape.count != 3 else { return }
+        throw SpecError(code: "incompatible_augmentation", path: "augmentation",
+                        "augmentation needs image inputs [height, width, channels]; this model's input_shape is \(network.spec.inputShape)")
+    }
 }

@@ -25,6 +25,7 @@ public final class Trainer {
         let training = Self.adapted(training, loss: config.loss, network: network)
         let validation = validation.map { Self.adapted($0, loss: config.loss, network: network) }
         try Self.checkCompatibility(network: network, loss: config.loss, data: training)
+        try Self.checkAugmentation(config.augmentation, network: network)
         if let validation { try Self.checkCompatibility(network: network, loss: config.loss, data: validation) }
         self.network = network
         self.config = config
@@ -43,7 +44,7 @@ public final class Trainer {
         self.progress = progress
     }
 
-    /// The generator for one epoch's shuffle and dropout masks.
+    /// The generator for one epoch's shuffle, augmentation and dropout masks.
     static func generator(seed: UInt64, epoch: Int) -> SeededGenerator {
         var mixer = SeededGenerator(seed: seed)
         return SeededGenerator(seed: mixer.next() &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
@@ -64,8 +65,10 @@ public final class Trainer {
             if let shouldStop, shouldStop() { throw TrainingError.stopped(epoch: epochIndex + 1) }
             let indices = Array(order[batchStart..<min(order.count, batchStart + config.batchSize)])
             network.zeroGradients()
+            var inputs = training.inputs.gathering(rows: indices)
+            config.augmentation?.apply(to: &inputs, rng: &rng)
             var context = PassContext(training: true, threads: threads, rng: rng)
-            let outputs = network.forward(training.inputs.gathering(rows: indices), &context, skippingFinalActivation: fused)
+            let outputs = network.forward(inputs, &context, skippingFinalActivation: fused)
             let result = config.loss.compute(outputs: outputs, targets: training.targetBatch(indices))
             guard result.loss.isFinite else {
                 throw TrainingError.diverged(epoch: epochIndex + 1, batch: batches + 1, learningRate: learningRate)

@@ -4,7 +4,7 @@ extension TrainingConfig: Codable {
     public static let serviceFields: Set<String> = ["model", "model_id", "dataset"]
 
     static let fields: Set<String> = ["loss", "optimizer", "batch_size", "epochs", "shuffle", "seed", "validation",
-                                      "gradient_clip", "early_stopping", "lr_schedule", "checkpoint_every"]
+                                      "gradient_clip", "early_stopping", "lr_schedule", "checkpoint_every", "augmentation"]
 
     public init(from decoder: Decoder) throws {
         let f = try decoder.container(keyedBy: AnyKey.self)
@@ -27,6 +27,7 @@ extension TrainingConfig: Codable {
                   shuffle: try f.optional(Bool.self, "shuffle") ?? true,
                   seed: UInt64(try integer("seed", 0, 0...Int.max)))
         checkpointEvery = try integer("checkpoint_every", 1, 1...1_000_000)
+        augmentation = try f.optional(ImageAugmentation.self, "augmentation")
         if let clip = try f.optional(Double.self, "gradient_clip") {
             guard clip.isFinite, clip > 0 else { throw SpecError(path: "gradient_clip", "'gradient_clip' must be a positive number, got \(clip)") }
             gradientClip = clip
@@ -100,6 +101,7 @@ extension TrainingConfig: Codable {
         if let dataset = validationDataset { try f.encode(["dataset": dataset], forKey: AnyKey("validation")) }
         if let clip = gradientClip { try f.encode(clip, forKey: AnyKey("gradient_clip")) }
         if let stopping = earlyStopping { try f.encode(stopping, forKey: AnyKey("early_stopping")) }
+        if let augmentation { try f.encode(augmentation, forKey: AnyKey("augmentation")) }
         switch schedule {
         case .none: break
         case let .step(stepSize, gamma):

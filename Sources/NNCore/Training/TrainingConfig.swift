@@ -30,11 +30,14 @@ public struct TrainingConfig: Equatable, Sendable {
     public var earlyStopping: EarlyStopping?
     public var schedule: Schedule?
     public var checkpointEvery: Int
+    /// On-the-fly augmentation of image training batches.
+    public var augmentation: ImageAugmentation?
 
     public init(loss: LossFunction, optimizer: OptimizerConfig, batchSize: Int = 32, epochs: Int = 10,
                 shuffle: Bool = true, seed: UInt64 = 0, validationSplit: Double? = nil,
                 validationDataset: String? = nil, gradientClip: Double? = nil,
-                earlyStopping: EarlyStopping? = nil, schedule: Schedule? = nil, checkpointEvery: Int = 1) {
+                earlyStopping: EarlyStopping? = nil, schedule: Schedule? = nil, checkpointEvery: Int = 1,
+                augmentation: ImageAugmentation? = nil) {
         self.loss = loss
         self.optimizer = optimizer
         self.batchSize = batchSize
@@ -47,6 +50,7 @@ public struct TrainingConfig: Equatable, Sendable {
         self.earlyStopping = earlyStopping
         self.schedule = schedule
         self.checkpointEvery = checkpointEvery
+        self.augmentation = augmentation
     }
 
     /// The learning rate for a 0-based epoch: step decay multiplies by γ every `step_size`

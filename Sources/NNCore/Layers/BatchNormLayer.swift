@@ -1,0 +1,160 @@
+/// Batch normalisation over the last axis: features of `[N, F]`, channels of `[N, H, W, C]`.
+///
+/// Shape legend: x viewed as `[M, F]` with M = N (or N·H·W) rows; γ (`weight`), β (`bias`),
+/// `running_mean`, `running_var` all `[F]`.
+///
+/// Training normalises with the batch statistics, the variance biased (divided by M), as
+/// PyTorch does, and updates the running statistics Keras-style:
+/// running = momentum·running + (1 − momentum)·batch, with the unbiased variance (·M/(M−1))
+/// as PyTorch keeps it; so `momentum` m here is PyTorch's 1 − m. With M = 1 the biased
+/// variance (0) stands in for the undefined unbiased one. Inference normalises with the
+/// running statistics.
+///
+/// Backward (training), with x̂ = (x − mean)/σ and σ = √(var + ε):
+/// dβ = Σ dy, dγ = Σ dy·x̂, dx = γ/(M·σ) · (M·dy − dβ − x̂·dγ).
+/// Sums run over rows in order with the features side by side, so the order is fixed.
+public final class BatchNormLayer: Layer {
+    public let features: Int
+    public let momentum: Float
+    public let epsilon: Float
+    public let weight: Parameter
+    public let bias: Parameter
+    public let runningMean: Parameter
+    public let runningVar: Parameter
+    public var needsInputGradient = true
+    /// The last training input (kept, not copied) and its batch mean and 1/σ.
+    private var input = Tensor(zeros: [0])
+    private var mean: [Float]
+    private var inverseDeviation: [Float]
+
+    public init(features: Int, momentum: Float, epsilon: Float) {
+        precondition(features > 0 && momentum >= 0 && momentum < 1 && epsilon > 0)
+        self.features = features
+        self.momentum = momentum
+        self.epsilon = epsilon
+        weight = Parameter(name: "weight", value: Tensor(repeating: 1, shape: [features]))
+        bias = Parameter(name: "bias", value: Tensor(zeros: [features]))
+        runningMean = Parameter(name: "running_mean", value: Tensor(zeros: [features]), trainable: false)
+        runningVar = Parameter(name: "running_var", value: Tensor(repeating: 1, shape: [features]), trainable: false)
+        mean = [Float](repeating: 0, count: features)
+        inverseDeviation = [Float](repeating: 1, count: features)
+    }
+
+    public var parameters: [Parameter] { [weight, bias, runningMean, runningVar] }
+
+    public func forward(_ input: Tensor, _ context: inout PassContext) -> Tensor {
+        precondition(input.shape.last == features, "batchnorm expects \(features) features on the last axis, got \(input.shape)")
+        let f = features, rows = input.count / f
+        var variance = [Float](repeating: 0, count: f)
+        if context.training {
+            self.input = input
+            mean = [Float](repeating: 0, count: f)
+            input.scalars.withUnsafeBufferPointer { x in
+                mean.withUnsafeMutableBufferPointer { mean in
+                    variance.withUnsafeMutableBufferPointer { variance in
+                        let (x, mean, variance) = (x.baseAddress!, mean.baseAddress!, variance.baseAddress!)
+                        // Two passes: the centred second pass avoids cancellation.
+                        for row in 0..<rows { Im2Col.add(x + row * f, into: mean, count: f) }
+                        for j in 0..<f { mean[j] /= Float(rows) }
+                        for row in 0..<rows {
+                            let xs = x + row * f
+                            for j in 0..<f {
+                                let d = xs[j] - mean[j]
+                                variance[j] += d * d
+                            }
+                        }
+                        for j in 0..<f { variance[j] /= Float(rows) }
+                    }
+                }
+            }
+            let unbias = rows > 1 ? Float(rows) / Float(rows - 1) : 1
+            for j in 0..<f {
+                runningMean.value.scalars[j] = momentum * runningMean.value.scalars[j] + (1 - momentum) * mean[j]
+                runningVar.value.scalars[j] = momentum * runningVar.value.scalars[j] + (1 - momentum) * variance[j] * unbias
+            }
+        } else {
+            mean = runningMean.value.scalars
+            variance = runningVar.value.scalars
+        }
+        for j in 0..<f { inverseDeviation[j] = 1 / (variance[j] + epsilon).squareRoot() }
+        // y = (x − mean)·(γ/σ) + β, one pass.
+        var scale = [Float](repeating: 0, count: f)
+        for j in 0..<f { scale[j] = weight.value.scalars[j] * inverseDeviation[j] }
+        var output = Tensor(zeros: input.shape)
+        input.scalars.withUnsafeBufferPointer { x in
+            output.scalars.withUnsafeMutableBufferPointer { y in
+                mean.withUnsafeBufferPointer { mean in
+                    scale.withUnsafeBufferPointer { scale in
+                        bias.value.scalars.withUnsafeBufferPointer { beta in
+                            let (mean, scale, beta) = (mean.baseAddress!, scale.baseAddress!, beta.baseAddress!)
+                            for row in 0..<rows {
+                                let xs = x.baseAddress! + row * f, ys = y.baseAddress! + row * f
+                                for j in 0..<f { ys[j] = (xs[j] - mean[j]) * scale[j] + beta[j] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return output
+    }
+
+    public func backward(_ gradOutput: Tensor, _ context: inout PassContext) -> Tensor {
+        let f = features, rows = gradOutput.count / f
+        precondition(input.count == gradOutput.count, "batchnorm backward needs a training forward first")
+        var sumDy = [Float](repeating: 0, count: f), sumDyCentred = [Float](repeating: 0, count: f)
+        var gradInput = needsInputGradient ? Tensor(zeros: gradOutput.shape) : Tensor(zeros: [0])
+        gradOutput.scalars.withUnsafeBufferPointer { dy in
+            input.scalars.withUnsafeBufferPointer { x in
+                mean.withUnsafeBufferPointer { mean in
+                    sumDy.withUnsafeMutableBufferPointer { sumDy in
+                        sumDyCentred.withUnsafeMutableBufferPointer { sumDyCentred in
+                            let (mean, s1, s2) = (mean.baseAddress!, sumDy.baseAddress!, sumDyCentred.baseAddress!)
+                            for row in 0..<rows {
+                                let xs = x.baseAddress! + row * f, dys = dy.baseAddress! + row * f
+                                for j in 0..<f {
+                                    s1[j] += dys[j]
+                                    s2[j] += dys[j] * (xs[j] - mean[j])
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Σ dy·x̂ = (1/σ)·Σ dy·(x − mean).
+        var sumDyXhat = [Float](repeating: 0, count: f)
+        for j in 0..<f {
+            sumDyXhat[j] = sumDyCentred[j] * inverseDeviation[j]
+            weight.gradient.scalars[j] += sumDyXhat[j]
+            bias.gradient.scalars[j] += sumDy[j]
+        }
+        guard needsInputGradient else { return gradInput }
+        let m = Float(rows)
+        // dx = a·dy − b − c·(x − mean) per feature, with a = γ/σ, b = a·Σdy/M, c = a·Σdy·x̂/(M·σ).
+        var coefficients = [Float](repeating: 0, count: 3 * f)
+        for j in 0..<f {
+            let a = weight.value.scalars[j] * inverseDeviation[j]
+            coefficients[j] = a
+            coefficients[f + j] = a * sumDy[j] / m
+            coefficients[2 * f + j] = a * sumDyXhat[j] * inverseDeviation[j] / m
+        }
+        gradOutput.scalars.withUnsafeBufferPointer { dy in
+            input.scalars.withUnsafeBufferPointer { x in
+                gradInput.scalars.withUnsafeMutableBufferPointer { dx in
+                    mean.withUnsafeBufferPointer { mean in
+                        coefficients.withUnsafeBufferPointer { k in
+                            let (mean, a, b, c) = (mean.baseAddress!, k.baseAddress!, k.baseAddress! + f, k.baseAddress! + 2 * f)
+                            for row in 0..<rows {
+                                let o = row * f
+                                let xs = x.baseAddress! + o, dys = dy.baseAddress! + o, dxs = dx.baseAddress! + o
+                                for j in 0..<f { dxs[j] = a[j] * dys[j] - b[j] - c[j] * (xs[j] - mean[j]) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return gradInput
+    }
+}

@@ -1,0 +1,102 @@
+import XCTest
+import NNCore
+
+final class Conv2DLayerTests: XCTestCase {
+    private func layer(_ h: Int, _ w: Int, _ c: Int, filters: Int, kernel: IntPair, stride: IntPair = IntPair(1, 1),
+                       padding: LayerSpec.Padding, rng: inout SeededGenerator) -> Conv2DLayer {
+        let g = ConvGeometry(height: h, width: w, channels: c, filters: filters, kernel: kernel, stride: stride, padding: padding)
+        return Conv2DLayer(geometry: g, weight: GradientCheck.randomTensor(g.weightShape, &rng, scale: 0.5),
+                           bias: GradientCheck.randomTensor([filters], &rng))
+    }
+
+    func testGeometryOfSamePaddingPutsTheOddRowBottomRight() {
+        let g = ConvGeometry(height: 7, width: 6, channels: 1, filters: 1, kernel: IntPair(4, 2), stride: IntPair(2, 2), padding: .same)
+        XCTAssertEqual([g.outputHeight, g.outputWidth], [4, 3])
+        // Rows: (4 − 1)·2 + 4 − 7 = 3 padded, 1 on top; columns: (3 − 1)·2 + 2 − 6 = 0.
+        XCTAssertEqual([g.padTop, g.padLeft], [1, 0])
+    }
+
+    func testGradientsStrideTwoSeveralChannels() {
+        var rng = SeededGenerator(seed: 11)
+        let conv = layer(7, 6, 3, filters: 4, kernel: IntPair(3, 3), stride: IntPair(2, 2), padding: .valid, rng: &rng)
+        GradientCheck.check(conv, input: GradientCheck.randomTensor([2, 7, 6, 3], &rng))
+    }
+
+    func testGradientsSamePaddingEvenKernel() {
+        var rng = SeededGenerator(seed: 12)
+        let conv = layer(5, 6, 2, filters: 3, kernel: IntPair(2, 4), padding: .same, rng: &rng)
+        GradientCheck.check(conv, input: GradientCheck.randomTensor([2, 5, 6, 2], &rng))
+    }
+
+    func testGradientsRectangularKernelSameStrideTwo() {
+        var rng = SeededGenerator(seed: 13)
+        let conv = layer(7, 5, 3, filters: 5, kernel: IntPair(3, 2), stride: IntPair(2, 1), padding: .same, rng: &rng)
+        GradientCheck.check(conv, input: GradientCheck.randomTensor([3, 7, 5, 3], &rng))
+    }
+
+    /// im2col + GEMM equals the direct loops on odd sizes, forward and backward, and one and two
+    /// threads give the same bits.
+    func testFastMatchesNaiveOnOddShapes() {
+        var rng = SeededGenerator(seed: 5)
+        let cases: [(h: Int, w: Int, c: Int, f: Int, k: IntPair, s: IntPair, p: LayerSpec.Padding)] = [
+            (1, 1, 1, 1, IntPair(1, 1), IntPair(1, 1), .valid),
+            (7, 9, 3, 5, IntPair(3, 3), IntPair(1, 1), .same),
+            (9, 7, 7, 9, IntPair(5, 3), IntPair(2, 3), .same),
+            (9, 9, 1, 7, IntPair(4, 4), IntPair(2, 2), .same),
+            (7, 7, 5, 1, IntPair(7, 7), IntPair(1, 1), .valid),
+            (9, 7, 3, 17, IntPair(2, 5), IntPair(3, 2), .valid),
+            (1, 9, 7, 3, IntPair(1, 3), IntPair(1, 1), .same),
+        ]
+        for (h, w, c, f, k, s, p) in cases {
+            for batch in [1, 7] {
+                let conv = layer(h, w, c, filters: f, kernel: k, stride: s, padding: p, rng: &rng)
+                let g = conv.geometry
+                let x = GradientCheck.randomTensor([batch, h, w, c], &rng)
+                let expected = NaiveConvolution.forward(g, batch: batch, input: x.scalars, weight: conv.weight.value.scalars,
+                                                        bias: conv.bias.value.scalars)
+                let dy = GradientCheck.randomTensor([batch, g.outputHeight, g.outputWidth, f], &rng)
+                let reference = NaiveConvolution.backward(g, batch: batch, input: x.scalars,
+                                                          weight: conv.weight.value.scalars, gradOutput: dy.scalars)
+                var results: [[Float]] = []
+                for threads in [1, 2] {
+                    var context = PassContext(training: true, threads: threads)
+                    let y = conv.forward(x, &context)
+                    conv.weight.gradient.zero()
+                    conv.bias.gradient.zero()
+                    let dx = conv.backward(dy, &context)
+                    let label = "\(h)x\(w)x\(c) f\(f) k\(k) s\(s) \(p) n\(batch) threads \(threads)"
+                    assertClose(y.scalars, expected, label + " forward")
+                    assertClose(dx.scalars, reference.input, label + " dx")
+                    assertClose(conv.weight.gradient.scalars, reference.weight, label + " dw")
+                    assertClose(conv.bias.gradient.scalars, reference.bias, label + " db")
+                    results.append(y.scalars + dx.scalars + conv.weight.gradient.scalars)
+                }
+                XCTAssertEqual(results[0], results[1])
+            }
+        }
+    }
+
+    func testThreadCountDoesNotChangeBits() {
+        var rng = SeededGenerator(seed: 21)
+        let conv = layer(16, 16, 8, filters: 32, kernel: IntPair(3, 3), padding: .same, rng: &rng)
+        let x = GradientCheck.randomTensor([16, 16, 16, 8], &rng)
+        let dy = GradientCheck.randomTensor([16, 16, 16, 32], &rng)
+        var results: [[Float]] = []
+        for threads in [1, 2] {
+            var context = PassContext(training: true, threads: threads)
+            conv.weight.gradient.zero()
+            conv.bias.gradient.zero()
+            let y = conv.forward(x, &context)
+            let dx = conv.backward(dy, &context)
+            results.append(y.scalars + dx.scalars + conv.weight.gradient.scalars + conv.bias.gradient.scalars)
+        }
+        XCTAssertEqual(results[0], results[1])
+    }
+
+    private func assertClose(_ actual: [Float], _ expected: [Float], _ label: String,
+                             file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(actual.count, expected.count, label, file: file, line: line)
+        let worst = zip(actual, expected).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+        XCTAssertLessThan(worst, 1e-4, label, file: file, line: line)
+    }
+}
