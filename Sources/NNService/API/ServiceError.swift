@@ -37,6 +37,19 @@ public struct ServiceError: Error, Equatable, CustomStringConvertible {
         ServiceError(409, "conflict", message)
     }
 
+    /// A body of the wrong shape for a typed decoder (an array where an object belongs).
+    static func decodingError(_ error: DecodingError) -> ServiceError {
+        let context: DecodingError.Context
+        switch error {
+        case let .typeMismatch(_, c), let .valueNotFound(_, c), let .keyNotFound(_, c), let .dataCorrupted(c): context = c
+        @unknown default: return ServiceError(422, "invalid_body", "the body does not have the documented form")
+        }
+        let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        let trimmed = path.hasPrefix(".") ? String(path.dropFirst()) : path
+        return ServiceError(422, "invalid_type", "this value does not have the documented form: \(context.debugDescription)",
+                            path: trimmed.isEmpty ? nil : trimmed)
+    }
+
     /// Maps any error to the API's error response; unknown errors are bugs (500, logged).
     public static func response(for error: Error, log: (String) -> Void) -> HTTPResponse {
         let mapped: ServiceError
@@ -49,6 +62,8 @@ public struct ServiceError: Error, Equatable, CustomStringConvertible {
             mapped = ServiceError(422, "invalid_weights", error.message)
         case let error as JSONParser.Failure:
             mapped = .badJSON(error.message)
+        case let error as DecodingError:
+            mapped = decodingError(error)
         case let error as DatabaseError where error.isBusy:
             mapped = ServiceError(503, "busy", "the database is busy; retry shortly", retryAfter: 1)
         default:
