@@ -83,6 +83,8 @@ RUN groupadd --system --gid 10001 nnserve \
 
 COPY --from=build /staging/ /
 COPY deploy/healthcheck.sh /usr/local/bin/nnserve-healthcheck
+# Served at GET /openapi.yaml.
+COPY openapi.yaml /usr/share/nnserve/openapi.yaml
 
 # Fail the image build, not the first start, if a library is missing.
 RUN if ldd /usr/local/bin/nnserve | grep 'not found'; then exit 1; fi
@@ -90,6 +92,7 @@ RUN if ldd /usr/local/bin/nnserve | grep 'not found'; then exit 1; fi
 ENV NN_HOST=0.0.0.0 \
     NN_PORT=8080 \
     NN_DATA_DIR=/data \
+    NN_OPENAPI_PATH=/usr/share/nnserve/openapi.yaml \
     SWIFT_BACKTRACE=enable=yes,interactive=no,swift-backtrace=/usr/libexec/swift/linux/swift-backtrace-static
 
 USER 10001:10001
