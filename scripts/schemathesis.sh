@@ -37,6 +37,8 @@ if [ -z "$report_dir" ]; then
   report_dir="$(mktemp -d "${TMPDIR:-/tmp}/nnserve-schemathesis.XXXXXX")"
   cleanup_report=yes
 fi
+mkdir -p "$report_dir"
+report_dir="$(cd "$report_dir" && pwd)"
 cleanup() { [ -n "$cleanup_report" ] && rm -rf "$report_dir"; return 0; }
 trap cleanup EXIT
 
@@ -45,9 +47,12 @@ options=()
 [ -n "${MAX_TIME:-}" ] && options+=(--max-time "$MAX_TIME")
 
 # Bounded by the number of examples (or MAX_TIME) and by a hard stop. The event stream of a
-# job that never ends would hold a request open, hence the timeout per request.
+# job that never ends would hold a request open, hence the timeout per request. It runs in
+# the report folder because schemathesis keeps its example database in the working folder.
+spec="$PWD/openapi.yaml"
+cd "$report_dir"
 timeout --kill-after=10 "$time_limit" \
-  "$OPS_VENV/bin/schemathesis" --no-color run openapi.yaml \
+  "$OPS_VENV/bin/schemathesis" --no-color run "$spec" \
   --url "$base_url" \
   "${options[@]}" \
   --checks not_a_server_error,response_schema_conformance \
