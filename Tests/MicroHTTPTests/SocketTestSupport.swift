@@ -47,7 +47,14 @@ final class TestClient {
         self.init(fd: fd)
     }
 
-    deinit { Glibc.close(fd) }
+    private var open = true
+
+    deinit { close() }
+
+    func close() {
+        if open { Glibc.close(fd) }
+        open = false
+    }
 
     func send(_ text: String) { send(Array(text.utf8)) }
 
