@@ -32,7 +32,7 @@ extension HTTPConnection: StreamSink {
         awaiting = .deferred(exchange)
         let responder = HTTPResponder { [weak self] result in
             guard let self else { return }
-            self.queue.async {
+            self.loop.execute {
                 guard self.lifecycle == .open, case .deferred(let current) = self.awaiting,
                       current.request.id == exchange.request.id else { return }
                 self.awaiting = .nothing
@@ -153,7 +153,7 @@ extension HTTPConnection: StreamSink {
     // MARK: StreamSink (called from any thread)
 
     func streamWrite(_ bytes: [UInt8], completion: (@Sendable (Bool) -> Void)?) {
-        queue.async { [self] in
+        loop.execute { [self] in
             guard lifecycle == .open, case .stream(let exchange, let writer, let chunked, let status, let sent) = awaiting else {
                 completion?(false)
                 return
@@ -171,7 +171,7 @@ extension HTTPConnection: StreamSink {
     }
 
     func streamFinish() {
-        queue.async { [self] in
+        loop.execute { [self] in
             guard lifecycle == .open, case .stream(let exchange, _, let chunked, let status, let sent) = awaiting else { return }
             if chunked { HTTPResponseEncoder.appendLastChunk(to: &output) }
             queuedTotal = sentTotal + output.count - outputSent

@@ -4,6 +4,10 @@ public struct HTTPServerConfiguration: Sendable {
     public var host: String
     /// Port to bind; 0 picks a free one (read it back from `HTTPServer.port`).
     public var port: Int
+    /// Handlers run on the connection's event loop thread (one loop per core, shared by all
+    /// connections): a handler that blocks (disk, database, training) must return
+    /// `.deferred` or `.task` and do the work elsewhere, or it holds up every other connection
+    /// of its loop.
     public var router: HTTPRouter
     public var limits: HTTPLimits
     /// Connections served at once. Beyond it a new connection gets 503 with Retry-After and is
@@ -14,16 +18,12 @@ public struct HTTPServerConfiguration: Sendable {
     public var compression: HTTPCompression
     /// The access log; nil silences it (tests, benchmarks).
     public var accessLog: HTTPAccessLog?
-    /// Called once per finished exchange on the connection's queue (metrics); must not block.
+    /// Called once per finished exchange on the connection's event loop (metrics); must not block.
     public var observers: [@Sendable (HTTPAccessRecord) -> Void]
     /// Where handler failures that become 500s are described; nil silences them.
     public var errorLog: (@Sendable (String) -> Void)?
     /// Response (and trusted request) header carrying the request id; nil leaves it out.
     public var requestIDHeader: String?
-    /// Serial queues the connections' queues target. One per core keeps the number of threads
-    /// at the number of cores; handlers that block should return `.deferred` and do the work
-    /// elsewhere, or they hold up the other connections of their loop.
-    public var eventLoops: Int
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, router: HTTPRouter = HTTPRouter(),
@@ -32,7 +32,7 @@ public struct HTTPServerConfiguration: Sendable {
         accessLog: HTTPAccessLog? = .standardError,
         observers: [@Sendable (HTTPAccessRecord) -> Void] = [],
         errorLog: (@Sendable (String) -> Void)? = { HTTPAccessLog.standardError.sink($0) },
-        requestIDHeader: String? = "X-Request-Id", eventLoops: Int = 0
+        requestIDHeader: String? = "X-Request-Id"
     ) {
         self.host = host
         self.port = port
@@ -46,6 +46,5 @@ public struct HTTPServerConfiguration: Sendable {
         self.observers = observers
         self.errorLog = errorLog
         self.requestIDHeader = requestIDHeader
-        self.eventLoops = eventLoops
     }
 }
