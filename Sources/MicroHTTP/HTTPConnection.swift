@@ -44,6 +44,11 @@ final class HTTPConnection: @unchecked Sendable, EventLoopHandler {
     let number: Int
     let remoteAddress: String?
     let limits: HTTPLimits
+    // Copied from the configuration once, so the request path does not reach through it.
+    let router: HTTPRouter
+    let compression: HTTPCompression
+    let requestIDHeader: String?
+    let requestIDPrefix: String
 
     var decoder: HTTPRequestDecoder
     var timeouts: HTTPConnectionTimeouts
@@ -75,6 +80,10 @@ final class HTTPConnection: @unchecked Sendable, EventLoopHandler {
         self.number = number
         self.remoteAddress = remoteAddress
         self.limits = server.configuration.limits
+        self.router = server.configuration.router
+        self.compression = server.configuration.compression
+        self.requestIDHeader = server.configuration.requestIDHeader
+        self.requestIDPrefix = "\(server.idPrefix)-\(number)-"
         self.loop = loop
         self.decoder = HTTPRequestDecoder(limits: limits)
         self.timeouts = HTTPConnectionTimeouts(limits: limits, now: Self.now())

@@ -167,6 +167,8 @@ public final class HTTPServer: @unchecked Sendable {
         condition.unlock()
     }
 
+    var recordsExchanges: Bool { configuration.accessLog != nil || !configuration.observers.isEmpty }
+
     func record(_ record: HTTPAccessRecord) {
         configuration.accessLog?.log(record)
         for observer in configuration.observers { observer(record) }
