@@ -10,14 +10,37 @@ extension HTTPConnection: StreamSink {
             method: head.method, target: head.target, version: head.version, headers: head.headers,
             body: incoming.body, id: requestID(head.headers), remoteAddress: remoteAddress,
             keepAlive: head.keepAlive)
-        let response: HTTPResponse
+        guard let queue = handlerQueue else {
+            let response = respond(to: &request)
+            deliver(response, for: Exchange(request: request, started: incoming.started, keepAlive: head.keepAlive))
+            return
+        }
+        // Handlers run on the configured queue; the loop waits for the answer like for a
+        // deferred response, so later pipelined requests stay in order.
+        let pending = Exchange(request: request, started: incoming.started, keepAlive: head.keepAlive)
+        awaiting = .deferred(pending)
+        queue.async { [self] in
+            var routed = pending.request
+            let response = respond(to: &routed)
+            loop.execute { [self] in
+                guard lifecycle == .open, case .deferred(let current) = awaiting, current.request.id == routed.id else { return }
+                awaiting = .nothing
+                deliver(response, for: Exchange(request: routed, started: pending.started, keepAlive: pending.keepAlive))
+                processInput()
+                flush()
+            }
+        }
+    }
+
+    /// Content decoding, hooks, routing and the handler; any error becomes its response.
+    /// Touches only immutable state, so it may run off the loop.
+    private func respond(to request: inout HTTPRequest) -> HTTPResponse {
         do {
             try decodeContent(&request)
-            response = try router.respond(to: &request)
+            return try router.respond(to: &request)
         } catch {
-            response = server.response(for: error, request: request)
+            return server.response(for: error, request: request)
         }
-        deliver(response, for: Exchange(request: request, started: incoming.started, keepAlive: head.keepAlive))
     }
 
     /// Sends `response`, or hands a responder to a deferred one.

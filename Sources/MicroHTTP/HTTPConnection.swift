@@ -49,6 +49,7 @@ final class HTTPConnection: @unchecked Sendable, EventLoopHandler {
     let compression: HTTPCompression
     let requestIDHeader: String?
     let requestIDPrefix: String
+    let handlerQueue: DispatchQueue?
 
     var decoder: HTTPRequestDecoder
     var timeouts: HTTPConnectionTimeouts
@@ -84,6 +85,7 @@ final class HTTPConnection: @unchecked Sendable, EventLoopHandler {
         self.compression = server.configuration.compression
         self.requestIDHeader = server.configuration.requestIDHeader
         self.requestIDPrefix = "\(server.idPrefix)-\(number)-"
+        self.handlerQueue = server.configuration.handlerQueue
         self.loop = loop
         self.decoder = HTTPRequestDecoder(limits: limits)
         self.timeouts = HTTPConnectionTimeouts(limits: limits, now: Self.now())

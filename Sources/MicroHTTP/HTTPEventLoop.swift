@@ -29,7 +29,6 @@ final class HTTPEventLoop: @unchecked Sendable {
     private var wakeupPending = false
     private let wakeRead: Int32
     private let wakeWrite: Int32
-    private var thread: pthread_t?
 
     private var pollSet: [pollfd] = []
     private var handlers: [EventLoopHandler?] = []
@@ -48,18 +47,10 @@ final class HTTPEventLoop: @unchecked Sendable {
         }
         pollSet.append(pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0))
         handlers.append(nil)
-        let started = DispatchSemaphore(value: 0)
-        let thread = Thread { [unowned self] in
-            self.thread = pthread_self()
-            started.signal()
-            self.run()
-        }
+        let thread = Thread { [unowned self] in self.run() }
         thread.name = name
         thread.start()
-        started.wait()
     }
-
-    var inLoop: Bool { thread.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
 
     /// Runs `task` on the loop thread, after the current iteration's events.
     func execute(_ task: @escaping () -> Void) {
