@@ -2,13 +2,12 @@
 // JSON body; POST /echo returns the request body. The access log is off so that the numbers
 // measure the server, not the terminal.
 //
-//   http-echo-bench [port] [event loops]     (defaults: 8081, one per core)
+//   http-echo-bench [port]     (default 8081)
 import Foundation
 import MicroHTTP
 
 let arguments = CommandLine.arguments
 let port = arguments.count > 1 ? Int(arguments[1]) ?? 8081 : 8081
-let loops = arguments.count > 2 ? Int(arguments[2]) ?? 0 : ProcessInfo.processInfo.activeProcessorCount
 
 let ping = Array(#"{"status":"ok","service":"nnserve"}"#.utf8)
 var router = HTTPRouter()
@@ -18,28 +17,15 @@ router.post("/echo") { request in
 }
 
 let server = HTTPServer(configuration: HTTPServerConfiguration(
-    host: "127.0.0.1", port: port, router: router, maxConnections: 4096, accessLog: nil, eventLoops: loops))
+    host: "127.0.0.1", port: port, router: router, maxConnections: 4096, accessLog: nil))
 do {
     try server.start()
 } catch {
     FileHandle.standardError.write("http-echo-bench: \(error)\n".data(using: .utf8)!)
     exit(1)
 }
-FileHandle.standardError.write("http-echo-bench listening on 127.0.0.1:\(server.port) with \(loops) event loops\n".data(using: .utf8)!)
+FileHandle.standardError.write("http-echo-bench listening on 127.0.0.1:\(server.port)\n".data(using: .utf8)!)
 
-signal(SIGTERM, SIG_IGN)
-signal(SIGINT, SIG_IGN)
-let stop = DispatchSemaphore(value: 0)
-var signalSources: [DispatchSourceSignal] = []
-for sig in [SIGTERM, SIGINT] {
-    let source = DispatchSource.makeSignalSource(signal: sig, queue: .main)
-    source.setEventHandler { stop.signal() }
-    source.resume()
-    signalSources.append(source)
-}
-DispatchQueue.global().async {
-    stop.wait()
-    server.shutdown(gracePeriod: 2)
-    exit(0)
-}
+// SIGTERM and SIGINT keep their default action (exit): a benchmark server has no state to
+// save, and the script stops it by pid.
 dispatchMain()

@@ -42,6 +42,7 @@ public struct HTTPCompression: Sendable {
     }
 
     public static func isCompressible(_ contentType: String) -> Bool {
+        if contentType == "application/json" { return true }
         let type = contentType.split(separator: ";").first.map { $0.trimmingOWS().lowercased() } ?? ""
         if type == "text/event-stream" { return false }
         return type.hasPrefix("text/") || type == "application/json" || type.hasSuffix("+json")

@@ -10,17 +10,37 @@ extension HTTPConnection: StreamSink {
             method: head.method, target: head.target, version: head.version, headers: head.headers,
             body: incoming.body, id: requestID(head.headers), remoteAddress: remoteAddress,
             keepAlive: head.keepAlive)
-        let exchange = Exchange(request: request, started: incoming.started, keepAlive: head.keepAlive)
-        let response: HTTPResponse
+        guard let queue = handlerQueue else {
+            let response = respond(to: &request)
+            deliver(response, for: Exchange(request: request, started: incoming.started, keepAlive: head.keepAlive))
+            return
+        }
+        // Handlers run on the configured queue; the loop waits for the answer like for a
+        // deferred response, so later pipelined requests stay in order.
+        let pending = Exchange(request: request, started: incoming.started, keepAlive: head.keepAlive)
+        awaiting = .deferred(pending)
+        queue.async { [self] in
+            var routed = pending.request
+            let response = respond(to: &routed)
+            loop.execute { [self] in
+                guard lifecycle == .open, case .deferred(let current) = awaiting, current.request.id == routed.id else { return }
+                awaiting = .nothing
+                deliver(response, for: Exchange(request: routed, started: pending.started, keepAlive: pending.keepAlive))
+                processInput()
+                flush()
+            }
+        }
+    }
+
+    /// Content decoding, hooks, routing and the handler; any error becomes its response.
+    /// Touches only immutable state, so it may run off the loop.
+    private func respond(to request: inout HTTPRequest) -> HTTPResponse {
         do {
             try decodeContent(&request)
-            response = try server.configuration.router.respond(to: &request)
+            return try router.respond(to: &request)
         } catch {
-            response = server.response(for: error, request: request)
+            return server.response(for: error, request: request)
         }
-        var routed = exchange
-        routed.request = request
-        deliver(response, for: routed)
     }
 
     /// Sends `response`, or hands a responder to a deferred one.
@@ -32,7 +52,7 @@ extension HTTPConnection: StreamSink {
         awaiting = .deferred(exchange)
         let responder = HTTPResponder { [weak self] result in
             guard let self else { return }
-            self.queue.async {
+            self.loop.execute {
                 guard self.lifecycle == .open, case .deferred(let current) = self.awaiting,
                       current.request.id == exchange.request.id else { return }
                 self.awaiting = .nothing
@@ -66,18 +86,20 @@ extension HTTPConnection: StreamSink {
         switch response.body {
         case .bytes(var body):
             var headers = response.headers
-            if server.configuration.compression.shouldCompress(response, bodyCount: body.count, acceptEncoding: request.headers["Accept-Encoding"]) {
-                let compressed = Gzip.compress(body, level: server.configuration.compression.level)
-                if !compressed.isEmpty && compressed.count < body.count {
-                    body = compressed
-                    headers.set("Content-Encoding", "gzip")
+            var vary = false
+            // RFC 9110 §12.5.5: a response whose coding depends on Accept-Encoding says so.
+            if compression.enabled, let type = headers["Content-Type"], HTTPCompression.isCompressible(type) {
+                vary = true
+                if compression.shouldCompress(response, bodyCount: body.count, acceptEncoding: request.headers["Accept-Encoding"]) {
+                    let compressed = Gzip.compress(body, level: compression.level)
+                    if !compressed.isEmpty && compressed.count < body.count {
+                        body = compressed
+                        headers.set("Content-Encoding", "gzip")
+                    }
                 }
             }
-            if server.configuration.compression.enabled && HTTPCompression.isCompressible(headers["Content-Type"] ?? "") {
-                headers.add("Vary", "Accept-Encoding")
-            }
             let sendsBody = !isHead && response.status.allowsContent
-            writeHead(response.status, headers, framing: .length(response.status.allowsContent ? body.count : 0), keepAlive: keepAlive, request: request)
+            writeHead(response.status, headers, framing: .length(response.status.allowsContent ? body.count : 0), keepAlive: keepAlive, request: request, vary: vary)
             if sendsBody { enqueue(body) }
             finishExchange(exchange, status: response.status.code, bytes: sendsBody ? body.count : 0, keepAlive: keepAlive)
         case .stream(let producer):
@@ -97,21 +119,23 @@ extension HTTPConnection: StreamSink {
         }
     }
 
-    private func writeHead(_ status: HTTPStatus, _ headers: HTTPHeaders, framing: HTTPResponseEncoder.Framing, keepAlive: Bool, request: HTTPRequest) {
+    private func writeHead(_ status: HTTPStatus, _ headers: HTTPHeaders, framing: HTTPResponseEncoder.Framing, keepAlive: Bool, request: HTTPRequest, vary: Bool = false) {
         HTTPResponseEncoder.appendHead(
             status: status, headers: headers, framing: framing, keepAlive: keepAlive,
             version: request.version, date: dateCache.current(),
-            requestIDHeader: server.configuration.requestIDHeader, requestID: request.id, into: &output)
+            requestIDHeader: requestIDHeader, requestID: request.id, varyAcceptEncoding: vary, into: &output)
         queuedTotal = sentTotal + output.count - outputSent
     }
 
     /// Records the exchange and decides whether the connection continues.
     private func finishExchange(_ exchange: Exchange, status: Int, bytes: Int, keepAlive: Bool) {
         let now = Self.now()
-        server.record(HTTPAccessRecord(
-            method: exchange.request.method, path: exchange.request.path, route: exchange.request.route,
-            status: status, bytes: bytes, duration: Double(now &- exchange.started) / 1e9,
-            requestID: exchange.request.id, remoteAddress: remoteAddress))
+        if server.recordsExchanges {
+            server.record(HTTPAccessRecord(
+                method: exchange.request.method, path: exchange.request.path, route: exchange.request.route,
+                status: status, bytes: bytes, duration: Double(now &- exchange.started) / 1e9,
+                requestID: exchange.request.id, remoteAddress: remoteAddress))
+        }
         if keepAlive {
             timeouts.responseCompleted(now: now, nextRequestStarted: !decoder.isAtMessageBoundary)
         } else {
@@ -142,18 +166,18 @@ extension HTTPConnection: StreamSink {
     /// The client's X-Request-Id when it is short and plain enough to echo into our logs and
     /// headers; otherwise "<server>-<connection>-<request>".
     private func requestID(_ headers: HTTPHeaders) -> String {
-        if let header = server.configuration.requestIDHeader, let given = headers[header],
+        if let header = requestIDHeader, let given = headers[header],
            (1...64).contains(given.utf8.count),
            given.utf8.allSatisfy({ HTTPSyntax.isTokenByte($0) && $0 != 0x25 }) {
             return given
         }
-        return "\(server.idPrefix)-\(number)-\(requestCount)"
+        return requestIDPrefix + String(requestCount)
     }
 
     // MARK: StreamSink (called from any thread)
 
     func streamWrite(_ bytes: [UInt8], completion: (@Sendable (Bool) -> Void)?) {
-        queue.async { [self] in
+        loop.execute { [self] in
             guard lifecycle == .open, case .stream(let exchange, let writer, let chunked, let status, let sent) = awaiting else {
                 completion?(false)
                 return
@@ -171,7 +195,7 @@ extension HTTPConnection: StreamSink {
     }
 
     func streamFinish() {
-        queue.async { [self] in
+        loop.execute { [self] in
             guard lifecycle == .open, case .stream(let exchange, _, let chunked, let status, let sent) = awaiting else { return }
             if chunked { HTTPResponseEncoder.appendLastChunk(to: &output) }
             queuedTotal = sentTotal + output.count - outputSent

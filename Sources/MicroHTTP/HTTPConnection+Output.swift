@@ -4,7 +4,7 @@ import Glibc
 
 /// The output buffer: responses are appended whole (head and body together, so a small
 /// response leaves in one send and one TCP segment) and flushed as far as the socket takes
-/// them; the write source is resumed only while the socket is full.
+/// them; the loop watches for writability only while the socket is full.
 extension HTTPConnection {
     func enqueue(_ bytes: [UInt8]) {
         output.append(contentsOf: bytes)
@@ -37,7 +37,7 @@ extension HTTPConnection {
             output.removeAll(keepingCapacity: output.capacity <= 1 << 20)
             outputSent = 0
             timeouts.writeProgressed(now: now, stillBlocked: false)
-            pauseWriteSource()
+            setWriteInterest(false)
             if closeAfterFlush, case .nothing = awaiting {
                 startLingering()
             }
@@ -49,7 +49,7 @@ extension HTTPConnection {
             if outputSent != before || timeouts.writeDeadline == nil {
                 timeouts.writeProgressed(now: now, stillBlocked: true)
             }
-            resumeWriteSource()
+            setWriteInterest(true)
         }
         armTimer()
     }
@@ -73,17 +73,4 @@ extension HTTPConnection {
         for completion in ready { completion.callback(true) }
     }
 
-    private func resumeWriteSource() {
-        if let writeSource, writeSuspended {
-            writeSource.resume()
-            writeSuspended = false
-        }
-    }
-
-    private func pauseWriteSource() {
-        if let writeSource, !writeSuspended {
-            writeSource.suspend()
-            writeSuspended = true
-        }
-    }
 }

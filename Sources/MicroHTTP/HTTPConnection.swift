@@ -4,14 +4,14 @@ import Foundation
 import Glibc
 #endif
 
-/// One client connection, driven by Dispatch read, write and timer sources on its own serial
-/// queue. Requests are decoded and answered one at a time, so pipelined responses leave in
-/// request order (RFC 9112 §9.3.2); while a response is deferred or streaming, later
-/// requests stay buffered.
+/// One client connection, served by one event loop thread: reading, decoding, handlers
+/// that answer at once, and writing all happen there. Requests are decoded and answered one
+/// at a time, so pipelined responses leave in request order (RFC 9112 §9.3.2); while a
+/// response is deferred or streaming, later requests stay buffered.
 ///
-/// `@unchecked Sendable`: every mutable property is touched only on `queue` (all source
-/// handlers run there, and stream writers and responders hop onto it).
-final class HTTPConnection: @unchecked Sendable {
+/// `@unchecked Sendable`: every mutable property is touched only on `loop`'s thread (stream
+/// writers and responders hop onto it with `loop.execute`).
+final class HTTPConnection: @unchecked Sendable, EventLoopHandler {
     enum Lifecycle { case open, lingering, closed }
 
     /// A request whose head has arrived and whose body is being read.
@@ -39,11 +39,17 @@ final class HTTPConnection: @unchecked Sendable {
     static let outputHighWater = 1 << 20
 
     let fd: Int32
-    let queue: DispatchQueue
+    let loop: HTTPEventLoop
     let server: HTTPServer
     let number: Int
     let remoteAddress: String?
     let limits: HTTPLimits
+    // Copied from the configuration once, so the request path does not reach through it.
+    let router: HTTPRouter
+    let compression: HTTPCompression
+    let requestIDHeader: String?
+    let requestIDPrefix: String
+    let handlerQueue: DispatchQueue?
 
     var decoder: HTTPRequestDecoder
     var timeouts: HTTPConnectionTimeouts
@@ -56,13 +62,10 @@ final class HTTPConnection: @unchecked Sendable {
     var requestCount = 0
     var dateCache = HTTPDateCache()
 
-    var readSource: DispatchSourceRead?
-    var readSuspended = false
-    var writeSource: DispatchSourceWrite?
-    var writeSuspended = true
-    var timer: DispatchSourceTimer?
+    var registered = false
+    var wantsRead = true
+    var wantsWrite = false
     var timerArmedFor: UInt64?
-    var pendingCancels = 0
 
     var output: [UInt8] = []
     var outputSent = 0
@@ -72,13 +75,18 @@ final class HTTPConnection: @unchecked Sendable {
     var completions: [(end: Int, callback: @Sendable (Bool) -> Void)] = []
     private let scratch: UnsafeMutableRawBufferPointer
 
-    init(fd: Int32, server: HTTPServer, number: Int, remoteAddress: String?, target: DispatchQueue) {
+    init(fd: Int32, server: HTTPServer, number: Int, remoteAddress: String?, loop: HTTPEventLoop) {
         self.fd = fd
         self.server = server
         self.number = number
         self.remoteAddress = remoteAddress
         self.limits = server.configuration.limits
-        self.queue = DispatchQueue(label: "microhttp.connection", target: target)
+        self.router = server.configuration.router
+        self.compression = server.configuration.compression
+        self.requestIDHeader = server.configuration.requestIDHeader
+        self.requestIDPrefix = "\(server.idPrefix)-\(number)-"
+        self.handlerQueue = server.configuration.handlerQueue
+        self.loop = loop
         self.decoder = HTTPRequestDecoder(limits: limits)
         self.timeouts = HTTPConnectionTimeouts(limits: limits, now: Self.now())
         self.scratch = .allocate(byteCount: Self.readSize, alignment: 16)
@@ -88,24 +96,31 @@ final class HTTPConnection: @unchecked Sendable {
 
     static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
-    /// Creates the sources; everything after this runs on `queue`.
+    /// Registers with the loop; everything after this runs on the loop thread.
     func start() {
-        queue.async { [self] in
-            let read = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
-            read.setEventHandler { [weak self] in self?.readable() }
-            read.setCancelHandler { [self] in sourceCancelled() }
-            readSource = read
-            let write = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
-            write.setEventHandler { [weak self] in self?.writable() }
-            write.setCancelHandler { [self] in sourceCancelled() }
-            writeSource = write
-            let timer = DispatchSource.makeTimerSource(queue: queue)
-            timer.setEventHandler { [weak self] in self?.timerFired() }
-            self.timer = timer
-            timer.resume()
-            read.resume()
+        loop.execute { [self] in
+            guard lifecycle == .open else { return }
+            loop.register(fd, handler: self, read: true, write: false)
+            registered = true
             armTimer()
         }
+    }
+
+    func loopReadable() {
+        // Called with reading already off only when poll reports POLLHUP or POLLERR, which it
+        // does regardless of interest: both directions are gone.
+        if readEOF { close(); return }
+        readable()
+    }
+    func loopWritable() { writable() }
+
+    func loopTimer(_ deadline: UInt64) {
+        guard deadline == timerArmedFor else { return }
+        timerFired()
+    }
+
+    private func updateInterest() {
+        if registered { loop.setInterest(fd, read: wantsRead, write: wantsWrite) }
     }
 
     // MARK: Reading
@@ -133,16 +148,23 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     func suspendReading() {
-        if let readSource, !readSuspended {
-            readSource.suspend()
-            readSuspended = true
+        if wantsRead {
+            wantsRead = false
+            updateInterest()
         }
     }
 
     func resumeReading() {
-        if let readSource, readSuspended, !readEOF {
-            readSource.resume()
-            readSuspended = false
+        if !wantsRead && !readEOF {
+            wantsRead = true
+            updateInterest()
+        }
+    }
+
+    func setWriteInterest(_ wanted: Bool) {
+        if wantsWrite != wanted {
+            wantsWrite = wanted
+            updateInterest()
         }
     }
 
@@ -191,95 +213,5 @@ final class HTTPConnection: @unchecked Sendable {
             resumeReading()
         }
         armTimer()
-    }
-
-    // MARK: Timeouts
-
-    func armTimer() {
-        guard let timer, lifecycle != .closed, let deadline = timeouts.nextDeadline else { return }
-        if let armed = timerArmedFor, armed <= deadline { return }
-        timerArmedFor = deadline
-        timer.schedule(deadline: DispatchTime(uptimeNanoseconds: deadline), leeway: .milliseconds(5))
-    }
-
-    private func timerFired() {
-        timerArmedFor = nil
-        guard lifecycle != .closed else { return }
-        switch timeouts.check(now: Self.now()) {
-        case .none:
-            armTimer()
-        case .closeIdle, .abort:
-            close()
-        case .requestTimedOut:
-            respondToProtocolError(.requestTimeout)
-            flush()
-        }
-    }
-
-    // MARK: Closing
-
-    /// Called by the server when it stops: idle connections close now, busy ones after their
-    /// current response.
-    func beginShutdown() {
-        guard lifecycle == .open else { return }
-        shuttingDown = true
-        if case .nothing = awaiting, incoming == nil, decoder.isAtMessageBoundary, output.count == outputSent {
-            close()
-        }
-    }
-
-    /// After the final response: shut down our side and read (discarding) until the client
-    /// closes or the linger timeout passes, so our last response is not destroyed by a reset
-    /// caused by unread request bytes (RFC 9112 §9.6).
-    func startLingering() {
-        guard lifecycle == .open else { return }
-        lifecycle = .lingering
-        Glibc.shutdown(fd, Int32(SHUT_WR))
-        if readEOF { close(); return }
-        decoder = HTTPRequestDecoder(limits: limits)
-        timeouts.startLingering(now: Self.now())
-        resumeReading()
-        armTimer()
-    }
-
-    func close() {
-        guard lifecycle != .closed else { return }
-        lifecycle = .closed
-        incoming = nil
-        let pending = completions
-        completions = []
-        for completion in pending { completion.callback(false) }
-        if case .stream(_, let writer, _, _, _) = awaiting { writer.cancel() }
-        awaiting = .nothing
-        timer?.cancel()
-        pendingCancels = 2
-        if let writeSource {
-            if writeSuspended { writeSource.resume() }
-            writeSource.cancel()
-        } else {
-            pendingCancels -= 1
-        }
-        if let readSource {
-            if readSuspended { readSource.resume() }
-            readSource.cancel()
-        } else {
-            pendingCancels -= 1
-        }
-        if pendingCancels == 0 { releaseDescriptor() }
-    }
-
-    /// The descriptor is closed only after both sources are cancelled, so Dispatch never
-    /// watches a number that the kernel has already reused for another socket.
-    private func sourceCancelled() {
-        pendingCancels -= 1
-        if pendingCancels == 0 { releaseDescriptor() }
-    }
-
-    private func releaseDescriptor() {
-        Glibc.close(fd)
-        readSource = nil
-        writeSource = nil
-        timer = nil
-        server.connectionClosed(self)
     }
 }

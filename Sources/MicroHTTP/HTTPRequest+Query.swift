@@ -27,8 +27,8 @@ extension HTTPRequest {
 /// Decodes %XX escapes; a malformed escape is kept as it is, and bytes that are not valid
 /// UTF-8 become U+FFFD, so decoding never fails on client input.
 public func percentDecoded<S: StringProtocol>(_ text: S, plusAsSpace: Bool = false) -> String {
+    guard text.utf8.contains(0x25) || (plusAsSpace && text.utf8.contains(0x2B)) else { return String(text) }
     let utf8 = Array(text.utf8)
-    guard utf8.contains(0x25) || (plusAsSpace && utf8.contains(0x2B)) else { return String(text) }
     var bytes: [UInt8] = []
     bytes.reserveCapacity(utf8.count)
     var i = 0

@@ -46,29 +46,24 @@ public struct HTTPRequest: Sendable {
     }
 
     /// Splits origin-form or absolute-form into path and query (RFC 9112 §3.2.1, §3.2.2).
+    /// Works on UTF-8 code units: targets are ASCII, and Character-based slicing would run
+    /// grapheme breaking on every request.
     static func split(target: String) -> (path: String, query: String?) {
-        var rest = Substring(target)
-        if rest.first != "/" && rest != "*" {
+        let utf8 = target.utf8
+        var start = utf8.startIndex
+        if utf8.first != 0x2F, target != "*", let scheme = target.range(of: "://") {
             // Absolute-form: drop "scheme://authority".
-            if let schemeEnd = rest.range(of: "://") {
-                rest = rest[schemeEnd.upperBound...]
-                if let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) {
-                    rest = rest[slash...]
-                } else {
-                    rest = ""
-                }
-            }
+            start = utf8[scheme.upperBound...].firstIndex { $0 == 0x2F || $0 == 0x3F } ?? utf8.endIndex
         }
-        if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
-        let query: String?
-        if let mark = rest.firstIndex(of: "?") {
-            query = String(rest[rest.index(after: mark)...])
-            rest = rest[..<mark]
-        } else {
-            query = nil
+        var end = utf8[start...].firstIndex(of: 0x23) ?? utf8.endIndex
+        var query: String?
+        if let mark = utf8[start..<end].firstIndex(of: 0x3F) {
+            query = String(target[utf8.index(after: mark)..<end])
+            end = mark
         }
-        let path = rest.isEmpty ? "/" : (rest.first == "/" ? String(rest) : "/" + rest)
-        return (path, query)
+        if start == utf8.startIndex && end == utf8.endIndex && utf8.first == 0x2F { return (target, query) }
+        let path = String(target[start..<end])
+        return (path.utf8.first == 0x2F ? path : "/" + path, query)
     }
 
     /// A body as UTF-8 text (invalid sequences replaced).

@@ -6,7 +6,7 @@ import Foundation
 public struct HTTPResponse: Sendable {
     public enum Body: Sendable {
         case bytes([UInt8])
-        /// Called once on the connection's queue after the head is queued. The producer must
+        /// Called once on the connection's event loop after the head is queued. The producer must
         /// not block: it hands the writer to whatever produces data and returns.
         case stream(@Sendable (HTTPStreamWriter) -> Void)
     }

@@ -14,7 +14,7 @@ enum HTTPResponseEncoder {
     static func appendHead(
         status: HTTPStatus, headers: HTTPHeaders, framing: Framing, keepAlive: Bool,
         version: HTTPVersion, date: String, requestIDHeader: String?, requestID: String,
-        into out: inout [UInt8]
+        varyAcceptEncoding: Bool = false, into out: inout [UInt8]
     ) {
         append("HTTP/1.1 ", to: &out)
         append(String(status.code), to: &out)
@@ -25,6 +25,7 @@ enum HTTPResponseEncoder {
         for field in headers.fields where !isConnectionOwned(field.name) {
             appendField(field.name, field.value, to: &out)
         }
+        if varyAcceptEncoding { appendField("Vary", "Accept-Encoding", to: &out) }
         if let requestIDHeader { appendField(requestIDHeader, requestID, to: &out) }
         switch framing {
         case .length(let count):
@@ -73,10 +74,18 @@ enum HTTPResponseEncoder {
     /// so a value can never start a new field or end the head (response splitting).
     private static func appendField(_ name: String, _ value: String, to out: inout [UInt8]) {
         append("\r\n", to: &out)
-        for byte in name.utf8 { out.append(HTTPSyntax.isTokenByte(byte) ? byte : 0x5F) }
+        if name.utf8.allSatisfy(HTTPSyntax.isTokenByte) {
+            out.append(contentsOf: name.utf8)
+        } else {
+            for byte in name.utf8 { out.append(HTTPSyntax.isTokenByte(byte) ? byte : 0x5F) }
+        }
         append(": ", to: &out)
-        for byte in value.utf8 {
-            out.append(byte == HTTPSyntax.cr || byte == HTTPSyntax.lf || byte == 0 ? HTTPSyntax.space : byte)
+        if value.utf8.allSatisfy({ $0 != HTTPSyntax.cr && $0 != HTTPSyntax.lf && $0 != 0 }) {
+            out.append(contentsOf: value.utf8)
+        } else {
+            for byte in value.utf8 {
+                out.append(byte == HTTPSyntax.cr || byte == HTTPSyntax.lf || byte == 0 ? HTTPSyntax.space : byte)
+            }
         }
     }
 

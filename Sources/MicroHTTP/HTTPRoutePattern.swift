@@ -13,7 +13,7 @@ public struct HTTPRoutePattern: Sendable, Hashable, CustomStringConvertible {
     public init(_ text: String) {
         precondition(text.hasPrefix("/"), "route pattern '\(text)' must start with '/'")
         self.text = text
-        segments = HTTPRoutePattern.split(text).map { segment in
+        segments = HTTPRoutePattern.split(text).map { segment -> Segment in
             if segment.hasPrefix("{") && segment.hasSuffix("}") && segment.count > 2 {
                 return .parameter(String(segment.dropFirst().dropLast()))
             }
@@ -24,22 +24,33 @@ public struct HTTPRoutePattern: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { text }
 
-    static func split<S: StringProtocol>(_ path: S) -> [S.SubSequence] {
-        // "/" is no segments; "/a/" is ["a", ""], so a trailing slash is a different path.
-        path.dropFirst().isEmpty ? [] : path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+    /// The segments of a path after its leading "/": "/" has none, "/a/" is ["a", ""], so a
+    /// trailing slash is a different path. Splits on UTF-8 code units (no grapheme breaking).
+    static func split(_ path: String) -> [Substring] {
+        let utf8 = path.utf8
+        var start = utf8.startIndex
+        if utf8.first == 0x2F { start = utf8.index(after: start) }
+        guard start != utf8.endIndex else { return [] }
+        var segments: [Substring] = []
+        while true {
+            let end = utf8[start...].firstIndex(of: 0x2F) ?? utf8.endIndex
+            segments.append(path[start..<end])
+            guard end != utf8.endIndex else { return segments }
+            start = utf8.index(after: end)
+        }
     }
 
-    /// The parameters if `segments` (percent-decoded path segments) match, else nil.
-    func match(_ pathSegments: [String]) -> [String: String]? {
+    /// The parameters (percent-decoded) if the path segments match, else nil.
+    func match(_ pathSegments: [Substring]) -> [String: String]? {
         guard pathSegments.count == segments.count else { return nil }
         var parameters: [String: String] = [:]
-        for (segment, value) in zip(segments, pathSegments) {
+        for (segment, raw) in zip(segments, pathSegments) {
             switch segment {
             case .literal(let literal):
-                guard literal == value else { return nil }
+                guard raw == literal || (raw.utf8.contains(0x25) && percentDecoded(raw) == literal) else { return nil }
             case .parameter(let name):
-                guard !value.isEmpty else { return nil }
-                parameters[name] = value
+                guard !raw.isEmpty else { return nil }
+                parameters[name] = percentDecoded(raw)
             }
         }
         return parameters

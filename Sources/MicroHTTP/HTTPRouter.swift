@@ -52,7 +52,7 @@ public struct HTTPRouter: Sendable {
     }
 
     public func match(_ method: HTTPMethod, path: String) -> Match {
-        let segments = HTTPRoutePattern.split(path).map { percentDecoded($0) }
+        let segments = HTTPRoutePattern.split(path)
         for route in routes {
             guard let parameters = route.pattern.match(segments) else { continue }
             // RFC 9110 §9.3.2: HEAD is GET without the body, so a GET route answers HEAD.

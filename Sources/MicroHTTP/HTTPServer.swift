@@ -29,15 +29,10 @@ public final class HTTPServer: @unchecked Sendable {
     private var nextNumber = 0
     private var boundPort = 0
     private let acceptQueue = DispatchQueue(label: "microhttp.accept")
-    private let loops: [DispatchQueue]
+    private let loops = HTTPEventLoopGroup.shared
 
     public init(configuration: HTTPServerConfiguration) {
         self.configuration = configuration
-        if configuration.eventLoops > 0 {
-            loops = (0..<configuration.eventLoops).map { DispatchQueue(label: "microhttp.loop.\($0)") }
-        } else {
-            loops = [DispatchQueue.global()]
-        }
     }
 
     /// The bound port (the chosen one when configured with port 0); 0 before `start()`.
@@ -79,7 +74,7 @@ public final class HTTPServer: @unchecked Sendable {
             return false
         }
         nextNumber += 1
-        let connection = HTTPConnection(fd: fd, server: self, number: nextNumber, remoteAddress: remoteAddress, target: loops[nextNumber % loops.count])
+        let connection = HTTPConnection(fd: fd, server: self, number: nextNumber, remoteAddress: remoteAddress, loop: loops[nextNumber % loops.count])
         connections[ObjectIdentifier(connection)] = connection
         condition.unlock()
         connection.start()
@@ -143,12 +138,12 @@ public final class HTTPServer: @unchecked Sendable {
         listenSource = nil
         let open = Array(connections.values)
         condition.unlock()
-        for connection in open { connection.queue.async { connection.beginShutdown() } }
+        for connection in open { connection.loop.execute { connection.beginShutdown() } }
         if !waitForConnections(until: Date(timeIntervalSinceNow: gracePeriod)) {
             condition.lock()
             let stragglers = Array(connections.values)
             condition.unlock()
-            for connection in stragglers { connection.queue.async { connection.close() } }
+            for connection in stragglers { connection.loop.execute { connection.close() } }
             _ = waitForConnections(until: Date(timeIntervalSinceNow: 2))
         }
         condition.lock()
@@ -171,6 +166,8 @@ public final class HTTPServer: @unchecked Sendable {
         condition.broadcast()
         condition.unlock()
     }
+
+    var recordsExchanges: Bool { configuration.accessLog != nil || !configuration.observers.isEmpty }
 
     func record(_ record: HTTPAccessRecord) {
         configuration.accessLog?.log(record)

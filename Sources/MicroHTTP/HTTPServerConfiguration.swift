@@ -1,10 +1,21 @@
+import Dispatch
+
 /// Everything a server needs to know before it starts.
 public struct HTTPServerConfiguration: Sendable {
     /// Address to bind: an IPv4 or IPv6 literal ("127.0.0.1", "::1", "0.0.0.0", "::") or a name.
     public var host: String
     /// Port to bind; 0 picks a free one (read it back from `HTTPServer.port`).
     public var port: Int
+    /// Hooks and handlers run on the connection's event loop thread (one loop per core, shared
+    /// by all connections) unless `handlerQueue` is set. On the loop, a handler that blocks
+    /// (disk, database, training) must return `.deferred` or `.task` and do the work
+    /// elsewhere, or it holds up every other connection of its loop.
     public var router: HTTPRouter
+    /// When set, hooks and handlers run on this queue at the cost of two thread hops per
+    /// request. A concurrent queue runs about one handler per core at once (Dispatch's pool
+    /// width on Linux), so handlers may block briefly (a database call) without holding up
+    /// the event loops; long work still belongs in `.deferred` or `.task`.
+    public var handlerQueue: DispatchQueue?
     public var limits: HTTPLimits
     /// Connections served at once. Beyond it a new connection gets 503 with Retry-After and is
     /// closed, so an overload degrades into fast refusals instead of timeouts.
@@ -14,16 +25,13 @@ public struct HTTPServerConfiguration: Sendable {
     public var compression: HTTPCompression
     /// The access log; nil silences it (tests, benchmarks).
     public var accessLog: HTTPAccessLog?
-    /// Called once per finished exchange on the connection's queue (metrics); must not block.
+    /// Called once per finished exchange on the connection's event loop (metrics); must not
+    /// block, and may run on several loops at once.
     public var observers: [@Sendable (HTTPAccessRecord) -> Void]
     /// Where handler failures that become 500s are described; nil silences them.
     public var errorLog: (@Sendable (String) -> Void)?
     /// Response (and trusted request) header carrying the request id; nil leaves it out.
     public var requestIDHeader: String?
-    /// Serial queues the connections' queues target. One per core keeps the number of threads
-    /// at the number of cores; handlers that block should return `.deferred` and do the work
-    /// elsewhere, or they hold up the other connections of their loop.
-    public var eventLoops: Int
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, router: HTTPRouter = HTTPRouter(),
@@ -32,7 +40,7 @@ public struct HTTPServerConfiguration: Sendable {
         accessLog: HTTPAccessLog? = .standardError,
         observers: [@Sendable (HTTPAccessRecord) -> Void] = [],
         errorLog: (@Sendable (String) -> Void)? = { HTTPAccessLog.standardError.sink($0) },
-        requestIDHeader: String? = "X-Request-Id", eventLoops: Int = 0
+        requestIDHeader: String? = "X-Request-Id", handlerQueue: DispatchQueue? = nil
     ) {
         self.host = host
         self.port = port
@@ -46,6 +54,6 @@ public struct HTTPServerConfiguration: Sendable {
         self.observers = observers
         self.errorLog = errorLog
         self.requestIDHeader = requestIDHeader
-        self.eventLoops = eventLoops
+        self.handlerQueue = handlerQueue
     }
 }

@@ -2,13 +2,13 @@ import Foundation
 
 /// Writes the body of a streamed response (chunked, RFC 9112 §7.1) from any thread.
 ///
-/// Writes are queued in order on the connection's queue. `completion` reports when the bytes
+/// Writes are queued in order on the connection's event loop. `completion` reports when the bytes
 /// have been handed to the socket (`true`) or can never be (`false`: the client left or the
 /// server closed the connection); a producer of a large download writes the next piece from
 /// the completion of the previous one, so memory stays bounded. `finish()` ends the body.
 public final class HTTPStreamWriter: @unchecked Sendable {
-    // `lock` guards `cancelled`, `finished` and `cancelHandlers`; the connection reference is
-    // only used through its queue.
+    // `lock` guards `cancelled`, `finished` and `cancelHandlers`; the sink (the connection)
+    // hops onto its own event loop.
     private let lock = NSLock()
     private var cancelled = false
     private var finished = false
@@ -58,7 +58,7 @@ public final class HTTPStreamWriter: @unchecked Sendable {
     }
 
     /// Runs `handler` once when the stream is cancelled (at once if it already is). Handlers
-    /// run on the connection's queue and must not block.
+    /// run on the connection's event loop and must not block.
     public func onCancel(_ handler: @escaping @Sendable () -> Void) {
         lock.lock()
         if cancelled {

@@ -202,4 +202,26 @@ final class HTTPConnectionTests: XCTestCase {
         XCTAssertEqual(records.first?.status, 200)
         XCTAssertEqual(records.first?.bytes, 11)
     }
+
+    func testHandlerQueueLetsHandlersBlockWithoutHoldingUpOthers() throws {
+        var router = router()
+        router.get("/block") { _ in
+            usleep(400_000)
+            return .text(.ok, "blocked")
+        }
+        // A concurrent queue runs up to one handler per core at once (Dispatch's pool width).
+        let queue = DispatchQueue(label: "handlers", attributes: .concurrent)
+        let test = try TestServer(router: router, handlerQueue: queue)
+        let blocked = [test.pairedClient()]
+        for client in blocked { client.send("GET /block HTTP/1.1\r\nHost: x\r\n\r\n") }
+        usleep(50_000)
+        let client = test.pairedClient()
+        let started = Date()
+        client.send("GET /ping HTTP/1.1\r\nHost: x\r\n\r\nGET /slow/10 HTTP/1.1\r\nHost: x\r\n\r\n")
+        XCTAssertEqual(client.readResponse()?.status, 200)
+        XCTAssertEqual(client.readResponse()?.text, "slept 10")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 0.3)
+        for client in blocked { XCTAssertEqual(client.readResponse()?.text, "blocked") }
+        XCTAssertEqual(test.records.all.filter { $0.route == "/block" }.count, 1)
+    }
 }

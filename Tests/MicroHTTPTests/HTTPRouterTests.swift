@@ -86,23 +86,6 @@ final class HTTPRouterTests: XCTestCase {
         XCTAssertEqual(try router.respond(to: allowed).bodyText, "token")
     }
 
-    func testQueryParameters() {
-        let request = request(.get, "/v1/jobs?status=running&limit=5&tag=a&tag=b%20c&name=x+y&empty")
-        XCTAssertEqual(request.path, "/v1/jobs")
-        XCTAssertEqual(request.queryValue("status"), "running")
-        XCTAssertEqual(request.queryValue("limit"), "5")
-        XCTAssertEqual(request.queryValues("tag"), ["a", "b c"])
-        XCTAssertEqual(request.queryValue("name"), "x y")
-        XCTAssertEqual(request.queryValue("empty"), "")
-        XCTAssertNil(request.queryValue("missing"))
-    }
-
-    func testAbsoluteFormTargetYieldsPath() {
-        let request = request(.get, "http://example.com:8080/v1/jobs?limit=1")
-        XCTAssertEqual(request.path, "/v1/jobs")
-        XCTAssertEqual(request.query, "limit=1")
-    }
-
     func testErrorBodyShape() {
         let response = HTTPResponse.error(.unprocessableContent, code: "invalid_layer", message: "Units must be \"positive\".", path: "model.layers[3].units")
         XCTAssertEqual(response.bodyText, #"{"error":{"code":"invalid_layer","message":"Units must be \"positive\".","path":"model.layers[3].units"}}"#)

@@ -47,7 +47,14 @@ final class TestClient {
         self.init(fd: fd)
     }
 
-    deinit { Glibc.close(fd) }
+    private var open = true
+
+    deinit { close() }
+
+    func close() {
+        if open { Glibc.close(fd) }
+        open = false
+    }
 
     func send(_ text: String) { send(Array(text.utf8)) }
 
@@ -148,12 +155,12 @@ struct TestServer {
     let server: HTTPServer
     let records: RecordBox
 
-    init(router: HTTPRouter, limits: HTTPLimits = HTTPLimits(), maxConnections: Int = 1024, listen: Bool = false, host: String = "127.0.0.1") throws {
+    init(router: HTTPRouter, limits: HTTPLimits = HTTPLimits(), maxConnections: Int = 1024, listen: Bool = false, host: String = "127.0.0.1", handlerQueue: DispatchQueue? = nil) throws {
         let records = RecordBox()
         self.records = records
         server = HTTPServer(configuration: HTTPServerConfiguration(
             host: host, port: 0, router: router, limits: limits, maxConnections: maxConnections,
-            accessLog: nil, observers: [{ records.append($0) }], errorLog: nil))
+            accessLog: nil, observers: [{ records.append($0) }], errorLog: nil, handlerQueue: handlerQueue))
         if listen { try server.start() }
     }
 
