@@ -13,7 +13,7 @@ public struct HTTPAccessRecord: Sendable {
     public var status: Int
     /// Body bytes sent (after compression; excluding the head).
     public var bytes: Int
-    /// Seconds from the first byte of the request head to the end of the response.
+    /// Seconds from the end of the request head to the response being queued in full.
     public var duration: Double
     public var requestID: String
     public var remoteAddress: String?
