@@ -1,6 +1,7 @@
 /// A parsed JSON document (RFC 8259). Numbers are kept as Double; object members keep
-/// their order so that error paths name the first offending field.
-public indirect enum JSONValue: Equatable, Sendable {
+/// their order so that error paths name the first offending field. Not `indirect`: arrays
+/// already live on the heap, and boxing every number would cost an allocation per value.
+public enum JSONValue: Equatable, Sendable {
     case null
     case bool(Bool)
     case number(Double)

@@ -6,7 +6,7 @@ extension ServiceApp {
     /// output shape and, for classifiers, the predicted classes. The body is parsed straight
     /// into float32 rows and the answer written as text, with no intermediate objects.
     func predict(_ request: HTTPRequest) throws -> HTTPResponse {
-        let record = try model(request)
+        let record = try models.record(request.pathParameter("id"))
         let epoch = try request.optionalIntQuery("epoch")
         let body = try request.jsonBody()
         guard let members = body.objectMembers else {

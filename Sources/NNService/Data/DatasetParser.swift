@@ -78,7 +78,7 @@ struct RowReader {
         }
         // Flat rows; a rank-1 shape is always flat, so a bad cell is named exactly.
         if values.count == width, shape.count == 1 || values.allSatisfy({ $0.numberValue != nil }) {
-            for (index, value) in values.enumerated() { out.append(try Self.float(value, path: "\(path)[\(index)]")) }
+            for (index, value) in values.enumerated() { out.append(try Self.float(value, path: path, index)) }
             return
         }
         if shape.count > 1 {
@@ -100,14 +100,18 @@ struct RowReader {
         for (index, item) in items.enumerated() { try appendNested(item, depth: depth + 1, path: "\(path)[\(index)]", to: &out) }
     }
 
-    static func float(_ value: JSONValue, path: String) throws -> Float {
+    /// The value as a finite float32. The error path is built only on failure: rows hold
+    /// hundreds of values and predictions must not pay for a string per value.
+    @inline(__always)
+    static func float(_ value: JSONValue, path: @autoclosure () -> String, _ index: Int? = nil) throws -> Float {
+        if case let .number(number) = value {
+            let single = Float(number)
+            if single.isFinite { return single }
+        }
+        let at = index.map { "\(path())[\($0)]" } ?? path()
         guard let number = value.numberValue else {
-            throw ServiceError.invalid("expected a number, found \(value.kindName)", path: path)
+            throw ServiceError.invalid("expected a number, found \(value.kindName)", path: at)
         }
-        let single = Float(number)
-        guard single.isFinite else {
-            throw ServiceError.invalid("\(number) overflows float32 (largest magnitude about 3.4e38)", path: path)
-        }
-        return single
+        throw ServiceError.invalid("\(number) overflows float32 (largest magnitude about 3.4e38)", path: at)
     }
 }

@@ -16,10 +16,33 @@ final class ModelCache: @unchecked Sendable {
     private let store: ServiceStore
     private let lock = NSLock()
     private var pools: [Key: [Network]] = [:]
+    private var records: [String: ModelRecord] = [:]
+    private var recordsGeneration = -1
     private static let maxPooled = 4
 
     init(store: ServiceStore) {
         self.store = store
+    }
+
+    /// The model's record, read from the store only when some model changed since the last
+    /// read (predictions would otherwise decode the spec on every request).
+    func record(_ id: String) throws -> ModelRecord {
+        let generation = store.modelGeneration
+        lock.lock()
+        if recordsGeneration != generation {
+            records = [:]
+            recordsGeneration = generation
+        }
+        if let record = records[id] {
+            lock.unlock()
+            return record
+        }
+        lock.unlock()
+        guard let record = try store.model(id) else { throw ServiceError.notFound("model", id) }
+        lock.lock()
+        if recordsGeneration == generation { records[id] = record }
+        lock.unlock()
+        return record
     }
 
     /// Runs `body` with a network holding the model's latest weights, or a checkpoint's.

@@ -67,6 +67,7 @@ extension ServiceStore {
             try db.execute("UPDATE models SET weights = ?, weights_version = weights_version + 1, loss = ? WHERE id = ?",
                            [Data(bytes), loss?.rawValue, id])
         }
+        modelsChanged()
     }
 
     /// Deletes a model with its jobs, metrics and checkpoints; 409 while a job trains it.
@@ -80,5 +81,6 @@ extension ServiceStore {
             }
             try db.execute("DELETE FROM models WHERE id = ?", [id])
         }
+        modelsChanged()
     }
 }

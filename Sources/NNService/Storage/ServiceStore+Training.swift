@@ -8,7 +8,8 @@ extension ServiceStore {
     /// Does nothing and returns false if the job is no longer running (it was cancelled).
     public func recordEpoch(job: JobRecord, metrics: EpochMetrics, checkpoint: [UInt8]?, weights: [UInt8]?,
                             loss: LossFunction) throws -> Bool {
-        try database.inTransaction { db in
+        defer { if checkpoint != nil { modelsChanged() } }
+        return try database.inTransaction { db in
             guard let row = try db.queryOne("SELECT status FROM jobs WHERE id = ?", [job.id]),
                   try row.get("status") as String == JobStatus.running.rawValue else { return false }
             try db.execute("INSERT OR REPLACE INTO metrics(job_id, epoch, data) VALUES (?, ?, ?)",

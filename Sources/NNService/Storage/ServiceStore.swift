@@ -10,6 +10,23 @@ public final class ServiceStore: @unchecked Sendable {
     // its own serial queue.
     public let database: Database
 
+    /// Bumped after every change to a model's spec, weights or existence, so that caches of
+    /// model records know when to read again. Guarded by `generationLock`.
+    private var generation = 0
+    private let generationLock = NSLock()
+
+    public var modelGeneration: Int {
+        generationLock.lock()
+        defer { generationLock.unlock() }
+        return generation
+    }
+
+    func modelsChanged() {
+        generationLock.lock()
+        generation += 1
+        generationLock.unlock()
+    }
+
     public init(path: String) throws {
         database = try Database(path: path, options: .init(createParentDirectory: true))
         _ = try Self.migrator.migrate(database)
