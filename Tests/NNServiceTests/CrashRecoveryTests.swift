@@ -75,4 +75,23 @@ final class CrashRecoveryTests: XCTestCase {
         XCTAssertEqual(try store.integrityCheck(), ["ok"])
         try store.close()
     }
+
+    /// SIGTERM mid-training exits 0 within 10 s; the job goes back to the queue and the next
+    /// start finishes it.
+    func testTerminatedServerExitsCleanlyAndTheJobResumes() throws {
+        let csv = try DigitsFixture.load().trainCSV
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var server = try ServerProcess(dataDirectory: directory)
+        let job = try submit(server.client, csv: csv)
+        _ = try waitFor(server.client, job: job) { ($0["epoch"] as? Int ?? 0) >= 3 }
+        let exit = server.terminate()
+        XCTAssertEqual(exit.status, 0, server.log)
+        XCTAssertLessThan(exit.seconds, 10)
+        XCTAssert(server.log.contains("interrupted by shutdown"), server.log)
+        server = try ServerProcess(dataDirectory: directory)
+        let resumed = try finalWeights(server.client, job: job)
+        XCTAssertEqual(resumed.losses.count, 24)
+        XCTAssertEqual(server.terminate().status, 0)
+    }
 }
