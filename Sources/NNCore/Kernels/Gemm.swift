@@ -10,6 +10,9 @@ public enum Gemm {
     static let nr = 16
     static let kc = 256
     static let mc = 72
+    /// Columns per packed B block: kc × nc floats (256 KiB) stay in a 512 KiB L2 beside the
+    /// packed A block, instead of streaming from L3 once per row block.
+    static let nc = 256
 
     /// C (+)= op(A) · op(B).
     public static func multiply(_ form: GemmForm, m: Int, n: Int, k: Int,
@@ -63,46 +66,59 @@ public enum Gemm {
         }
     }
 
-    /// One thread's share: the output rectangle rows × columns, over all depths.
+    /// One thread's share: the output rectangle rows × columns, over all depths, in column
+    /// blocks of at most `nc`. Blocking changes no element's order of accumulation.
     private static func block(_ form: GemmForm, m: Int, n: Int, k: Int,
                               a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                               c: UnsafeMutablePointer<Float>, accumulate: Bool,
                               rows: Range<Int>, columns: Range<Int>) {
-        let columnPanels = (columns.count + nr - 1) / nr
-        let bSize = columnPanels * nr * kc
+        let bSize = min(columns.count + nr, nc) * kc
         let aSize = mc * kc
         ScratchPool.shared.withBuffer(count: bSize + aSize) { scratch in
-            let packedB = scratch
-            let packedA = scratch + bSize
-            var depth = 0
-            while depth < k {
-                let depths = depth..<min(k, depth + kc)
-                let depthCount = depths.count
-                let add = accumulate || depth > 0
-                GemmPacking.packB(form, b: b, n: n, k: k, columns: columns, depths: depths, into: packedB)
-                var rowStart = rows.lowerBound
-                while rowStart < rows.upperBound {
-                    let rowBlock = rowStart..<min(rows.upperBound, rowStart + mc)
-                    GemmPacking.packA(form, a: a, m: m, k: k, rows: rowBlock, depths: depths, into: packedA)
-                    for panel in 0..<columnPanels {
-                        let column = columns.lowerBound + panel * nr
-                        let cols = min(nr, columns.upperBound - column)
-                        let bPanel = packedB + panel * nr * depthCount
-                        var row = rowBlock.lowerBound
-                        var aPanel = UnsafePointer(packedA)
-                        while row < rowBlock.upperBound {
-                            GemmMicroKernel.run(kc: depthCount, a: aPanel, b: bPanel,
-                                                c: c + row * n + column, ldc: n,
-                                                rows: min(mr, rowBlock.upperBound - row), cols: cols,
-                                                accumulate: add)
-                            aPanel += mr * depthCount
-                            row += mr
-                        }
-                    }
-                    rowStart += mc
-                }
-                depth += kc
+            var columnStart = columns.lowerBound
+            while columnStart < columns.upperBound {
+                let columnBlock = columnStart..<min(columns.upperBound, columnStart + nc)
+                blockColumns(form, m: m, n: n, k: k, a: a, b: b, c: c, accumulate: accumulate,
+                             rows: rows, columns: columnBlock, packedB: scratch, packedA: scratch + bSize)
+                columnStart += nc
             }
+        }
+    }
+
+    private static func blockColumns(_ form: GemmForm, m: Int, n: Int, k: Int,
+                                     a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                                     c: UnsafeMutablePointer<Float>, accumulate: Bool,
+                                     rows: Range<Int>, columns: Range<Int>,
+                                     packedB: UnsafeMutablePointer<Float>, packedA: UnsafeMutablePointer<Float>) {
+        let columnPanels = (columns.count + nr - 1) / nr
+        var depth = 0
+        while depth < k {
+            let depths = depth..<min(k, depth + kc)
+            let depthCount = depths.count
+            let add = accumulate || depth > 0
+            GemmPacking.packB(form, b: b, n: n, k: k, columns: columns, depths: depths, into: packedB)
+            var rowStart = rows.lowerBound
+            while rowStart < rows.upperBound {
+                let rowBlock = rowStart..<min(rows.upperBound, rowStart + mc)
+                GemmPacking.packA(form, a: a, m: m, k: k, rows: rowBlock, depths: depths, into: packedA)
+                for panel in 0..<columnPanels {
+                    let column = columns.lowerBound + panel * nr
+                    let cols = min(nr, columns.upperBound - column)
+                    let bPanel = packedB + panel * nr * depthCount
+                    var row = rowBlock.lowerBound
+                    var aPanel = UnsafePointer(packedA)
+                    while row < rowBlock.upperBound {
+                        GemmMicroKernel.run(kc: depthCount, a: aPanel, b: bPanel,
+                                            c: c + row * n + column, ldc: n,
+                                            rows: min(mr, rowBlock.upperBound - row), cols: cols,
+                                            accumulate: add)
+                        aPanel += mr * depthCount
+                        row += mr
+                    }
+                }
+                rowStart += mc
+            }
+            depth += kc
         }
     }
 }
