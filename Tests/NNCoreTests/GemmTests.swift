@@ -35,9 +35,24 @@ final class GemmTests: XCTestCase {
         }
     }
 
+    /// Wide outputs cross the 256-column blocks of packed B; depths cross the 256-deep blocks.
+    func testWideAndDeepShapesMatchNaive() {
+        var rng = SeededGenerator(seed: 5)
+        for (m, n, k) in [(7, 300, 65), (65, 513, 300), (129, 257, 513)] {
+            let a = random(m * k, &rng), b = random(k * n, &rng)
+            for form in GemmForm.allCases {
+                var expected = [Float](repeating: 0, count: m * n), actual = expected
+                NaiveGemm.multiply(form, m: m, n: n, k: k, a: a, b: b, c: &expected, accumulate: false)
+                Gemm.multiply(form, m: m, n: n, k: k, a: a, b: b, c: &actual, accumulate: false, threads: 2)
+                let worst = zip(actual, expected).map { abs($0 - $1) }.max() ?? 0
+                XCTAssertLessThan(worst, 1e-4 * Float(k).squareRoot(), "\(form) \(m)x\(n)x\(k)")
+            }
+        }
+    }
+
     func testThreadCountDoesNotChangeBits() {
         var rng = SeededGenerator(seed: 9)
-        for (m, n, k) in [(129, 65, 300), (64, 256, 784), (300, 40, 513)] {
+        for (m, n, k) in [(129, 65, 300), (64, 256, 784), (300, 40, 513), (70, 600, 300)] {
             let a = random(m * k, &rng), b = random(k * n, &rng)
             for form in GemmForm.allCases {
                 var one = [Float](repeating: 0, count: m * n), two = one
