@@ -32,10 +32,7 @@ do {
     let server = HTTPServer(configuration: HTTPServerConfiguration(
         host: config.host, port: config.port, router: app.router(), limits: limits,
         accessLog: config.logLevel == "debug" || config.logLevel == "info" ? .standardError : nil,
-        observers: [{ metrics.observe($0) }], errorLog: log,
-        // Handlers read and write SQLite and parse large uploads; they run on a concurrent
-        // queue so that an event loop never waits on them.
-        handlerQueue: DispatchQueue(label: "nnserve.handlers", qos: .userInitiated, attributes: .concurrent)))
+        observers: [{ metrics.observe($0) }], errorLog: log))
     try queue.start()
     try server.start()
     log("nnserve listening on \(config.host):\(server.port), data in \(databasePath), \(config.workers) worker(s) × \(config.threads) thread(s)")

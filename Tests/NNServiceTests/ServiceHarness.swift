@@ -24,8 +24,7 @@ final class ServiceHarness {
         let metrics = app.metrics
         server = HTTPServer(configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, router: app.router(),
                                                                    accessLog: nil, observers: [{ metrics.observe($0) }],
-                                                                   errorLog: nil,
-                                                                   handlerQueue: DispatchQueue(label: "test.handlers", attributes: .concurrent)))
+                                                                   errorLog: nil))
         try queue.start()
         try server.start()
         client = TestClient(port: server.port, token: token)

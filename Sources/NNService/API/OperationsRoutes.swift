@@ -3,7 +3,7 @@ import MicroHTTP
 
 extension ServiceApp {
     func addOperationsRoutes(_ router: inout HTTPRouter) {
-        router.get("/healthz", handle { _ in .json(.ok, "{\"status\":\"ok\"}") })
+        router.get("/healthz", handleInline { _ in .json(.ok, "{\"status\":\"ok\"}") })
         router.get("/readyz", handle { [store] _ in
             _ = try store.database.read { try $0.queryOne("SELECT 1") }
             return .json(.ok, "{\"status\":\"ready\"}")

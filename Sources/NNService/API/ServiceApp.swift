@@ -45,14 +45,32 @@ public final class ServiceApp: @unchecked Sendable {
         return router
     }
 
-    /// Wraps a handler so that every error it throws becomes the API's error response.
+    /// Handlers that read or write SQLite or parse large bodies run here, so that the HTTP
+    /// event loops never wait on them.
+    let work = DispatchQueue(label: "nnserve.handlers", qos: .userInitiated, attributes: .concurrent)
+
+    /// Wraps a handler: it runs on `work`, and every error it throws becomes the API's error
+    /// response.
     func handle(_ body: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse) -> HTTPRouter.Handler {
-        { [log] request in
-            do {
-                return try body(request)
-            } catch {
-                return ServiceError.response(for: error, log: log)
+        { [work, log] request in
+            .deferred { responder in
+                work.async { responder.respond(Self.run(body, request, log: log)) }
             }
+        }
+    }
+
+    /// Wraps a handler that runs on the event loop itself: short CPU work with no waiting
+    /// in the common case (predictions from cached models, health, event streams).
+    func handleInline(_ body: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse) -> HTTPRouter.Handler {
+        { [log] request in Self.run(body, request, log: log) }
+    }
+
+    static func run(_ body: (HTTPRequest) throws -> HTTPResponse, _ request: HTTPRequest,
+                    log: (String) -> Void) -> HTTPResponse {
+        do {
+            return try body(request)
+        } catch {
+            return ServiceError.response(for: error, log: log)
         }
     }
 
