@@ -11,22 +11,31 @@ public struct JSONParser {
         public var message: String
     }
 
-    private let bytes: [UInt8]
+    /// The input plus a terminating 0, which no token contains, so a scan stops at the end
+    /// without a bounds check per byte.
+    private let bytes: UnsafePointer<UInt8>
+    private let end: Int
     private var index = 0
     private var depth = 0
     static let maxDepth = 64
 
     /// Parses a whole document; anything but whitespace after the value is an error.
     public static func parse(_ input: [UInt8]) throws -> JSONValue {
-        var parser = JSONParser(bytes: input + [0])
-        parser.skipWhitespace()
-        let value = try parser.parseValue()
-        parser.skipWhitespace()
-        guard parser.index == input.count else { throw parser.failure("unexpected text after the JSON value") }
-        return value
+        let terminated = input + [0]
+        return try terminated.withUnsafeBufferPointer { buffer in
+            var parser = JSONParser(bytes: buffer.baseAddress!, end: input.count)
+            parser.skipWhitespace()
+            let value = try parser.parseValue()
+            parser.skipWhitespace()
+            guard parser.index == input.count else { throw parser.failure("unexpected text after the JSON value") }
+            return value
+        }
     }
 
-    private init(bytes: [UInt8]) { self.bytes = bytes }
+    private init(bytes: UnsafePointer<UInt8>, end: Int) {
+        self.bytes = bytes
+        self.end = end
+    }
 
     private func failure(_ message: String) -> Failure {
         Failure(offset: index, message: "\(message) at byte \(index)")
@@ -35,11 +44,16 @@ public struct JSONParser {
     private var current: UInt8 { bytes[index] }
 
     private mutating func skipWhitespace() {
-        while index < bytes.count - 1, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+        while index < end {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
     }
 
     private mutating func parseValue() throws -> JSONValue {
-        guard index < bytes.count - 1 else { throw failure("the JSON ends early") }
+        guard index < end else { throw failure("the JSON ends early") }
         switch current {
         case UInt8(ascii: "{"): return try parseObject()
         case UInt8(ascii: "["): return try parseArray()
@@ -55,7 +69,7 @@ public struct JSONParser {
 
     private mutating func expect(_ word: String) throws {
         for byte in word.utf8 {
-            guard index < bytes.count - 1, current == byte else { throw failure("invalid literal, expected '\(word)'") }
+            guard index < end, current == byte else { throw failure("invalid literal, expected '\(word)'") }
             index += 1
         }
     }
@@ -162,11 +176,7 @@ public struct JSONParser {
             if exponent < 0 { value /= Self.powersOfTen[-exponent] } else { value *= Self.powersOfTen[exponent] }
             return negative ? -value : value
         }
-        return bytes.withUnsafeBufferPointer { buffer in
-            buffer.baseAddress!.advanced(by: start).withMemoryRebound(to: CChar.self, capacity: index - start) {
-                strtod($0, nil)
-            }
-        }
+        return bytes.advanced(by: start).withMemoryRebound(to: CChar.self, capacity: index - start) { strtod($0, nil) }
     }
 
     /// 10^0 … 10^22, each exactly representable as a Double.
@@ -180,7 +190,7 @@ public struct JSONParser {
         index += 1
         var out: [UInt8] = []
         while true {
-            guard index < bytes.count - 1 else { throw failure("a string is not closed") }
+            guard index < end else { throw failure("a string is not closed") }
             let byte = current
             if byte == UInt8(ascii: "\"") { index += 1; break }
             guard byte >= 0x20 else { throw failure("control characters must be escaped in strings") }
@@ -220,7 +230,7 @@ public struct JSONParser {
     private mutating func hex4() throws -> UInt32 {
         var value: UInt32 = 0
         for _ in 0..<4 {
-            guard index < bytes.count - 1, let digit = Int(String(Unicode.Scalar(current)), radix: 16) else {
+            guard index < end, let digit = Int(String(Unicode.Scalar(current)), radix: 16) else {
                 throw failure("a \\u escape needs four hex digits")
             }
             value = value << 4 | UInt32(digit)
