@@ -13,6 +13,11 @@ enum LayerFactory {
             return [FlattenLayer()]
         case let .dropout(rate):
             return [DropoutLayer(rate: Float(rate))]
+        case let .rnn(units, activation, returnSequences):
+            return [RNNLayer(features: input[1], units: units, activation: activation,
+                             returnSequences: returnSequences, rng: &rng)]
+        case let .lstm(units, returnSequences):
+            return [LSTMLayer(features: input[1], units: units, returnSequences: returnSequences, rng: &rng)]
         default:
             throw SpecError(code: "unsupported_layer", path: "type",
                             "layer type '\(spec.typeName)' is not available in this build")
