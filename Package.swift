@@ -22,7 +22,7 @@ let package = Package(
     targets: [
         .target(name: "NNCore", swiftSettings: vectorFlags),
         .executableTarget(name: "NNBench", dependencies: ["NNCore"], swiftSettings: vectorFlags),
-        .testTarget(name: "NNCoreTests", dependencies: ["NNCore"]),
+        .testTarget(name: "NNCoreTests", dependencies: ["NNCore"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
 )
