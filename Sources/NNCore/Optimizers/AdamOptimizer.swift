@@ -20,17 +20,22 @@ public final class AdamOptimizer: Optimizer {
         let correction1 = 1 - Float(Double(beta1).power(steps))
         let correction2Root = (1 - Float(Double(beta2).power(steps))).squareRoot()
         let stepSize = learningRate / correction1
-        for (index, parameter) in parameters.enumerated() {
-            let count = parameter.value.count
-            parameter.value.scalars.withUnsafeMutableBufferPointer { p in
-                parameter.gradient.scalars.withUnsafeBufferPointer { g in
-                    moments[2 * index].scalars.withUnsafeMutableBufferPointer { m in
-                        moments[2 * index + 1].scalars.withUnsafeMutableBufferPointer { v in
-                            for i in 0..<count {
-                                let d = g[i] + weightDecay * p[i]
-                                m[i] = beta1 * m[i] + (1 - beta1) * d
-                                v[i] = beta2 * v[i] + (1 - beta2) * d * d
-                                p[i] -= stepSize * m[i] / (v[i].squareRoot() / correction2Root + epsilon)
+        // Both moments of a parameter are written in one loop. Two nested mutable accesses
+        // to `moments` itself would overlap (Swift's exclusivity check stops the process),
+        // so the slots are reached through one buffer pointer.
+        moments.withUnsafeMutableBufferPointer { slots in
+            for (index, parameter) in parameters.enumerated() {
+                let count = parameter.value.count
+                parameter.value.scalars.withUnsafeMutableBufferPointer { p in
+                    parameter.gradient.scalars.withUnsafeBufferPointer { g in
+                        slots[2 * index].scalars.withUnsafeMutableBufferPointer { m in
+                            slots[2 * index + 1].scalars.withUnsafeMutableBufferPointer { v in
+                                for i in 0..<count {
+                                    let d = g[i] + weightDecay * p[i]
+                                    m[i] = beta1 * m[i] + (1 - beta1) * d
+                                    v[i] = beta2 * v[i] + (1 - beta2) * d * d
+                                    p[i] -= stepSize * m[i] / (v[i].squareRoot() / correction2Root + epsilon)
+                                }
                             }
                         }
                     }
