@@ -11,7 +11,10 @@ public enum VectorMath {
 
     @inline(__always)
     static func exp(_ x: V) -> V {
-        let x = x.clamped(lowerBound: V(repeating: -87), upperBound: V(repeating: 88))
+        // Comparisons and blends; `clamped` goes through a generic call that is not inlined.
+        var x = x
+        x.replace(with: V(repeating: -87), where: x .< V(repeating: -87))
+        x.replace(with: V(repeating: 88), where: x .> V(repeating: 88))
         // Adding 1.5·2^23 rounds x·log2(e) to the nearest integer n, which then sits in the
         // low mantissa bits of t.
         let magic = V(repeating: 12_582_912)

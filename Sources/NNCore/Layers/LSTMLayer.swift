@@ -16,6 +16,8 @@ public final class LSTMLayer: Layer {
     private let xs = FloatBuffer(), gates = FloatBuffer(), states = FloatBuffer(), cells = FloatBuffer()
     private let tanhCells = FloatBuffer(), dz = FloatBuffer(), carryH = FloatBuffer(), carryC = FloatBuffer()
     private let dxs = FloatBuffer()
+    /// W_hh packed once per pass for the per-step products: as [H, 4H] forward, [4H, H] backward.
+    private let recurrentForward: PackedMatrix, recurrentBackward: PackedMatrix
     private var batch = 0, steps = 0
 
     public init(features: Int, units: Int, returnSequences: Bool, rng: inout SeededGenerator) {
@@ -23,6 +25,8 @@ public final class LSTMLayer: Layer {
         self.units = units
         self.returnSequences = returnSequences
         self.weights = RecurrentParameters(gates: 4, units: units, features: features, rng: &rng)
+        recurrentForward = PackedMatrix(n: 4 * units, k: units)
+        recurrentBackward = PackedMatrix(n: units, k: 4 * units)
     }
 
     /// weight_ih, weight_hh, bias_ih, bias_hh (PyTorch's names, order and layouts).
@@ -45,22 +49,20 @@ public final class LSTMLayer: Layer {
         cells.update(repeating: 0, count: n * h)
         weights.project(inputs: x, rows: t * n, into: gates, threads: context.threads)
         let ranges = SequenceLayout.rowRanges(batch: n)
-        let gemmThreads = ranges.count == 1 ? context.threads : 1
-        weights.weightHH.value.scalars.withUnsafeBufferPointer { whh in
-            Parallel.forEach(chunks: ranges.count, threads: context.threads) { chunk in
-                let rows = ranges[chunk]
-                for step in 1...t {
-                    let first = (step - 1) * n + rows.lowerBound
-                    if step > 1 {
-                        Gemm.multiply(.nt, m: rows.count, n: w, k: h, a: states + (first * h), b: whh.baseAddress!,
-                                      c: gates + first * w, accumulate: true, threads: gemmThreads)
-                    }
-                    for row in rows {
-                        let r = (step - 1) * n + row
-                        RecurrentMath.lstmCellForward(gates: gates + r * w, previousCell: cells + r * h,
-                                                      cell: cells + (r + n) * h, tanhCell: tanhCells + r * h,
-                                                      state: states + (r + n) * h, units: h)
-                    }
+        let recurrent = recurrentForward
+        weights.weightHH.value.scalars.withUnsafeBufferPointer { recurrent.pack(.nt, b: $0.baseAddress!) }
+        Parallel.forEach(chunks: ranges.count, threads: context.threads) { chunk in
+            let rows = ranges[chunk]
+            for step in 1...t {
+                let first = (step - 1) * n + rows.lowerBound
+                if step > 1 {
+                    recurrent.multiply(a: states + first * h, m: rows.count, c: gates + first * w, accumulate: true)
+                }
+                for row in rows {
+                    let r = (step - 1) * n + row
+                    RecurrentMath.lstmCellForward(gates: gates + r * w, previousCell: cells + r * h,
+                                                  cell: cells + (r + n) * h, tanhCell: tanhCells + r * h,
+                                                  state: states + (r + n) * h, units: h)
                 }
             }
         }
@@ -82,32 +84,31 @@ public final class LSTMLayer: Layer {
         let carryH = self.carryH.reserveZeroed(n * h), carryC = self.carryC.reserveZeroed(n * h)
         let returnSequences = self.returnSequences
         let ranges = SequenceLayout.rowRanges(batch: n)
-        let gemmThreads = ranges.count == 1 ? context.threads : 1
+        let recurrent = recurrentBackward
+        weights.weightHH.value.scalars.withUnsafeBufferPointer { recurrent.pack(.nn, b: $0.baseAddress!) }
         gradOutput.scalars.withUnsafeBufferPointer { dyBuffer in
             let dy = dyBuffer.baseAddress!
-            weights.weightHH.value.scalars.withUnsafeBufferPointer { whh in
-                Parallel.forEach(chunks: ranges.count, threads: context.threads) { chunk in
-                    let rows = ranges[chunk]
-                    for step in stride(from: t, through: 1, by: -1) {
-                        for row in rows {
-                            // dh_t = dh carried from step t + 1 + this step's output gradient,
-                            // gathered in carryH (the GEMM below overwrites it afterwards).
-                            let dh = carryH + row * h
-                            if returnSequences {
-                                RecurrentMath.add(dh, dy + (row * t + step - 1) * h, into: dh, count: h)
-                            } else if step == t {
-                                RecurrentMath.add(dh, dy + row * h, into: dh, count: h)
-                            }
-                            let r = (step - 1) * n + row
-                            RecurrentMath.lstmCellBackward(gates: gates + r * w, previousCell: cells + r * h,
-                                                           tanhCell: tanhCells + r * h, dh: dh, dc: carryC + row * h,
-                                                           dz: dz + r * w, units: h)
+            Parallel.forEach(chunks: ranges.count, threads: context.threads) { chunk in
+                let rows = ranges[chunk]
+                for step in stride(from: t, through: 1, by: -1) {
+                    for row in rows {
+                        // dh_t = dh carried from step t + 1 + this step's output gradient,
+                        // gathered in carryH (the GEMM below overwrites it afterwards).
+                        let dh = carryH + row * h
+                        if returnSequences {
+                            RecurrentMath.add(dh, dy + (row * t + step - 1) * h, into: dh, count: h)
+                        } else if step == t {
+                            RecurrentMath.add(dh, dy + row * h, into: dh, count: h)
                         }
-                        if step > 1 {
-                            let first = (step - 1) * n + rows.lowerBound
-                            Gemm.multiply(.nn, m: rows.count, n: h, k: w, a: dz + first * w, b: whh.baseAddress!,
-                                          c: carryH + rows.lowerBound * h, accumulate: false, threads: gemmThreads)
-                        }
+                        let r = (step - 1) * n + row
+                        RecurrentMath.lstmCellBackward(gates: gates + r * w, previousCell: cells + r * h,
+                                                       tanhCell: tanhCells + r * h, dh: dh, dc: carryC + row * h,
+                                                       dz: dz + r * w, units: h)
+                    }
+                    if step > 1 {
+                        let first = (step - 1) * n + rows.lowerBound
+                        recurrent.multiply(a: dz + first * w, m: rows.count, c: carryH + rows.lowerBound * h,
+                                           accumulate: false)
                     }
                 }
             }

@@ -16,6 +16,8 @@ public final class RNNLayer: Layer {
     let weights: RecurrentParameters
     private let xs = FloatBuffer(), states = FloatBuffer(), dz = FloatBuffer()
     private let carry = FloatBuffer(), dxs = FloatBuffer()
+    /// W_hh packed once per pass for the per-step products: as [H, H]ᵀ forward, [H, H] backward.
+    private let recurrentForward: PackedMatrix, recurrentBackward: PackedMatrix
     private var batch = 0, steps = 0
 
     public init(features: Int, units: Int, activation: ActivationFunction, returnSequences: Bool,
@@ -26,6 +28,8 @@ public final class RNNLayer: Layer {
         self.activation = activation
         self.returnSequences = returnSequences
         self.weights = RecurrentParameters(gates: 1, units: units, features: features, rng: &rng)
+        recurrentForward = PackedMatrix(n: units, k: units)
+        recurrentBackward = PackedMatrix(n: units, k: units)
     }
 
     /// weight_ih, weight_hh, bias_ih, bias_hh (PyTorch's names, order and layouts).
@@ -46,21 +50,17 @@ public final class RNNLayer: Layer {
         weights.project(inputs: x, rows: t * n, into: states + n * h, threads: context.threads)
         let relu = activation == .relu
         let ranges = SequenceLayout.rowRanges(batch: n)
-        let gemmThreads = ranges.count == 1 ? context.threads : 1
-        weights.weightHH.value.scalars.withUnsafeBufferPointer { whh in
-            Parallel.forEach(chunks: ranges.count, threads: context.threads) { chunk in
-                let rows = ranges[chunk]
-                for step in 1...t {
-                    let z = states + (step * n + rows.lowerBound) * h
-                    if step > 1 {
-                        Gemm.multiply(.nt, m: rows.count, n: h, k: h, a: z - n * h, b: whh.baseAddress!, c: z,
-                                      accumulate: true, threads: gemmThreads)
-                    }
-                    if relu {
-                        VectorMath.apply(z, count: rows.count * h) { $0.replacing(with: 0, where: .!($0 .> 0)) }
-                    } else {
-                        VectorMath.tanh(z, count: rows.count * h)
-                    }
+        let recurrent = recurrentForward
+        weights.weightHH.value.scalars.withUnsafeBufferPointer { recurrent.pack(.nt, b: $0.baseAddress!) }
+        Parallel.forEach(chunks: ranges.count, threads: context.threads) { chunk in
+            let rows = ranges[chunk]
+            for step in 1...t {
+                let z = states + (step * n + rows.lowerBound) * h
+                if step > 1 { recurrent.multiply(a: z - n * h, m: rows.count, c: z, accumulate: true) }
+                if relu {
+                    VectorMath.apply(z, count: rows.count * h) { $0.replacing(with: 0, where: .!($0 .> 0)) }
+                } else {
+                    VectorMath.tanh(z, count: rows.count * h)
                 }
             }
         }
@@ -82,36 +82,34 @@ public final class RNNLayer: Layer {
         let carry = self.carry.reserveZeroed(n * h)
         let relu = activation == .relu, returnSequences = self.returnSequences
         let ranges = SequenceLayout.rowRanges(batch: n)
-        let gemmThreads = ranges.count == 1 ? context.threads : 1
+        let recurrent = recurrentBackward
+        weights.weightHH.value.scalars.withUnsafeBufferPointer { recurrent.pack(.nn, b: $0.baseAddress!) }
         gradOutput.scalars.withUnsafeBufferPointer { dyBuffer in
             let dy = dyBuffer.baseAddress!
-            weights.weightHH.value.scalars.withUnsafeBufferPointer { whh in
-                Parallel.forEach(chunks: ranges.count, threads: context.threads) { chunk in
-                    let rows = ranges[chunk]
-                    for step in stride(from: t, through: 1, by: -1) {
-                        for row in rows {
-                            // dh_t = carried dh from step t + 1 + this step's output gradient.
-                            let d = dz + ((step - 1) * n + row) * h, c = carry + row * h
-                            if returnSequences {
-                                RecurrentMath.add(c, dy + (row * t + step - 1) * h, into: d, count: h)
-                            } else if step == t {
-                                RecurrentMath.add(c, dy + row * h, into: d, count: h)
-                            } else {
-                                d.update(from: c, count: h)
-                            }
-                            // Through the activation, expressed by its output h_t.
-                            let y = states + (step * n + row) * h
-                            if relu {
-                                for j in 0..<h where !(y[j] > 0) { d[j] = 0 }
-                            } else {
-                                RecurrentMath.multiplyByTanhDerivative(d, output: y, count: h)
-                            }
+            Parallel.forEach(chunks: ranges.count, threads: context.threads) { chunk in
+                let rows = ranges[chunk]
+                for step in stride(from: t, through: 1, by: -1) {
+                    for row in rows {
+                        // dh_t = carried dh from step t + 1 + this step's output gradient.
+                        let d = dz + ((step - 1) * n + row) * h, c = carry + row * h
+                        if returnSequences {
+                            RecurrentMath.add(c, dy + (row * t + step - 1) * h, into: d, count: h)
+                        } else if step == t {
+                            RecurrentMath.add(c, dy + row * h, into: d, count: h)
+                        } else {
+                            d.update(from: c, count: h)
                         }
-                        if step > 1 {
-                            Gemm.multiply(.nn, m: rows.count, n: h, k: h, a: dz + ((step - 1) * n + rows.lowerBound) * h,
-                                          b: whh.baseAddress!, c: carry + rows.lowerBound * h,
-                                          accumulate: false, threads: gemmThreads)
+                        // Through the activation, expressed by its output h_t.
+                        let y = states + (step * n + row) * h
+                        if relu {
+                            for j in 0..<h where !(y[j] > 0) { d[j] = 0 }
+                        } else {
+                            RecurrentMath.multiplyByTanhDerivative(d, output: y, count: h)
                         }
+                    }
+                    if step > 1 {
+                        recurrent.multiply(a: dz + ((step - 1) * n + rows.lowerBound) * h, m: rows.count,
+                                           c: carry + rows.lowerBound * h, accumulate: false)
                     }
                 }
             }
