@@ -44,6 +44,7 @@ final class RecurrentBenchmarkTests: XCTestCase {
         for threads in [1, 2] {
             let w3 = try trainSamplesPerSecond(.lstm(units: 64, returnSequences: false), threads: threads)
             let w5 = try trainSamplesPerSecond(.rnn(units: 64, activation: .tanh, returnSequences: false), threads: threads)
+            // Thread CPU time counts the calling thread only, so it means something for 1 thread.
             print(String(format: "threads %d: W3 lstm %.0f samples/s, W5 rnn %.0f samples/s (by thread CPU time: %.0f, %.0f)",
                          threads, w3.wall, w5.wall, w3.cpu, w5.cpu))
         }

@@ -13,6 +13,8 @@ final class RecurrentParameters {
     let weightHH: Parameter
     let biasIH: Parameter
     let biasHH: Parameter
+    /// The transposed weight products and the bias sums, reused from batch to batch.
+    private let scratch = FloatBuffer()
 
     /// PyTorch's initialisation: every tensor uniform in ±1/√H, drawn in parameter order.
     init(gates: Int, units: Int, features: Int, rng: inout SeededGenerator) {
@@ -53,22 +55,27 @@ final class RecurrentParameters {
     }
 
     /// dW_ih += dzᵀ · x, dW_hh += dzᵀ · h_prev, db_ih = db_hh += Σ_r dz[r, :].
+    ///
+    /// Both weight products are computed transposed, xᵀ · dz `[F, G·H]` and h_prevᵀ · dz
+    /// `[H, G·H]`, so that the large dz is the GEMM's right operand, whose rows it copies eight
+    /// lanes at a time, rather than its left operand, which it gathers one float at a time.
     func accumulateGradients(gateGradients dz: UnsafePointer<Float>, inputs x: UnsafePointer<Float>,
                              previousStates hp: UnsafePointer<Float>, rows: Int, threads: Int) {
         let width = self.width
-        weightIH.gradient.scalars.withUnsafeMutableBufferPointer { g in
-            Gemm.multiply(.tn, m: width, n: features, k: rows, a: dz, b: x, c: g.baseAddress!,
-                          accumulate: true, threads: threads)
-        }
-        weightHH.gradient.scalars.withUnsafeMutableBufferPointer { g in
-            Gemm.multiply(.tn, m: width, n: units, k: rows, a: dz, b: hp, c: g.baseAddress!,
-                          accumulate: true, threads: threads)
+        for (parameter, operand, columns) in [(weightIH, x, features), (weightHH, hp, units)] {
+            let product = scratch.reserve(columns * width)
+            Gemm.multiply(.tn, m: columns, n: width, k: rows, a: operand, b: dz, c: product,
+                          accumulate: false, threads: threads)
+            parameter.gradient.scalars.withUnsafeMutableBufferPointer { g in
+                for row in 0..<width {
+                    for column in 0..<columns { g[row * columns + column] += product[column * width + row] }
+                }
+            }
         }
         // Both biases enter every pre-activation with weight 1, so they share one gradient.
-        var sums = [Float](repeating: 0, count: width)
-        sums.withUnsafeMutableBufferPointer { s in
-            SequenceLayout.addColumnSums(dz, rows: rows, width: width, into: s.baseAddress!)
-        }
+        let sums = scratch.reserve(width)
+        sums.update(repeating: 0, count: width)
+        SequenceLayout.addColumnSums(dz, rows: rows, width: width, into: sums)
         for bias in [biasIH, biasHH] {
             bias.gradient.scalars.withUnsafeMutableBufferPointer { g in
                 for j in 0..<width { g[j] += sums[j] }
