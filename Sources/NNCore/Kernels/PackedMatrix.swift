@@ -32,38 +32,27 @@ public final class PackedMatrix {
         }
     }
 
-    /// C[m, n] (+)= A[m, k] · B, A row-major [m, k], on the calling thread.
+    /// C[m, n] (+)= A[m, k] · B, A row-major [m, k], on the calling thread. A is read in
+    /// place (`RowMicroKernel`); depths go in blocks of `Gemm.kc` as in `Gemm`.
     public func multiply(a: UnsafePointer<Float>, m: Int, c: UnsafeMutablePointer<Float>, accumulate: Bool) {
         guard m > 0 else { return }
-        let packedB = storage.pointer
-        ScratchPool.shared.withBuffer(count: Gemm.mc * Gemm.kc) { packedA in
-            var depth = 0
-            while depth < k {
-                let depths = depth..<min(k, depth + Gemm.kc)
-                let depthCount = depths.count
-                let add = accumulate || depth > 0
-                let bBlock = packedB + columnPanels * Gemm.nr * depth
-                var rowStart = 0
-                while rowStart < m {
-                    let rowBlock = rowStart..<min(m, rowStart + Gemm.mc)
-                    GemmPacking.packA(.nn, a: a, m: m, k: k, rows: rowBlock, depths: depths, into: packedA)
-                    for panel in 0..<columnPanels {
-                        let column = panel * Gemm.nr
-                        var row = rowBlock.lowerBound
-                        var aPanel = UnsafePointer(packedA)
-                        while row < rowBlock.upperBound {
-                            GemmMicroKernel.run(kc: depthCount, a: aPanel, b: bBlock + panel * Gemm.nr * depthCount,
-                                                c: c + row * n + column, ldc: n,
-                                                rows: min(Gemm.mr, rowBlock.upperBound - row),
-                                                cols: min(Gemm.nr, n - column), accumulate: add)
-                            aPanel += Gemm.mr * depthCount
-                            row += Gemm.mr
-                        }
-                    }
-                    rowStart += Gemm.mc
+        var depth = 0
+        while depth < k {
+            let depthCount = min(k, depth + Gemm.kc) - depth
+            let add = accumulate || depth > 0
+            let bBlock = storage.pointer + columnPanels * Gemm.nr * depth
+            var row = 0
+            while row < m {
+                let rows = min(Gemm.mr, m - row)
+                for panel in 0..<columnPanels {
+                    let column = panel * Gemm.nr
+                    RowMicroKernel.run(kc: depthCount, a: a + row * k + depth, lda: k,
+                                       b: bBlock + panel * Gemm.nr * depthCount, c: c + row * n + column, ldc: n,
+                                       rows: rows, cols: min(Gemm.nr, n - column), accumulate: add)
                 }
-                depth += Gemm.kc
+                row += Gemm.mr
             }
+            depth += Gemm.kc
         }
     }
 }

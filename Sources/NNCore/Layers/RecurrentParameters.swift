@@ -56,26 +56,32 @@ final class RecurrentParameters {
 
     /// dW_ih += dzᵀ · x, dW_hh += dzᵀ · h_prev, db_ih = db_hh += Σ_r dz[r, :].
     ///
-    /// Both weight products are computed transposed, xᵀ · dz `[F, G·H]` and h_prevᵀ · dz
-    /// `[H, G·H]`, so that the large dz is the GEMM's right operand, whose rows it copies eight
-    /// lanes at a time, rather than its left operand, which it gathers one float at a time.
+    /// All of it is one GEMM, [x | h_prev | 1]ᵀ · dz `[F + H + 1, G·H]`: the column of ones
+    /// gives the bias sums. It is computed transposed so that dz, the largest operand
+    /// (megabytes at W3's size), is read once, as the right operand, which the GEMM packs
+    /// eight lanes at a time.
     func accumulateGradients(gateGradients dz: UnsafePointer<Float>, inputs x: UnsafePointer<Float>,
                              previousStates hp: UnsafePointer<Float>, rows: Int, threads: Int) {
-        let width = self.width
-        for (parameter, operand, columns) in [(weightIH, x, features), (weightHH, hp, units)] {
-            let product = scratch.reserve(columns * width)
-            Gemm.multiply(.tn, m: columns, n: width, k: rows, a: operand, b: dz, c: product,
-                          accumulate: false, threads: threads)
+        let width = self.width, stacked = features + units + 1
+        let operand = scratch.reserve(rows * stacked + stacked * width)
+        let product = operand + rows * stacked
+        for r in 0..<rows {
+            let row = operand + r * stacked
+            row.update(from: x + r * features, count: features)
+            (row + features).update(from: hp + r * units, count: units)
+            row[stacked - 1] = 1
+        }
+        Gemm.multiply(.tn, m: stacked, n: width, k: rows, a: operand, b: dz, c: product,
+                      accumulate: false, threads: threads)
+        for (parameter, first, columns) in [(weightIH, 0, features), (weightHH, features, units)] {
             parameter.gradient.scalars.withUnsafeMutableBufferPointer { g in
                 for row in 0..<width {
-                    for column in 0..<columns { g[row * columns + column] += product[column * width + row] }
+                    for column in 0..<columns { g[row * columns + column] += product[(first + column) * width + row] }
                 }
             }
         }
         // Both biases enter every pre-activation with weight 1, so they share one gradient.
-        let sums = scratch.reserve(width)
-        sums.update(repeating: 0, count: width)
-        SequenceLayout.addColumnSums(dz, rows: rows, width: width, into: sums)
+        let sums = product + (stacked - 1) * width
         for bias in [biasIH, biasHH] {
             bias.gradient.scalars.withUnsafeMutableBufferPointer { g in
                 for j in 0..<width { g[j] += sums[j] }

@@ -19,21 +19,4 @@ enum SequenceLayout {
         let chunks = max(1, min(4, batch / 16))
         return (0..<chunks).map { (batch * $0 / chunks)..<(batch * ($0 + 1) / chunks) }
     }
-
-    /// sums[j] += Σ_r values[r, j] over `rows` rows of `width`, in row order.
-    static func addColumnSums(_ values: UnsafePointer<Float>, rows: Int, width: Int,
-                              into sums: UnsafeMutablePointer<Float>) {
-        for r in 0..<rows {
-            let row = values + r * width
-            var j = 0
-            while j + 8 <= width {
-                VectorMath.store(VectorMath.load(sums + j) + VectorMath.load(row + j), sums + j)
-                j += 8
-            }
-            while j < width {
-                sums[j] += row[j]
-                j += 1
-            }
-        }
-    }
 }
