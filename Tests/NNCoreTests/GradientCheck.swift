@@ -76,3 +76,21 @@ enum GradientCheck {
         return compared
     }
 }
+
+/// Shared by the RNN and LSTM tests: outputs and every gradient equal for 1 and 2 threads.
+extension GradientCheck {
+    static func assertThreadInvariant(_ spec: ModelSpec, batch: Int, file: StaticString = #filePath,
+                                      line: UInt = #line) throws {
+        var rng = SeededGenerator(seed: 5)
+        let input = GradientCheck.normalTensor([batch] + spec.inputShape, &rng)
+        let probe = GradientCheck.normalTensor([batch] + (try spec.outputShape()), &rng)
+        var results: [[Tensor]] = []
+        for threads in [1, 2] {
+            let network = try Network(spec: spec, seed: 3)
+            let output = GradientCheck.output(network, input, threads: threads)
+            let inputGradient = GradientCheck.analytic(network, input, probe: probe, threads: threads)
+            results.append([output, inputGradient] + network.trainableParameters.map(\.gradient))
+        }
+        XCTAssertEqual(results[0], results[1], "1 and 2 threads differ", file: file, line: line)
+    }
+}

@@ -32,7 +32,8 @@ final class RecurrentTrainingTests: XCTestCase {
         let train = RecurrentTasks.firstStep(1024, steps: 50, seed: 1), test = RecurrentTasks.firstStep(512, steps: 50, seed: 2)
         let network = try RecurrentTasks.network(.lstm(units: 16, returnSequences: false), train)
         RecurrentTasks.setForgetBias(network, 1.5)
-        let history = try run(network, RecurrentTasks.adam(0.01, epochs: 10), train, test: test)
+        // Adam at 0.01 learns this within 6 to 14 epochs depending on the seed (checked for six).
+        let history = try run(network, RecurrentTasks.adam(0.01, epochs: 20), train, test: test)
         let accuracy = try XCTUnwrap(history.last?.valAccuracy)
         print("lstm first of 50 steps: test accuracy \(accuracy)")
         XCTAssertGreaterThanOrEqual(accuracy, 0.9)

@@ -41,13 +41,14 @@ final class RecurrentParameters {
     /// z[r, :] = b_ih + b_hh + x[r, :] · W_ihᵀ for all rows: one GEMM for every step.
     func project(inputs x: UnsafePointer<Float>, rows: Int, into z: UnsafeMutablePointer<Float>, threads: Int) {
         let width = self.width
+        guard rows > 0 else { return }
         biasIH.value.scalars.withUnsafeBufferPointer { bi in
             biasHH.value.scalars.withUnsafeBufferPointer { bh in
                 z.update(from: bi.baseAddress!, count: width)
                 for j in 0..<width { z[j] += bh[j] }
             }
         }
-        for r in 1..<max(rows, 1) { (z + r * width).update(from: z, count: width) }
+        for r in 1..<rows { (z + r * width).update(from: z, count: width) }
         weightIH.value.scalars.withUnsafeBufferPointer { w in
             Gemm.multiply(.nt, m: rows, n: width, k: features, a: x, b: w.baseAddress!, c: z,
                           accumulate: true, threads: threads)
