@@ -38,6 +38,16 @@ enum GemmMicroKernel {
             store(c5a, c5b, to: c + 5 * ldc, accumulate: accumulate)
             return
         }
+        if cols == 16 {
+            // Fewer rows but full width (the last row panel of most products): the same
+            // additions as below, stored a vector at a time.
+            store(c0a, c0b, to: c, accumulate: accumulate)
+            if rows > 1 { store(c1a, c1b, to: c + ldc, accumulate: accumulate) }
+            if rows > 2 { store(c2a, c2b, to: c + 2 * ldc, accumulate: accumulate) }
+            if rows > 3 { store(c3a, c3b, to: c + 3 * ldc, accumulate: accumulate) }
+            if rows > 4 { store(c4a, c4b, to: c + 4 * ldc, accumulate: accumulate) }
+            return
+        }
         // Edge tile: spill to a local tile and copy the valid part.
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 96) { tile in
             let t = tile.baseAddress!

@@ -27,6 +27,11 @@ enum LayerFactory {
             return [AvgPool2DLayer(pool: pool, stride: stride)]
         case let .batchnorm(momentum, epsilon):
             return [BatchNormLayer(features: input[input.count - 1], momentum: Float(momentum), epsilon: Float(epsilon))]
+        case let .rnn(units, activation, returnSequences):
+            return [RNNLayer(features: input[1], units: units, activation: activation,
+                             returnSequences: returnSequences, rng: &rng)]
+        case let .lstm(units, returnSequences):
+            return [LSTMLayer(features: input[1], units: units, returnSequences: returnSequences, rng: &rng)]
         default:
             throw SpecError(code: "unsupported_layer", path: "type",
                             "layer type '\(spec.typeName)' is not available in this build")

@@ -39,6 +39,10 @@ enum ShapeInference {
         case .batchnorm:
             return (input, 2 * input[input.count - 1])
         case let .rnn(units, _, returnSequences), let .lstm(units, returnSequences):
+            // Decoding already rejects this; a spec built in code must not reach the layer's precondition.
+            guard units >= 1 else {
+                throw SpecError(path: "units", "'units' must be at least 1, got \(units)")
+            }
             guard input.count == 2 else {
                 throw SpecError(code: "shape_mismatch", path: "type",
                                 "a recurrent layer needs a [steps, features] input but receives \(input)")

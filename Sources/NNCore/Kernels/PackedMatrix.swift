@@ -1,0 +1,58 @@
+/// A right-hand GEMM operand packed once and multiplied many times: the recurrent weights,
+/// which the step loop of a recurrent layer multiplies at every one of T steps. Packing them
+/// per call would cost about as much as the product itself at these sizes.
+///
+/// Shape legend: the logical B is [k, n], stored [k, n] (`.nn`) or [n, k] (`.nt`). The panels
+/// are laid out exactly as `Gemm` packs them per depth block of `Gemm.kc`, and the product
+/// walks the same blocks with the same micro-kernel, so `multiply` gives the bits of
+/// `Gemm.multiply` for any m of at least `Gemm.mr` rows (below that `Gemm` takes another path).
+public final class PackedMatrix {
+    public let n: Int
+    public let k: Int
+    private let columnPanels: Int
+    private let storage = FloatBuffer()
+
+    public init(n: Int, k: Int) {
+        precondition(n > 0 && k > 0)
+        self.n = n
+        self.k = k
+        columnPanels = (n + Gemm.nr - 1) / Gemm.nr
+    }
+
+    /// Packs B (form `.nn`: stored [k, n]; `.nt`: stored [n, k]) into this operand.
+    public func pack(_ form: GemmForm, b: UnsafePointer<Float>) {
+        precondition(form != .tn, "B is never transposed-A")
+        let out = storage.reserve(columnPanels * Gemm.nr * k)
+        var depth = 0
+        while depth < k {
+            let depths = depth..<min(k, depth + Gemm.kc)
+            GemmPacking.packB(form, b: b, n: n, k: k, columns: 0..<n, depths: depths,
+                              into: out + columnPanels * Gemm.nr * depth)
+            depth += Gemm.kc
+        }
+    }
+
+    /// C[m, n] (+)= A[m, k] · B, A row-major [m, k], on the calling thread. A is read in
+    /// place (`RowMicroKernel`); depths go in blocks of `Gemm.kc` as in `Gemm`.
+    public func multiply(a: UnsafePointer<Float>, m: Int, c: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        guard m > 0 else { return }
+        var depth = 0
+        while depth < k {
+            let depthCount = min(k, depth + Gemm.kc) - depth
+            let add = accumulate || depth > 0
+            let bBlock = storage.pointer + columnPanels * Gemm.nr * depth
+            var row = 0
+            while row < m {
+                let rows = min(Gemm.mr, m - row)
+                for panel in 0..<columnPanels {
+                    let column = panel * Gemm.nr
+                    RowMicroKernel.run(kc: depthCount, a: a + row * k + depth, lda: k,
+                                       b: bBlock + panel * Gemm.nr * depthCount, c: c + row * n + column, ldc: n,
+                                       rows: rows, cols: min(Gemm.nr, n - column), accumulate: add)
+                }
+                row += Gemm.mr
+            }
+            depth += Gemm.kc
+        }
+    }
+}

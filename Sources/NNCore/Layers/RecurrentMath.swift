@@ -1,0 +1,93 @@
+/// The element-wise parts of the recurrent steps, eight lanes at a time: the LSTM cell
+/// forward and backward on one row, and the small helpers the RNN step shares.
+///
+/// Row legend (H units): gate activations a `[4H]` in PyTorch's order i, f, g, o; cell
+/// states c_{t−1}, c_t, tanh(c_t) and h_t `[H]`; gate gradients dz `[4H]`.
+enum RecurrentMath {
+    typealias V = SIMD8<Float>
+
+    /// The first `lanes` (1…8) floats at p, zero-padded.
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>, _ lanes: Int) -> V {
+        if lanes == 8 { return VectorMath.load(p) }
+        var v = V()
+        for j in 0..<lanes { v[j] = p[j] }
+        return v
+    }
+
+    @inline(__always)
+    static func store(_ v: V, _ p: UnsafeMutablePointer<Float>, _ lanes: Int) {
+        if lanes == 8 { return VectorMath.store(v, p) }
+        for j in 0..<lanes { p[j] = v[j] }
+    }
+
+    /// out = a + b.
+    @inline(__always)
+    static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
+                    count: Int) {
+        var j = 0
+        while j < count {
+            let lanes = min(8, count - j)
+            store(load(a + j, lanes) + load(b + j, lanes), out + j, lanes)
+            j += 8
+        }
+    }
+
+    /// d *= 1 − y², tanh's derivative through its output y.
+    @inline(__always)
+    static func multiplyByTanhDerivative(_ d: UnsafeMutablePointer<Float>, output y: UnsafePointer<Float>, count: Int) {
+        var j = 0
+        while j < count {
+            let lanes = min(8, count - j)
+            let v = load(y + j, lanes)
+            store(load(d + j, lanes) * (V(repeating: 1) - v * v), d + j, lanes)
+            j += 8
+        }
+    }
+
+    /// Gate nonlinearities on a pre-activation row in place, then
+    /// c_t = f ⊙ c_{t−1} + i ⊙ g, h_t = o ⊙ tanh(c_t).
+    @inline(__always)
+    static func lstmCellForward(gates a: UnsafeMutablePointer<Float>, previousCell cp: UnsafePointer<Float>,
+                                cell c: UnsafeMutablePointer<Float>, tanhCell tc: UnsafeMutablePointer<Float>,
+                                state h: UnsafeMutablePointer<Float>, units: Int) {
+        VectorMath.sigmoid(a, count: 2 * units)
+        VectorMath.tanh(a + 2 * units, count: units)
+        VectorMath.sigmoid(a + 3 * units, count: units)
+        var j = 0
+        while j < units {
+            let lanes = min(8, units - j)
+            let i = load(a + j, lanes), f = load(a + units + j, lanes)
+            let g = load(a + 2 * units + j, lanes), o = load(a + 3 * units + j, lanes)
+            let cell = f * load(cp + j, lanes) + i * g
+            let t = VectorMath.tanh(cell)
+            store(cell, c + j, lanes)
+            store(t, tc + j, lanes)
+            store(o * t, h + j, lanes)
+            j += 8
+        }
+    }
+
+    /// From dh_t (the carried gradient plus this step's output gradient) and the carried dc,
+    /// the gate pre-activation gradients dz, and dc_{t−1} = dc ⊙ f written back to `dc`.
+    @inline(__always)
+    static func lstmCellBackward(gates a: UnsafePointer<Float>, previousCell cp: UnsafePointer<Float>,
+                                 tanhCell tc: UnsafePointer<Float>, dh: UnsafePointer<Float>,
+                                 dc: UnsafeMutablePointer<Float>, dz: UnsafeMutablePointer<Float>, units: Int) {
+        let one = V(repeating: 1)
+        var j = 0
+        while j < units {
+            let lanes = min(8, units - j)
+            let i = load(a + j, lanes), f = load(a + units + j, lanes)
+            let g = load(a + 2 * units + j, lanes), o = load(a + 3 * units + j, lanes)
+            let t = load(tc + j, lanes), dhv = load(dh + j, lanes)
+            let dcv = load(dc + j, lanes) + dhv * o * (one - t * t)
+            store(dcv * g * i * (one - i), dz + j, lanes)
+            store(dcv * load(cp + j, lanes) * f * (one - f), dz + units + j, lanes)
+            store(dcv * i * (one - g * g), dz + 2 * units + j, lanes)
+            store(dhv * t * o * (one - o), dz + 3 * units + j, lanes)
+            store(dcv * f, dc + j, lanes)
+            j += 8
+        }
+    }
+}

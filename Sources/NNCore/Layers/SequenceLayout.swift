@@ -1,0 +1,22 @@
+/// Moves sequences between the batch-major layout of tensors, `[N, T, C]`, and the
+/// time-major layout the recurrent layers step through, `[T, N, C]`, where the N rows of one
+/// step are contiguous and form one GEMM operand.
+enum SequenceLayout {
+    /// dst[j, i, :] = src[i, j, :] for a source of shape [a, b, inner].
+    static func swapLeadingAxes(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
+                                a: Int, b: Int, inner: Int) {
+        for i in 0..<a {
+            for j in 0..<b {
+                (dst + (j * a + i) * inner).update(from: src + (i * b + j) * inner, count: inner)
+            }
+        }
+    }
+
+    /// The rows of `batch` samples split into a fixed number of contiguous ranges, chosen from
+    /// the batch size alone so that results never depend on the thread count. Each range runs
+    /// its own chain of per-step GEMMs; below 16 rows per range the products get too thin.
+    static func rowRanges(batch: Int) -> [Range<Int>] {
+        let chunks = max(1, min(4, batch / 16))
+        return (0..<chunks).map { (batch * $0 / chunks)..<(batch * ($0 + 1) / chunks) }
+    }
+}
