@@ -12,6 +12,9 @@ struct ServerConfig {
     var maxBodyBytes = 1 << 30
     var logLevel = "info"
     var openAPIPath: String?
+    var maxParameters = 50_000_000
+    var maxEpochs = 100_000
+    var maxQueuedJobs = 1_000
 
     struct Invalid: Error, CustomStringConvertible {
         var description: String
@@ -19,16 +22,19 @@ struct ServerConfig {
 
     static let usage = """
     usage: nnserve [--host H] [--port P] [--data-dir DIR] [--workers N] [--threads N]
-                   [--api-token T] [--max-body-bytes N] [--log-level debug|info|warn|error] [--openapi FILE]
+                   [--api-token T] [--max-body-bytes N] [--max-params N] [--max-epochs N] [--max-queue N]
+                   [--log-level debug|info|warn|error] [--openapi FILE]
     Each flag may also be set by its environment variable: NN_HOST, NN_PORT, NN_DATA_DIR, NN_WORKERS,
-    NN_THREADS, NN_API_TOKEN, NN_MAX_BODY_BYTES, NN_LOG_LEVEL, NN_OPENAPI_PATH.
+    NN_THREADS, NN_API_TOKEN, NN_MAX_BODY_BYTES, NN_MAX_PARAMS, NN_MAX_EPOCHS, NN_MAX_QUEUE,
+    NN_LOG_LEVEL, NN_OPENAPI_PATH.
     """
 
     init(environment: [String: String], arguments: [String]) throws {
         var values: [String: String] = [:]
         let names = ["host": "NN_HOST", "port": "NN_PORT", "data-dir": "NN_DATA_DIR", "workers": "NN_WORKERS",
                      "threads": "NN_THREADS", "api-token": "NN_API_TOKEN", "max-body-bytes": "NN_MAX_BODY_BYTES",
-                     "log-level": "NN_LOG_LEVEL", "openapi": "NN_OPENAPI_PATH"]
+                     "log-level": "NN_LOG_LEVEL", "openapi": "NN_OPENAPI_PATH", "max-params": "NN_MAX_PARAMS",
+                     "max-epochs": "NN_MAX_EPOCHS", "max-queue": "NN_MAX_QUEUE"]
         for (flag, variable) in names { if let value = environment[variable], !value.isEmpty { values[flag] = value } }
         var index = 0
         while index < arguments.count {
@@ -62,6 +68,9 @@ struct ServerConfig {
         threads = try integer("threads", 1...256) ?? threads
         apiToken = values["api-token"]
         maxBodyBytes = try integer("max-body-bytes", 1024...(1 << 40)) ?? maxBodyBytes
+        maxParameters = try integer("max-params", 1...(1 << 31)) ?? maxParameters
+        maxEpochs = try integer("max-epochs", 1...1_000_000) ?? maxEpochs
+        maxQueuedJobs = try integer("max-queue", 1...1_000_000) ?? maxQueuedJobs
         logLevel = values["log-level"] ?? logLevel
         guard ["debug", "info", "warn", "error"].contains(logLevel) else {
             throw Invalid(description: "--log-level must be debug, info, warn or error")

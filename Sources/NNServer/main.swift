@@ -25,6 +25,9 @@ do {
     var options = ServiceApp.Options()
     options.apiToken = config.apiToken
     options.openAPIPath = config.openAPIPath
+    options.maxParameters = config.maxParameters
+    options.maxEpochs = config.maxEpochs
+    options.maxQueuedJobs = config.maxQueuedJobs
     let app = ServiceApp(store: store, queue: queue, options: options, log: log)
     var limits = HTTPLimits()
     limits.maxBodyBytes = config.maxBodyBytes

@@ -110,4 +110,30 @@ final class OperationsTests: XCTestCase {
             _ = try client.request("POST", "/v1/jobs/\(job["id"] as? String ?? "")/cancel")
         }
     }
+
+    /// The operator's limits on parameters and epochs answer 422 before anything is stored.
+    func testParameterAndEpochLimits() throws {
+        let service = try ServiceHarness { options in
+            options.maxParameters = 100
+            options.maxEpochs = 10
+        }
+        defer { service.shutdown() }
+        let client = service.client
+        let dataset = try client.json("POST", "/v1/datasets", ["inputs": [[0.0], [1.0]], "targets": [0, 1]]).object["id"] as? String ?? ""
+        let before = try service.counts()
+        let big: [String: Any] = ["input_shape": [1], "layers": [["type": "dense", "units": 64], ["type": "dense", "units": 2]]]
+        let tooBig = try client.json("POST", "/v1/models", big)
+        XCTAssertEqual(tooBig.status, 422)
+        XCTAssertEqual(tooBig.errorCode, "too_large")
+        let small: [String: Any] = ["input_shape": [1], "layers": [["type": "dense", "units": 2]]]
+        let long = try client.json("POST", "/v1/jobs", ["model": small, "dataset": dataset, "loss": "cross_entropy",
+                                                        "optimizer": ["type": "sgd", "learning_rate": 0.1], "epochs": 11])
+        XCTAssertEqual(long.status, 422)
+        XCTAssertEqual(long.errorPath, "epochs")
+        let bigJob = try client.json("POST", "/v1/jobs", ["model": big, "dataset": dataset, "loss": "cross_entropy",
+                                                          "optimizer": ["type": "sgd", "learning_rate": 0.1], "epochs": 1])
+        XCTAssertEqual(bigJob.status, 422)
+        XCTAssertEqual(bigJob.errorPath, "model.layers")
+        XCTAssertEqual(try service.counts(), before)
+    }
 }

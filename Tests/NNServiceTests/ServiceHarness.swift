@@ -13,13 +13,15 @@ final class ServiceHarness {
     let server: HTTPServer
     var client: TestClient
 
-    init(token: String? = nil, maxQueuedJobs: Int = 1000, workers: Int = 1) throws {
+    init(token: String? = nil, maxQueuedJobs: Int = 1000, workers: Int = 1,
+         configure: (inout ServiceApp.Options) -> Void = { _ in }) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("nnserve-test-\(UUID().uuidString)")
         store = try ServiceStore(path: directory.appendingPathComponent("nnserve.sqlite").path)
         queue = JobQueue(store: store, events: JobEvents(), workers: workers, threadsPerJob: 1, log: { _ in })
         var options = ServiceApp.Options()
         options.apiToken = token
         options.maxQueuedJobs = maxQueuedJobs
+        configure(&options)
         app = ServiceApp(store: store, queue: queue, options: options, log: { _ in })
         let metrics = app.metrics
         server = HTTPServer(configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, router: app.router(),
