@@ -11,8 +11,10 @@ deps:
 build: deps
 	$(SWIFT) build -c $(CONFIG)
 
+# The server on its embedded defaults: 127.0.0.1:8080, SQLite under ./data.
 run: deps
-	$(SWIFT) run -c $(CONFIG) nn-bench
+	$(SWIFT) build -c $(CONFIG) --product nnserve
+	.build/$(CONFIG)/nnserve
 
 # Tests run on the release build: the training tests (A1, A2) would take minutes unoptimised.
 test: deps
