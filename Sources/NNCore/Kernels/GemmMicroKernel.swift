@@ -30,33 +30,33 @@ enum GemmMicroKernel {
             bp += 64
         }
         if rows == 6 && cols == 16 {
-            store(c0a, c0b, to: c, accumulate: accumulate)
-            store(c1a, c1b, to: c + ldc, accumulate: accumulate)
-            store(c2a, c2b, to: c + 2 * ldc, accumulate: accumulate)
-            store(c3a, c3b, to: c + 3 * ldc, accumulate: accumulate)
-            store(c4a, c4b, to: c + 4 * ldc, accumulate: accumulate)
-            store(c5a, c5b, to: c + 5 * ldc, accumulate: accumulate)
+            storeRow(c0a, c0b, to: c, accumulate: accumulate)
+            storeRow(c1a, c1b, to: c + ldc, accumulate: accumulate)
+            storeRow(c2a, c2b, to: c + 2 * ldc, accumulate: accumulate)
+            storeRow(c3a, c3b, to: c + 3 * ldc, accumulate: accumulate)
+            storeRow(c4a, c4b, to: c + 4 * ldc, accumulate: accumulate)
+            storeRow(c5a, c5b, to: c + 5 * ldc, accumulate: accumulate)
             return
         }
         if cols == 16 {
             // Fewer rows but full width (the last row panel of most products): the same
             // additions as below, stored a vector at a time.
-            store(c0a, c0b, to: c, accumulate: accumulate)
-            if rows > 1 { store(c1a, c1b, to: c + ldc, accumulate: accumulate) }
-            if rows > 2 { store(c2a, c2b, to: c + 2 * ldc, accumulate: accumulate) }
-            if rows > 3 { store(c3a, c3b, to: c + 3 * ldc, accumulate: accumulate) }
-            if rows > 4 { store(c4a, c4b, to: c + 4 * ldc, accumulate: accumulate) }
+            storeRow(c0a, c0b, to: c, accumulate: accumulate)
+            if rows > 1 { storeRow(c1a, c1b, to: c + ldc, accumulate: accumulate) }
+            if rows > 2 { storeRow(c2a, c2b, to: c + 2 * ldc, accumulate: accumulate) }
+            if rows > 3 { storeRow(c3a, c3b, to: c + 3 * ldc, accumulate: accumulate) }
+            if rows > 4 { storeRow(c4a, c4b, to: c + 4 * ldc, accumulate: accumulate) }
             return
         }
         // Edge tile: spill to a local tile and copy the valid part.
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 96) { tile in
             let t = tile.baseAddress!
-            store(c0a, c0b, to: t, accumulate: false)
-            store(c1a, c1b, to: t + 16, accumulate: false)
-            store(c2a, c2b, to: t + 32, accumulate: false)
-            store(c3a, c3b, to: t + 48, accumulate: false)
-            store(c4a, c4b, to: t + 64, accumulate: false)
-            store(c5a, c5b, to: t + 80, accumulate: false)
+            storeRow(c0a, c0b, to: t, accumulate: false)
+            storeRow(c1a, c1b, to: t + 16, accumulate: false)
+            storeRow(c2a, c2b, to: t + 32, accumulate: false)
+            storeRow(c3a, c3b, to: t + 48, accumulate: false)
+            storeRow(c4a, c4b, to: t + 64, accumulate: false)
+            storeRow(c5a, c5b, to: t + 80, accumulate: false)
             for r in 0..<rows {
                 let row = c + r * ldc
                 for j in 0..<cols {
@@ -66,9 +66,10 @@ enum GemmMicroKernel {
         }
     }
 
+    /// Writes (or adds) one 16-wide row of a tile; shared with `RowMicroKernel`.
     @inline(__always)
-    private static func store(_ lo: SIMD8<Float>, _ hi: SIMD8<Float>, to c: UnsafeMutablePointer<Float>,
-                              accumulate: Bool) {
+    static func storeRow(_ lo: SIMD8<Float>, _ hi: SIMD8<Float>, to c: UnsafeMutablePointer<Float>,
+                         accumulate: Bool) {
         let raw = UnsafeMutableRawPointer(c)
         if accumulate {
             raw.storeBytes(of: raw.loadUnaligned(as: SIMD8<Float>.self) + lo, as: SIMD8<Float>.self)

@@ -36,30 +36,16 @@ enum RowMicroKernel {
         }
         let sums = [(c0a, c0b), (c1a, c1b), (c2a, c2b), (c3a, c3b), (c4a, c4b), (c5a, c5b)]
         if cols == 16 {
-            for r in 0..<rows { store(sums[r].0, sums[r].1, to: c + r * ldc, accumulate: accumulate) }
+            for r in 0..<rows { GemmMicroKernel.storeRow(sums[r].0, sums[r].1, to: c + r * ldc, accumulate: accumulate) }
             return
         }
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { tile in
             let t = tile.baseAddress!
             for r in 0..<rows {
-                store(sums[r].0, sums[r].1, to: t, accumulate: false)
+                GemmMicroKernel.storeRow(sums[r].0, sums[r].1, to: t, accumulate: false)
                 let row = c + r * ldc
                 for j in 0..<cols { row[j] = accumulate ? row[j] + t[j] : t[j] }
             }
-        }
-    }
-
-    @inline(__always)
-    private static func store(_ lo: SIMD8<Float>, _ hi: SIMD8<Float>, to c: UnsafeMutablePointer<Float>,
-                              accumulate: Bool) {
-        let raw = UnsafeMutableRawPointer(c)
-        if accumulate {
-            raw.storeBytes(of: raw.loadUnaligned(as: SIMD8<Float>.self) + lo, as: SIMD8<Float>.self)
-            raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self) + hi,
-                           toByteOffset: 32, as: SIMD8<Float>.self)
-        } else {
-            raw.storeBytes(of: lo, as: SIMD8<Float>.self)
-            raw.storeBytes(of: hi, toByteOffset: 32, as: SIMD8<Float>.self)
         }
     }
 }

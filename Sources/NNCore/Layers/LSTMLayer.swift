@@ -66,14 +66,7 @@ public final class LSTMLayer: Layer {
                 }
             }
         }
-        if returnSequences {
-            var output = Tensor(zeros: [n, t, h])
-            output.scalars.withUnsafeMutableBufferPointer {
-                SequenceLayout.swapLeadingAxes(states + n * h, $0.baseAddress!, a: t, b: n, inner: h)
-            }
-            return output
-        }
-        return Tensor(shape: [n, h], scalars: Array(UnsafeBufferPointer(start: states + t * n * h, count: n * h)))
+        return SequenceLayout.output(states: states, batch: n, steps: t, units: h, returnSequences: returnSequences)
     }
 
     public func backward(_ gradOutput: Tensor, _ context: inout PassContext) -> Tensor {

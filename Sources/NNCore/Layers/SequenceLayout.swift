@@ -19,4 +19,18 @@ enum SequenceLayout {
         let chunks = max(1, min(4, batch / 16))
         return (0..<chunks).map { (batch * $0 / chunks)..<(batch * ($0 + 1) / chunks) }
     }
+
+    /// A recurrent layer's output from its time-major states `[T + 1, N, H]` (step 0 is the
+    /// zero initial state): every step `[N, T, H]`, or the last step `[N, H]`.
+    static func output(states: UnsafePointer<Float>, batch n: Int, steps t: Int, units h: Int,
+                       returnSequences: Bool) -> Tensor {
+        if returnSequences {
+            var output = Tensor(zeros: [n, t, h])
+            output.scalars.withUnsafeMutableBufferPointer {
+                swapLeadingAxes(states + n * h, $0.baseAddress!, a: t, b: n, inner: h)
+            }
+            return output
+        }
+        return Tensor(shape: [n, h], scalars: Array(UnsafeBufferPointer(start: states + t * n * h, count: n * h)))
+    }
 }

@@ -32,9 +32,6 @@ enum LayerFactory {
                              returnSequences: returnSequences, rng: &rng)]
         case let .lstm(units, returnSequences):
             return [LSTMLayer(features: input[1], units: units, returnSequences: returnSequences, rng: &rng)]
-        default:
-            throw SpecError(code: "unsupported_layer", path: "type",
-                            "layer type '\(spec.typeName)' is not available in this build")
         }
     }
 }
