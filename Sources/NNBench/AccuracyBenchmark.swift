@@ -20,19 +20,11 @@ struct AccuracyBenchmark {
         guard let text = try? String(contentsOf: url, encoding: .utf8) else {
             throw BenchError("cannot read \(url.path); run from the repository or set NN_SHARED_DATA")
         }
-        let table = try NumericTable(csv: text, textColumns: ["split"])
-        guard let label = table.columnIndex("label"), let splits = table.text["split"] else {
-            throw BenchError("\(name) needs 'label' and 'split' columns")
+        let splits = try NumericTable(csv: text, textColumns: ["split"]).classificationSplits()
+        guard let train = splits["train"], let test = splits["test"] else {
+            throw BenchError("\(name) needs rows whose split is 'train' and rows whose split is 'test'")
         }
-        let features = table.header.indices.filter { $0 != label && table.header[$0] != "split" }
-        let classes = Int(table.rows.map { $0[label] }.max() ?? 0) + 1
-        func make(_ which: String) -> Dataset {
-            let rows = table.rows.indices.filter { splits[$0] == which }
-            return Dataset(inputs: Tensor(shape: [rows.count, features.count],
-                                          scalars: rows.flatMap { row in features.map { table.rows[row][$0] } }),
-                           targets: .classes(rows.map { Int32(table.rows[$0][label]) }, count: classes))
-        }
-        return (make("train"), make("test"))
+        return (train, test)
     }
 
     static func run(_ id: String, threads: Int) throws -> Result {
