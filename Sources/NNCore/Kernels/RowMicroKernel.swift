@@ -34,18 +34,32 @@ enum RowMicroKernel {
             c5a.addProduct(x, b0); c5b.addProduct(x, b1)
             bp += 64
         }
-        let sums = [(c0a, c0b), (c1a, c1b), (c2a, c2b), (c3a, c3b), (c4a, c4b), (c5a, c5b)]
+        store(c0a, c0b, to: c, cols: cols, accumulate: accumulate)
+        if rows > 1 { store(c1a, c1b, to: c + ldc, cols: cols, accumulate: accumulate) }
+        if rows > 2 { store(c2a, c2b, to: c + 2 * ldc, cols: cols, accumulate: accumulate) }
+        if rows > 3 { store(c3a, c3b, to: c + 3 * ldc, cols: cols, accumulate: accumulate) }
+        if rows > 4 { store(c4a, c4b, to: c + 4 * ldc, cols: cols, accumulate: accumulate) }
+        if rows > 5 { store(c5a, c5b, to: c + 5 * ldc, cols: cols, accumulate: accumulate) }
+    }
+
+    /// Writes (or adds) the first `cols` values of one tile row: whole vectors where they
+    /// fit, element by element past them.
+    @inline(__always)
+    static func store(_ lo: SIMD8<Float>, _ hi: SIMD8<Float>, to c: UnsafeMutablePointer<Float>,
+                      cols: Int, accumulate: Bool) {
         if cols == 16 {
-            for r in 0..<rows { GemmMicroKernel.storeRow(sums[r].0, sums[r].1, to: c + r * ldc, accumulate: accumulate) }
+            GemmMicroKernel.storeRow(lo, hi, to: c, accumulate: accumulate)
             return
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { tile in
-            let t = tile.baseAddress!
-            for r in 0..<rows {
-                GemmMicroKernel.storeRow(sums[r].0, sums[r].1, to: t, accumulate: false)
-                let row = c + r * ldc
-                for j in 0..<cols { row[j] = accumulate ? row[j] + t[j] : t[j] }
-            }
+        let raw = UnsafeMutableRawPointer(c)
+        var rest = lo
+        var start = 0
+        if cols >= 8 {
+            let value = accumulate ? raw.loadUnaligned(as: SIMD8<Float>.self) + lo : lo
+            raw.storeBytes(of: value, as: SIMD8<Float>.self)
+            rest = hi
+            start = 8
         }
+        for j in start..<cols { c[j] = accumulate ? c[j] + rest[j - start] : rest[j - start] }
     }
 }

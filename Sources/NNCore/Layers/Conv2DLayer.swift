@@ -1,23 +1,33 @@
-/// A 2-D convolution over channels-last images: im2col into a reused buffer, then one GEMM
-/// for the whole batch.
+/// A 2-D convolution over channels-last images: per image, im2col into a cache-sized buffer
+/// and one GEMM; images run in parallel.
 ///
 /// Shape legend: x `[N, H, W, C]`, W `[outC, C, kh, kw]` (PyTorch's layout, so weights export
-/// as they are), b `[outC]`, cols `[N·outH·outW, K]` with K = kh·kw·C in (ky, kx, c) order,
-/// Wp `[outC, K]` (W with its axes permuted to match cols), y `[N, outH, outW, outC]`.
+/// as they are), b `[outC]`, cols `[outH·outW, K]` per image with K = kh·kw·C in (ky, kx, c)
+/// order, Wp `[outC, K]` (W with its axes permuted to match cols), y `[N, outH, outW, outC]`.
 ///
-/// Forward: y = cols · Wpᵀ + b (`nt`). Backward: dWp = dyᵀ · cols (`tn`), folded back into
-/// W's layout; db = Σ dy; dcols = dy · Wp (`nn`), then col2im. `NaiveConvolution` is the
-/// reference it is tested against.
+/// Forward, per image: y = cols · Wpᵀ + b. Backward, per image: dWp += dyᵀ · cols (`tn`, cols
+/// rebuilt from the kept input, which is cheaper than keeping a batch of them); db += Σ dy;
+/// dcols = dy · Wp, then col2im. Wpᵀ and Wp are packed once per pass (`PackedMatrix`) and
+/// cols and dy are read where they lie, so the per-image products pack nothing.
+/// `NaiveConvolution` is the reference it is tested against.
+///
+/// Determinism: the weight gradient is summed per fixed group of `imagesPerGroup` images
+/// into the group's own buffer, then the groups are added in order, so the bits do not depend
+/// on how many threads ran the groups.
 public final class Conv2DLayer: Layer {
     public let geometry: ConvGeometry
     public let weight: Parameter
     public let bias: Parameter
     public var needsInputGradient = true
-    /// im2col of the last forward input; backward reuses it for dcols.
-    private var columns: [Float] = []
+    static let imagesPerGroup = 8
+    /// The last training input, kept (not copied) for backward.
+    private var input = Tensor(zeros: [0])
     private var packedWeight: [Float]
-    private var packedGradient: [Float]
-    private var batch = 0
+    /// Wpᵀ `[K, outC]` and Wp `[outC, K]` as GEMM right-hand operands.
+    private let forwardWeight: PackedMatrix
+    private let backwardWeight: PackedMatrix
+    /// Per group: its dWp `[outC, K]` followed by its db `[outC]`.
+    private var groupGradients: [Float] = []
 
     public init(geometry: ConvGeometry, weight: Tensor, bias: Tensor? = nil) {
         precondition(weight.shape == geometry.weightShape, "conv weight must be \(geometry.weightShape)")
@@ -26,7 +36,8 @@ public final class Conv2DLayer: Layer {
         self.weight = Parameter(name: "weight", value: weight)
         self.bias = Parameter(name: "bias", value: bias ?? Tensor(zeros: [geometry.outputChannels]))
         packedWeight = [Float](repeating: 0, count: weight.count)
-        packedGradient = packedWeight
+        forwardWeight = PackedMatrix(n: geometry.outputChannels, k: geometry.patchSize)
+        backwardWeight = PackedMatrix(n: geometry.patchSize, k: geometry.outputChannels)
     }
 
     public var parameters: [Parameter] { [weight, bias] }
@@ -35,20 +46,21 @@ public final class Conv2DLayer: Layer {
         let g = geometry
         precondition(input.rank == 4 && Array(input.shape.dropFirst()) == [g.inputHeight, g.inputWidth, g.inputChannels],
                      "conv2d expects [N, \(g.inputHeight), \(g.inputWidth), \(g.inputChannels)], got \(input.shape)")
-        let n = input.batchSize, rows = n * g.outputPixels, k = g.patchSize, outC = g.outputChannels
-        batch = n
-        if columns.count < rows * k { columns = [Float](repeating: 0, count: rows * k) }
+        let n = input.batchSize, pixels = g.outputPixels, k = g.patchSize, outC = g.outputChannels
+        if context.training { self.input = input }
         packWeight()
+        packedWeight.withUnsafeBufferPointer { forwardWeight.pack(.nt, b: $0.baseAddress!) }
         var output = Tensor(zeros: [n, g.outputHeight, g.outputWidth, outC])
         input.scalars.withUnsafeBufferPointer { x in
-            columns.withUnsafeMutableBufferPointer { cols in
-                Im2Col.gather(g, batch: n, x: x.baseAddress!, cols: cols.baseAddress!, threads: context.threads)
-                packedWeight.withUnsafeBufferPointer { w in
-                    bias.value.scalars.withUnsafeBufferPointer { b in
-                        output.scalars.withUnsafeMutableBufferPointer { y in
-                            for row in 0..<rows { (y.baseAddress! + row * outC).update(from: b.baseAddress!, count: outC) }
-                            Gemm.multiply(.nt, m: rows, n: outC, k: k, a: cols.baseAddress!, b: w.baseAddress!,
-                                          c: y.baseAddress!, accumulate: true, threads: context.threads)
+            bias.value.scalars.withUnsafeBufferPointer { b in
+                output.scalars.withUnsafeMutableBufferPointer { y in
+                    let (x, b, y) = (x.baseAddress!, b.baseAddress!, y.baseAddress!)
+                    Parallel.forEach(chunks: n, threads: context.threads) { image in
+                        ScratchPool.shared.withBuffer(count: pixels * k) { cols in
+                            Im2Col.gather(g, x: x + image * g.inputSize, cols: cols)
+                            let yi = y + image * pixels * outC
+                            for row in 0..<pixels { (yi + row * outC).update(from: b, count: outC) }
+                            forwardWeight.multiply(a: cols, m: pixels, c: yi, accumulate: true)
                         }
                     }
                 }
@@ -59,30 +71,46 @@ public final class Conv2DLayer: Layer {
 
     public func backward(_ gradOutput: Tensor, _ context: inout PassContext) -> Tensor {
         let g = geometry
-        let n = batch, rows = n * g.outputPixels, k = g.patchSize, outC = g.outputChannels
-        precondition(gradOutput.count == rows * outC, "conv2d backward needs the forward batch's gradient")
+        let n = input.batchSize, pixels = g.outputPixels, k = g.patchSize, outC = g.outputChannels
+        precondition(gradOutput.count == n * pixels * outC, "conv2d backward needs the forward batch's gradient")
+        guard n > 0 else { return Tensor(zeros: needsInputGradient ? [0, g.inputHeight, g.inputWidth, g.inputChannels] : [0]) }
+        let groups = (n + Self.imagesPerGroup - 1) / Self.imagesPerGroup
+        let stride = outC * k + outC
+        if groupGradients.count < groups * stride { groupGradients = [Float](repeating: 0, count: groups * stride) }
         var gradInput = Tensor(zeros: needsInputGradient ? [n, g.inputHeight, g.inputWidth, g.inputChannels] : [0])
-        gradOutput.scalars.withUnsafeBufferPointer { dy in
-            columns.withUnsafeMutableBufferPointer { cols in
-                packedGradient.withUnsafeMutableBufferPointer { dw in
-                    Gemm.multiply(.tn, m: outC, n: k, k: rows, a: dy.baseAddress!, b: cols.baseAddress!,
-                                  c: dw.baseAddress!, accumulate: false, threads: context.threads)
-                }
-                bias.gradient.scalars.withUnsafeMutableBufferPointer { db in
-                    // Rows in order, channels across: a fixed summation order for any thread count.
-                    for row in 0..<rows {
-                        Im2Col.add(dy.baseAddress! + row * outC, into: db.baseAddress!, count: outC)
+        let needsInput = needsInputGradient
+        if needsInput { packedWeight.withUnsafeBufferPointer { backwardWeight.pack(.nn, b: $0.baseAddress!) } }
+        input.scalars.withUnsafeBufferPointer { x in
+            gradOutput.scalars.withUnsafeBufferPointer { dy in
+                    groupGradients.withUnsafeMutableBufferPointer { partials in
+                        gradInput.scalars.withUnsafeMutableBufferPointer { dx in
+                            let (x, dy, partials) = (x.baseAddress!, dy.baseAddress!, partials.baseAddress!)
+                            let dx = dx.baseAddress
+                            Parallel.forEach(chunks: groups, threads: context.threads) { group in
+                                let dw = partials + group * stride, db = dw + outC * k
+                                dw.update(repeating: 0, count: stride)
+                                let first = group * Self.imagesPerGroup
+                                ScratchPool.shared.withBuffer(count: pixels * k) { cols in
+                                    for image in first..<min(n, first + Self.imagesPerGroup) {
+                                        let dyi = dy + image * pixels * outC
+                                        Im2Col.gather(g, x: x + image * g.inputSize, cols: cols)
+                                        Gemm.multiply(.tn, m: outC, n: k, k: pixels, a: dyi, b: cols, c: dw,
+                                                      accumulate: true, threads: 1)
+                                        for row in 0..<pixels { Im2Col.add(dyi + row * outC, into: db, count: outC) }
+                                        guard needsInput, let dx else { continue }
+                                        // The columns are no longer needed: they become dcols.
+                                        backwardWeight.multiply(a: dyi, m: pixels, c: cols, accumulate: false)
+                                        Im2Col.scatter(g, cols: cols, dx: dx + image * g.inputSize)
+                                    }
+                                }
+                            }
+                        }
+                        // Groups in order: a fixed summation order for any thread count.
+                        let total = partials.baseAddress!
+                        for group in 1..<max(groups, 1) {
+                            Im2Col.add(total + group * stride, into: total, count: stride)
+                        }
                     }
-                }
-                guard needsInputGradient else { return }
-                // The columns are no longer needed: they become dcols.
-                packedWeight.withUnsafeBufferPointer { w in
-                    Gemm.multiply(.nn, m: rows, n: k, k: outC, a: dy.baseAddress!, b: w.baseAddress!,
-                                  c: cols.baseAddress!, accumulate: false, threads: context.threads)
-                }
-                gradInput.scalars.withUnsafeMutableBufferPointer { dx in
-                    Im2Col.scatter(g, batch: n, cols: cols.baseAddress!, dx: dx.baseAddress!, threads: context.threads)
-                }
             }
         }
         unpackGradient()
@@ -98,11 +126,16 @@ public final class Conv2DLayer: Layer {
         }
     }
 
-    /// W's gradient += dWp, permuted back to PyTorch's layout.
+    /// W's gradient += dWp (permuted back to PyTorch's layout), b's gradient += db, from the
+    /// sum of the groups' buffers.
     private func unpackGradient() {
-        packedGradient.withUnsafeBufferPointer { p in
+        let outC = geometry.outputChannels, k = geometry.patchSize
+        groupGradients.withUnsafeBufferPointer { p in
             weight.gradient.scalars.withUnsafeMutableBufferPointer { dw in
                 forEachWeight { packed, original in dw[original] += p[packed] }
+            }
+            bias.gradient.scalars.withUnsafeMutableBufferPointer { db in
+                for o in 0..<outC { db[o] += p[outC * k + o] }
             }
         }
     }
