@@ -1,17 +1,17 @@
 /// Max pooling over channels-last images with valid padding.
 ///
 /// Shape legend: x `[N, H, W, C]`, y `[N, outH, outW, C]` with outH = (H − ph) / sh + 1.
-/// Ties go to the first tap in (ky, kx) order, as in PyTorch's CPU kernel. Rather than
-/// store winner indices, backward finds each winner again as the first tap equal to the
-/// output (the same tap), which keeps forward a plain vectorised maximum. dy is added to the
-/// winners, since windows overlap when the stride is smaller than the pool.
+/// Ties go to the first tap in (ky, kx) order, as in PyTorch's CPU kernel. In training,
+/// forward records each output's winner (its offset inside the sample), and backward adds
+/// dy to the winners in output order (windows overlap when the stride is smaller than the
+/// pool, so one input can win several times).
 public final class MaxPool2DLayer: Layer {
     public let pool: IntPair
     public let stride: IntPair
     public var needsInputGradient = true
-    /// The last training input and output, kept (not copied) for backward.
-    private var input = Tensor(zeros: [0])
-    private var output = Tensor(zeros: [0])
+    /// The last training input's shape and its winners, one per output value.
+    private var inputShape: [Int] = [0]
+    private var winners: [Int32] = []
 
     public init(pool: IntPair, stride: IntPair) {
         precondition(pool.height > 0 && pool.width > 0 && stride.height > 0 && stride.width > 0)
@@ -23,63 +23,78 @@ public final class MaxPool2DLayer: Layer {
 
     public func forward(_ input: Tensor, _ context: inout PassContext) -> Tensor {
         let p = PoolGeometry(input: input.shape, pool: pool, stride: stride)
+        precondition(p.inputSize <= Int(Int32.max), "maxpool2d sample too large for 32-bit winner offsets")
         var output = Tensor(zeros: p.outputShape)
+        let recording = context.training
+        if recording {
+            inputShape = input.shape
+            if winners.count != output.count { winners = [Int32](repeating: 0, count: output.count) }
+        }
         input.scalars.withUnsafeBufferPointer { x in
             output.scalars.withUnsafeMutableBufferPointer { y in
-                let (x, y) = (x.baseAddress!, y.baseAddress!)
-                Parallel.forEach(chunks: p.batch, threads: context.threads) { n in
-                    let xs = x + n * p.inputSize, c = p.channels
-                    p.forEachOutput(sample: n) { out, firstTap in
-                        let yo = y + out
-                        (yo).update(from: xs + firstTap, count: c)
-                        p.forEachTap(from: firstTap) { tap in
-                            let xt = xs + tap
-                            // Strictly larger taps win, so the first of equal taps keeps it.
-                            for ch in 0..<c { yo[ch] = xt[ch] > yo[ch] ? xt[ch] : yo[ch] }
+                winners.withUnsafeMutableBufferPointer { w in
+                    let (x, y) = (x.baseAddress!, y.baseAddress!)
+                    let w = recording ? w.baseAddress : nil
+                    Parallel.forEach(chunks: p.batch, threads: context.threads) { n in
+                        let xs = x + n * p.inputSize
+                        p.forEachOutput(sample: n) { out, firstTap in
+                            Self.maximum(xs, taps: p, firstTap: firstTap, into: y + out, winners: w.map { $0 + out })
                         }
                     }
                 }
             }
         }
-        if context.training {
-            self.input = input
-            self.output = output
-        }
         return output
     }
 
-    public func backward(_ gradOutput: Tensor, _ context: inout PassContext) -> Tensor {
-        let p = PoolGeometry(input: input.shape, pool: pool, stride: stride)
-        precondition(gradOutput.count == output.count, "maxpool backward needs the forward batch's gradient")
-        var gradInput = Tensor(zeros: input.shape)
+    /// y[ch] = max over the window of x[tap + ch], eight channels at a time; `winners[ch]`
+    /// (when recording) gets the winning tap's offset. Strictly larger taps win, so the first
+    /// of equal taps keeps it.
+    @inline(__always)
+    private static func maximum(_ xs: UnsafePointer<Float>, taps p: PoolGeometry, firstTap: Int,
+                                into y: UnsafeMutablePointer<Float>, winners: UnsafeMutablePointer<Int32>?) {
+        typealias V = SIMD8<Float>
+        typealias I = SIMD8<Int32>
         let c = p.channels
-        input.scalars.withUnsafeBufferPointer { x in
-            output.scalars.withUnsafeBufferPointer { y in
-                gradOutput.scalars.withUnsafeBufferPointer { dy in
-                    gradInput.scalars.withUnsafeMutableBufferPointer { dx in
-                        let (x, y, dy, dx) = (x.baseAddress!, y.baseAddress!, dy.baseAddress!, dx.baseAddress!)
-                        // Chunks by sample keep every write inside its sample.
-                        Parallel.forEach(chunks: p.batch, threads: context.threads) { n in
-                            let xs = x + n * p.inputSize, dxs = dx + n * p.inputSize
-                            // pending[ch] is 1 until channel ch's winner is found: float selects
-                            // rather than branches, so the channel loop vectorises.
-                            var pending = [Float](repeating: 1, count: c)
-                            pending.withUnsafeMutableBufferPointer { pending in
-                                let pending = pending.baseAddress!
-                                p.forEachOutput(sample: n) { out, firstTap in
-                                    pending.update(repeating: 1, count: c)
-                                    let yo = y + out, dyo = dy + out
-                                    p.forEachTap(from: firstTap, includingFirst: true) { tap in
-                                        let xt = xs + tap, dxt = dxs + tap
-                                        for ch in 0..<c {
-                                            let hit: Float = xt[ch] == yo[ch] ? pending[ch] : 0
-                                            dxt[ch] += hit > 0 ? dyo[ch] : 0
-                                            pending[ch] -= hit
-                                        }
-                                    }
-                                }
-                            }
-                        }
+        let lanes = I(0, 1, 2, 3, 4, 5, 6, 7)
+        var ch = 0
+        while ch + 8 <= c {
+            var best = UnsafeRawPointer(xs + firstTap + ch).loadUnaligned(as: V.self)
+            var index = I(repeating: Int32(firstTap + ch)) &+ lanes
+            p.forEachTap(from: firstTap) { tap in
+                let value = UnsafeRawPointer(xs + tap + ch).loadUnaligned(as: V.self)
+                let wins = value .> best
+                best.replace(with: value, where: wins)
+                index.replace(with: I(repeating: Int32(tap + ch)) &+ lanes, where: wins)
+            }
+            UnsafeMutableRawPointer(y + ch).storeBytes(of: best, as: V.self)
+            if let winners { UnsafeMutableRawPointer(winners + ch).storeBytes(of: index, as: I.self) }
+            ch += 8
+        }
+        while ch < c {
+            var best = xs[firstTap + ch], index = firstTap + ch
+            p.forEachTap(from: firstTap) { tap in
+                if xs[tap + ch] > best { best = xs[tap + ch]; index = tap + ch }
+            }
+            y[ch] = best
+            winners?[ch] = Int32(index)
+            ch += 1
+        }
+    }
+
+    public func backward(_ gradOutput: Tensor, _ context: inout PassContext) -> Tensor {
+        precondition(gradOutput.count == winners.count, "maxpool backward needs the forward batch's gradient")
+        let p = PoolGeometry(input: inputShape, pool: pool, stride: stride)
+        var gradInput = Tensor(zeros: inputShape)
+        let outputsPerSample = p.outputPixels * p.channels
+        gradOutput.scalars.withUnsafeBufferPointer { dy in
+            winners.withUnsafeBufferPointer { w in
+                gradInput.scalars.withUnsafeMutableBufferPointer { dx in
+                    let (dy, w, dx) = (dy.baseAddress!, w.baseAddress!, dx.baseAddress!)
+                    // Chunks by sample keep every write inside its sample.
+                    Parallel.forEach(chunks: p.batch, threads: context.threads) { n in
+                        let dxs = dx + n * p.inputSize, first = n * outputsPerSample
+                        for out in first..<(first + outputsPerSample) { dxs[Int(w[out])] += dy[out] }
                     }
                 }
             }
