@@ -8,66 +8,101 @@
 /// One image at a time keeps cols small enough to stay in the cache between im2col and the
 /// GEMM that reads it; callers parallelise over images.
 enum Im2Col {
-    /// cols ← im2col(x) for one image.
+    /// Floats of room `gather` needs past the end of `cols`.
+    static let slack = 8
+
+    /// cols ← im2col(x) for one image. `cols` needs `slack` floats of room past its end: an
+    /// interior kernel row of at most 8 floats is moved as one 8-float vector, whose surplus
+    /// the next run (written right after it, at the next offset) overwrites.
     static func gather(_ g: ConvGeometry, x: UnsafePointer<Float>, cols: UnsafeMutablePointer<Float>) {
-        forEachRun(g) { offset, source, count, zerosBefore, zerosAfter in
-            let dst = cols + offset
-            fill(dst, count: zerosBefore)
-            copy(x + source, to: dst + zerosBefore, count: count)
-            fill(dst + zerosBefore + count, count: zerosAfter)
+        let rowLength = g.kernelWidth * g.inputChannels, lineLength = g.inputWidth * g.inputChannels
+        let lastReadable = x + g.inputSize - 8
+        forEachPixel(g) { pixel, firstY, lastY, window in
+            var dst = cols + pixel
+            fill(dst, count: firstY * rowLength)
+            dst += firstY * rowLength
+            switch window {
+            case .interior(let source):
+                var src = x + source
+                if rowLength <= 8 && src + (lastY - firstY - 1) * lineLength <= lastReadable {
+                    for _ in firstY..<lastY {
+                        UnsafeMutableRawPointer(dst).storeBytes(of: UnsafeRawPointer(src).loadUnaligned(as: SIMD8<Float>.self),
+                                                                as: SIMD8<Float>.self)
+                        dst += rowLength
+                        src += lineLength
+                    }
+                } else {
+                    for _ in firstY..<lastY {
+                        copy(src, to: dst, count: rowLength)
+                        dst += rowLength
+                        src += lineLength
+                    }
+                }
+            case .edge(let source, let count, let zerosBefore):
+                for row in 0..<(lastY - firstY) {
+                    fill(dst, count: zerosBefore)
+                    copy(x + source + row * lineLength, to: dst + zerosBefore, count: count)
+                    fill(dst + zerosBefore + count, count: rowLength - zerosBefore - count)
+                    dst += rowLength
+                }
+            }
+            fill(dst, count: (g.kernelHeight - lastY) * rowLength)
         }
     }
 
     /// dx ← col2im(dcols) for one image: every tap's gradient added back to the pixel it was
     /// read from, in a fixed order.
     static func scatter(_ g: ConvGeometry, cols: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
+        let rowLength = g.kernelWidth * g.inputChannels, lineLength = g.inputWidth * g.inputChannels
         dx.update(repeating: 0, count: g.inputSize)
-        forEachRun(g) { offset, source, count, zerosBefore, _ in
-            guard count > 0 else { return }
-            add(cols + offset + zerosBefore, into: dx + source, count: count)
+        forEachPixel(g) { pixel, firstY, lastY, window in
+            let src = cols + pixel
+            switch window {
+            case .interior(let source):
+                for ky in firstY..<lastY {
+                    add(src + ky * rowLength, into: dx + source + (ky - firstY) * lineLength, count: rowLength)
+                }
+            case .edge(let source, let count, let zerosBefore):
+                for ky in firstY..<lastY {
+                    add(src + ky * rowLength + zerosBefore, into: dx + source + (ky - firstY) * lineLength, count: count)
+                }
+            }
         }
     }
 
-    /// Calls `body` once per (output pixel, kernel row) with: the offset in cols where that
-    /// kernel row's taps start, the start of the in-image run in x, its length, and how many
-    /// padded values precede and follow it. Kernel rows go outermost within an output row, so
-    /// that the interior pixels, whose kernel row lies wholly inside the image, form one tight
-    /// loop of equal runs.
+    /// Where one output pixel's kernel rows read x: all kw·C taps from `source` on, or (at
+    /// the left and right borders) `count` taps from `source` after `zerosBefore` padded ones.
+    /// `source` is the first in-image kernel row's; each next row is one image line further.
+    enum Window {
+        case interior(source: Int)
+        case edge(source: Int, count: Int, zerosBefore: Int)
+    }
+
+    /// Calls `body(pixelOffset, firstY, lastY, window)` for every output pixel in order: the
+    /// offset of its row in cols, the kernel rows firstY..<lastY that land inside the image,
+    /// and where they read.
     @inline(__always)
-    private static func forEachRun(_ g: ConvGeometry, _ body: (Int, Int, Int, Int, Int) -> Void) {
-        let c = g.inputChannels, kw = g.kernelWidth, sw = g.strideWidth
-        let rowLength = kw * c
+    private static func forEachPixel(_ g: ConvGeometry, _ body: (Int, Int, Int, Window) -> Void) {
+        let c = g.inputChannels, kw = g.kernelWidth, kh = g.kernelHeight, sw = g.strideWidth
         let patch = g.patchSize
         // Output columns interiorStart..<interiorEnd read no padding: left ≥ 0, left + kw ≤ W.
         let interiorStart = min(g.outputWidth, (g.padLeft + sw - 1) / sw)
         let interiorEnd = max(interiorStart, min(g.outputWidth, (g.inputWidth - kw + g.padLeft) / sw + 1))
         for oy in 0..<g.outputHeight {
             let top = oy * g.strideHeight - g.padTop
-            let rowStart = oy * g.outputWidth * patch
-            for ky in 0..<g.kernelHeight {
-                let iy = top + ky
-                let kernelRow = rowStart + ky * rowLength
-                if iy < 0 || iy >= g.inputHeight {
-                    for ox in 0..<g.outputWidth { body(kernelRow + ox * patch, 0, 0, rowLength, 0) }
-                    continue
-                }
-                let line = iy * g.inputWidth
-                for ox in 0..<interiorStart { edge(ox) }
-                for ox in interiorStart..<interiorEnd {
-                    body(kernelRow + ox * patch, (line + ox * sw - g.padLeft) * c, rowLength, 0, 0)
-                }
-                for ox in interiorEnd..<g.outputWidth { edge(ox) }
-
-                @inline(__always) func edge(_ ox: Int) {
-                    let left = ox * sw - g.padLeft
+            let firstY = min(kh, max(0, -top)), lastY = max(firstY, min(kh, g.inputHeight - top))
+            let line = (top + firstY) * g.inputWidth
+            for ox in 0..<g.outputWidth {
+                let pixel = (oy * g.outputWidth + ox) * patch
+                let left = ox * sw - g.padLeft
+                if ox >= interiorStart && ox < interiorEnd {
+                    body(pixel, firstY, lastY, .interior(source: (line + left) * c))
+                } else {
                     // Kernel columns kx in firstX..<lastX land inside the image.
-                    let firstX = max(0, -left), lastX = min(kw, g.inputWidth - left)
-                    if firstX >= lastX {
-                        body(kernelRow + ox * patch, 0, 0, rowLength, 0)
-                    } else {
-                        body(kernelRow + ox * patch, (line + left + firstX) * c, (lastX - firstX) * c,
-                             firstX * c, (kw - lastX) * c)
-                    }
+                    let firstX = max(0, -left), lastX = max(firstX, min(kw, g.inputWidth - left))
+                    let source = lastX > firstX ? (line + left + firstX) * c : 0
+                    body(pixel, firstY, lastX > firstX ? lastY : firstY,
+                         .edge(source: source, count: (lastX - firstX) * c, zerosBefore: firstX * c))
                 }
             }
         }

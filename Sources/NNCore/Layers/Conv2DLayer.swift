@@ -56,7 +56,7 @@ public final class Conv2DLayer: Layer {
                 output.scalars.withUnsafeMutableBufferPointer { y in
                     let (x, b, y) = (x.baseAddress!, b.baseAddress!, y.baseAddress!)
                     Parallel.forEach(chunks: n, threads: context.threads) { image in
-                        ScratchPool.shared.withBuffer(count: pixels * k) { cols in
+                        ScratchPool.shared.withBuffer(count: pixels * k + Im2Col.slack) { cols in
                             Im2Col.gather(g, x: x + image * g.inputSize, cols: cols)
                             let yi = y + image * pixels * outC
                             for row in 0..<pixels { (yi + row * outC).update(from: b, count: outC) }
@@ -90,7 +90,7 @@ public final class Conv2DLayer: Layer {
                                 let dw = partials + group * stride, db = dw + outC * k
                                 dw.update(repeating: 0, count: stride)
                                 let first = group * Self.imagesPerGroup
-                                ScratchPool.shared.withBuffer(count: pixels * k) { cols in
+                                ScratchPool.shared.withBuffer(count: pixels * k + Im2Col.slack) { cols in
                                     for image in first..<min(n, first + Self.imagesPerGroup) {
                                         let dyi = dy + image * pixels * outC
                                         Im2Col.gather(g, x: x + image * g.inputSize, cols: cols)
