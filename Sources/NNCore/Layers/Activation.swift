@@ -3,50 +3,99 @@
 /// Backward is expressed through the forward output y: relu' = [y > 0], sigmoid' = y(1 − y),
 /// tanh' = 1 − y², and softmax's Jacobian-vector product dx = y ⊙ (dy − Σ dy ⊙ y) per row.
 public enum Activation {
-    public static func forward(_ function: ActivationFunction, _ x: inout Tensor) {
-        let width = x.shape.last ?? 1
+    public static func forward(_ function: ActivationFunction, _ x: inout Tensor, threads: Int = 1) {
+        let width = x.shape.last ?? 1, count = x.count
         x.scalars.withUnsafeMutableBufferPointer { v in
+            guard let v = v.baseAddress else { return }
+            forward(function, x: v, y: v, count: count, width: width, threads: threads)
+        }
+    }
+
+    /// y = f(x) into a new tensor (no copy of x first).
+    public static func forward(_ function: ActivationFunction, _ x: Tensor, threads: Int) -> Tensor {
+        let width = x.shape.last ?? 1
+        let scalars = x.scalars.withUnsafeBufferPointer { x in
+            [Float](unsafeUninitializedCapacity: x.count) { y, initialized in
+                if let source = x.baseAddress {
+                    forward(function, x: source, y: y.baseAddress!, count: x.count, width: width, threads: threads)
+                }
+                initialized = x.count
+            }
+        }
+        return Tensor(shape: x.shape, scalars: scalars)
+    }
+
+    /// y = f(x) element-wise (x and y may be the same buffer), in fixed blocks of rows.
+    static func forward(_ function: ActivationFunction, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+                        count: Int, width: Int, threads: Int) {
+        let rows = count / max(width, 1)
+        RowBlocks(rows: rows, features: width).forEach(threads: threads) { block in
+            let range = (block.lowerBound * width)..<(block.upperBound * width)
             switch function {
             case .linear:
-                break
+                if UnsafePointer(y) != x { for i in range { y[i] = x[i] } }
             case .relu:
-                for i in v.indices { v[i] = v[i] > 0 ? v[i] : 0 }   // branch-free, so it vectorises
+                for i in range { y[i] = x[i] > 0 ? x[i] : 0 }   // branch-free, so it vectorises
             case .sigmoid:
-                for i in v.indices { v[i] = sigmoid(v[i]) }
+                for i in range { y[i] = sigmoid(x[i]) }
             case .tanh:
-                for i in v.indices { v[i] = _tanhf(v[i]) }
+                for i in range { y[i] = _tanhf(x[i]) }
             case .softmax:
-                var row = 0
-                while row < v.count {
-                    softmaxRow(v.baseAddress! + row, count: width)
-                    row += width
+                for row in block {
+                    if UnsafePointer(y) != x { (y + row * width).update(from: x + row * width, count: width) }
+                    softmaxRow(y + row * width, count: width)
                 }
             }
         }
     }
 
     /// Turns dy into dx in place, given the forward output y.
-    public static func backward(_ function: ActivationFunction, output y: Tensor, gradient dy: inout Tensor) {
-        let width = y.shape.last ?? 1
+    public static func backward(_ function: ActivationFunction, output y: Tensor, gradient dy: inout Tensor, threads: Int = 1) {
+        let width = y.shape.last ?? 1, count = dy.count
         y.scalars.withUnsafeBufferPointer { y in
             dy.scalars.withUnsafeMutableBufferPointer { g in
-                switch function {
-                case .linear:
-                    break
-                case .relu:
-                    for i in g.indices { g[i] = y[i] > 0 ? g[i] : 0 }
-                case .sigmoid:
-                    for i in g.indices { g[i] *= y[i] * (1 - y[i]) }
-                case .tanh:
-                    for i in g.indices { g[i] *= 1 - y[i] * y[i] }
-                case .softmax:
-                    var row = 0
-                    while row < g.count {
-                        var dot: Float = 0
-                        for j in row..<(row + width) { dot += g[j] * y[j] }
-                        for j in row..<(row + width) { g[j] = y[j] * (g[j] - dot) }
-                        row += width
+                guard let y = y.baseAddress, let g = g.baseAddress else { return }
+                backward(function, y: y, dy: g, dx: g, count: count, width: width, threads: threads)
+            }
+        }
+    }
+
+    /// dx = f'(x) ⊙ dy through the output y, into a new tensor.
+    public static func backward(_ function: ActivationFunction, output y: Tensor, gradient dy: Tensor, threads: Int) -> Tensor {
+        let width = y.shape.last ?? 1
+        let scalars = y.scalars.withUnsafeBufferPointer { y in
+            dy.scalars.withUnsafeBufferPointer { g in
+                [Float](unsafeUninitializedCapacity: g.count) { dx, initialized in
+                    if let yp = y.baseAddress, let gp = g.baseAddress {
+                        backward(function, y: yp, dy: gp, dx: dx.baseAddress!, count: g.count, width: width, threads: threads)
                     }
+                    initialized = g.count
+                }
+            }
+        }
+        return Tensor(shape: dy.shape, scalars: scalars)
+    }
+
+    /// dx from dy and y element-wise (dy and dx may be the same buffer), in fixed blocks of rows.
+    static func backward(_ function: ActivationFunction, y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                         dx: UnsafeMutablePointer<Float>, count: Int, width: Int, threads: Int) {
+        let rows = count / max(width, 1)
+        RowBlocks(rows: rows, features: width).forEach(threads: threads) { block in
+            let range = (block.lowerBound * width)..<(block.upperBound * width)
+            switch function {
+            case .linear:
+                if UnsafePointer(dx) != dy { for i in range { dx[i] = dy[i] } }
+            case .relu:
+                for i in range { dx[i] = y[i] > 0 ? dy[i] : 0 }
+            case .sigmoid:
+                for i in range { dx[i] = dy[i] * (y[i] * (1 - y[i])) }
+            case .tanh:
+                for i in range { dx[i] = dy[i] * (1 - y[i] * y[i]) }
+            case .softmax:
+                for row in block {
+                    var dot: Float = 0
+                    for j in (row * width)..<((row + 1) * width) { dot += dy[j] * y[j] }
+                    for j in (row * width)..<((row + 1) * width) { dx[j] = y[j] * (dy[j] - dot) }
                 }
             }
         }

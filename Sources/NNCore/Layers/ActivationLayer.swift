@@ -12,15 +12,12 @@ public final class ActivationLayer: Layer {
     public var parameters: [Parameter] { [] }
 
     public func forward(_ input: Tensor, _ context: inout PassContext) -> Tensor {
-        var y = input
-        Activation.forward(function, &y)
+        let y = Activation.forward(function, input, threads: context.threads)
         if context.training { output = y }
         return y
     }
 
     public func backward(_ gradOutput: Tensor, _ context: inout PassContext) -> Tensor {
-        var gradient = gradOutput
-        Activation.backward(function, output: output, gradient: &gradient)
-        return gradient
+        Activation.backward(function, output: output, gradient: gradOutput, threads: context.threads)
     }
 }

@@ -12,7 +12,8 @@
 ///
 /// Backward (training), with x̂ = (x − mean)/σ and σ = √(var + ε):
 /// dβ = Σ dy, dγ = Σ dy·x̂, dx = γ/(M·σ) · (M·dy − dβ − x̂·dγ).
-/// Sums run over rows in order with the features side by side, so the order is fixed.
+/// Sums run over fixed blocks of rows (`RowBlocks`), then over the blocks in order, so the
+/// order is fixed for any thread count.
 public final class BatchNormLayer: Layer {
     public let features: Int
     public let momentum: Float
@@ -49,18 +50,23 @@ public final class BatchNormLayer: Layer {
         if context.training {
             self.input = input
             mean = [Float](repeating: 0, count: f)
+            let blocks = RowBlocks(rows: rows, features: f)
             input.scalars.withUnsafeBufferPointer { x in
                 mean.withUnsafeMutableBufferPointer { mean in
                     variance.withUnsafeMutableBufferPointer { variance in
                         let (x, mean, variance) = (x.baseAddress!, mean.baseAddress!, variance.baseAddress!)
                         // Two passes: the centred second pass avoids cancellation.
-                        for row in 0..<rows { Im2Col.add(x + row * f, into: mean, count: f) }
+                        blocks.sum(width: f, into: mean, threads: context.threads) { block, partial in
+                            for row in block { Im2Col.add(x + row * f, into: partial, count: f) }
+                        }
                         for j in 0..<f { mean[j] /= Float(rows) }
-                        for row in 0..<rows {
-                            let xs = x + row * f
-                            for j in 0..<f {
-                                let d = xs[j] - mean[j]
-                                variance[j] += d * d
+                        blocks.sum(width: f, into: variance, threads: context.threads) { block, partial in
+                            for row in block {
+                                let xs = x + row * f
+                                for j in 0..<f {
+                                    let d = xs[j] - mean[j]
+                                    partial[j] += d * d
+                                }
                             }
                         }
                         for j in 0..<f { variance[j] /= Float(rows) }
@@ -87,9 +93,12 @@ public final class BatchNormLayer: Layer {
                     scale.withUnsafeBufferPointer { scale in
                         bias.value.scalars.withUnsafeBufferPointer { beta in
                             let (mean, scale, beta) = (mean.baseAddress!, scale.baseAddress!, beta.baseAddress!)
-                            for row in 0..<rows {
-                                let xs = x.baseAddress! + row * f, ys = y.baseAddress! + row * f
-                                for j in 0..<f { ys[j] = (xs[j] - mean[j]) * scale[j] + beta[j] }
+                            let (x, y) = (x.baseAddress!, y.baseAddress!)
+                            RowBlocks(rows: rows, features: f).forEach(threads: context.threads) { block in
+                                for row in block {
+                                    let xs = x + row * f, ys = y + row * f
+                                    for j in 0..<f { ys[j] = (xs[j] - mean[j]) * scale[j] + beta[j] }
+                                }
                             }
                         }
                     }
@@ -102,16 +111,19 @@ public final class BatchNormLayer: Layer {
     public func backward(_ gradOutput: Tensor, _ context: inout PassContext) -> Tensor {
         let f = features, rows = gradOutput.count / f
         precondition(input.count == gradOutput.count, "batchnorm backward needs a training forward first")
-        var sumDy = [Float](repeating: 0, count: f), sumDyCentred = [Float](repeating: 0, count: f)
+        let blocks = RowBlocks(rows: rows, features: f)
+        // sums[0..<f] = Σ dy, sums[f..<2f] = Σ dy·(x − mean).
+        var sums = [Float](repeating: 0, count: 2 * f)
         var gradInput = needsInputGradient ? Tensor(zeros: gradOutput.shape) : Tensor(zeros: [0])
         gradOutput.scalars.withUnsafeBufferPointer { dy in
             input.scalars.withUnsafeBufferPointer { x in
                 mean.withUnsafeBufferPointer { mean in
-                    sumDy.withUnsafeMutableBufferPointer { sumDy in
-                        sumDyCentred.withUnsafeMutableBufferPointer { sumDyCentred in
-                            let (mean, s1, s2) = (mean.baseAddress!, sumDy.baseAddress!, sumDyCentred.baseAddress!)
-                            for row in 0..<rows {
-                                let xs = x.baseAddress! + row * f, dys = dy.baseAddress! + row * f
+                    sums.withUnsafeMutableBufferPointer { sums in
+                        let (x, dy, mean) = (x.baseAddress!, dy.baseAddress!, mean.baseAddress!)
+                        blocks.sum(width: 2 * f, into: sums.baseAddress!, threads: context.threads) { block, partial in
+                            let s1 = partial, s2 = partial + f
+                            for row in block {
+                                let xs = x + row * f, dys = dy + row * f
                                 for j in 0..<f {
                                     s1[j] += dys[j]
                                     s2[j] += dys[j] * (xs[j] - mean[j])
@@ -122,6 +134,7 @@ public final class BatchNormLayer: Layer {
                 }
             }
         }
+        let sumDy = Array(sums[0..<f]), sumDyCentred = Array(sums[f...])
         // Σ dy·x̂ = (1/σ)·Σ dy·(x − mean).
         var sumDyXhat = [Float](repeating: 0, count: f)
         for j in 0..<f {
@@ -145,10 +158,12 @@ public final class BatchNormLayer: Layer {
                     mean.withUnsafeBufferPointer { mean in
                         coefficients.withUnsafeBufferPointer { k in
                             let (mean, a, b, c) = (mean.baseAddress!, k.baseAddress!, k.baseAddress! + f, k.baseAddress! + 2 * f)
-                            for row in 0..<rows {
-                                let o = row * f
-                                let xs = x.baseAddress! + o, dys = dy.baseAddress! + o, dxs = dx.baseAddress! + o
-                                for j in 0..<f { dxs[j] = a[j] * dys[j] - b[j] - c[j] * (xs[j] - mean[j]) }
+                            let (x, dy, dx) = (x.baseAddress!, dy.baseAddress!, dx.baseAddress!)
+                            blocks.forEach(threads: context.threads) { block in
+                                for row in block {
+                                    let xs = x + row * f, dys = dy + row * f, dxs = dx + row * f
+                                    for j in 0..<f { dxs[j] = a[j] * dys[j] - b[j] - c[j] * (xs[j] - mean[j]) }
+                                }
                             }
                         }
                     }
