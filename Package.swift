@@ -22,7 +22,9 @@ let package = Package(
         .executable(name: "nnserve", targets: ["NNServer"]),
     ],
     targets: [
-        .target(name: "NNCore", swiftSettings: vectorFlags),
+        // glibc's mallopt, for AllocatorTuning (part of libc: nothing to install or link).
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
+        .target(name: "NNCore", dependencies: ["CMalloc"], swiftSettings: vectorFlags),
         .executableTarget(name: "NNBench", dependencies: ["NNCore"], swiftSettings: vectorFlags),
         // Fixtures are read through #filePath, not bundled as resources.
         .testTarget(name: "NNCoreTests", dependencies: ["NNCore"], exclude: ["Fixtures"]),
@@ -37,7 +39,7 @@ let package = Package(
         .testTarget(name: "MicroHTTPTests", dependencies: ["MicroHTTP"]),
         // The service is the only module that joins the leaves.
         .target(name: "NNService", dependencies: ["NNCore", "MicroHTTP", "SQLiteStore"], swiftSettings: vectorFlags),
-        .executableTarget(name: "NNServer", dependencies: ["NNService", "MicroHTTP"], swiftSettings: vectorFlags),
+        .executableTarget(name: "NNServer", dependencies: ["NNService", "NNCore", "MicroHTTP"], swiftSettings: vectorFlags),
         .testTarget(name: "NNServiceTests", dependencies: ["NNService", "NNCore", "MicroHTTP", "SQLiteStore"]),
     ],
     swiftLanguageModes: [.v5]

@@ -19,6 +19,7 @@ func machineDescription() -> String {
     return "\(model), \(ProcessInfo.processInfo.activeProcessorCount) cores"
 }
 
+AllocatorTuning.keepLargeBlocks()
 do {
     let options = try BenchOptions(arguments: Array(CommandLine.arguments.dropFirst()))
     var report = Report(threads: options.threads, machine: machineDescription())

@@ -1,11 +1,13 @@
 import Foundation
 import MicroHTTP
+import NNCore
 import NNService
 
 /// nnserve: opens the store under the data directory, resumes interrupted jobs, serves the
 /// API, and on SIGTERM or SIGINT stops accepting, finishes in-flight requests, returns
 /// running jobs to the queue (they resume from their last checkpoint) and exits 0.
 setvbuf(stdout, nil, _IOLBF, 0)
+AllocatorTuning.keepLargeBlocks()
 let log: @Sendable (String) -> Void = { message in
     FileHandle.standardError.write(Data("\(ISO8601DateFormatter().string(from: Date())) \(message)\n".utf8))
 }
