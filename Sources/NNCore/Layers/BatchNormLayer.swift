@@ -86,7 +86,7 @@ public final class BatchNormLayer: Layer {
         // y = (x − mean)·(γ/σ) + β, one pass.
         var scale = [Float](repeating: 0, count: f)
         for j in 0..<f { scale[j] = weight.value.scalars[j] * inverseDeviation[j] }
-        var output = Tensor(zeros: input.shape)
+        var output = Tensor(uninitialized: input.shape)
         input.scalars.withUnsafeBufferPointer { x in
             output.scalars.withUnsafeMutableBufferPointer { y in
                 mean.withUnsafeBufferPointer { mean in
@@ -114,7 +114,7 @@ public final class BatchNormLayer: Layer {
         let blocks = RowBlocks(rows: rows, features: f)
         // sums[0..<f] = Σ dy, sums[f..<2f] = Σ dy·(x − mean).
         var sums = [Float](repeating: 0, count: 2 * f)
-        var gradInput = needsInputGradient ? Tensor(zeros: gradOutput.shape) : Tensor(zeros: [0])
+        var gradInput = needsInputGradient ? Tensor(uninitialized: gradOutput.shape) : Tensor(zeros: [0])
         gradOutput.scalars.withUnsafeBufferPointer { dy in
             input.scalars.withUnsafeBufferPointer { x in
                 mean.withUnsafeBufferPointer { mean in

@@ -50,7 +50,7 @@ public final class Conv2DLayer: Layer {
         if context.training { self.input = input }
         packWeight()
         packedWeight.withUnsafeBufferPointer { forwardWeight.pack(.nt, b: $0.baseAddress!) }
-        var output = Tensor(zeros: [n, g.outputHeight, g.outputWidth, outC])
+        var output = Tensor(uninitialized: [n, g.outputHeight, g.outputWidth, outC])
         input.scalars.withUnsafeBufferPointer { x in
             bias.value.scalars.withUnsafeBufferPointer { b in
                 output.scalars.withUnsafeMutableBufferPointer { y in
@@ -77,7 +77,7 @@ public final class Conv2DLayer: Layer {
         let groups = (n + Self.imagesPerGroup - 1) / Self.imagesPerGroup
         let stride = outC * k + outC
         if groupGradients.count < groups * stride { groupGradients = [Float](repeating: 0, count: groups * stride) }
-        var gradInput = Tensor(zeros: needsInputGradient ? [n, g.inputHeight, g.inputWidth, g.inputChannels] : [0])
+        var gradInput = Tensor(uninitialized: needsInputGradient ? [n, g.inputHeight, g.inputWidth, g.inputChannels] : [0])
         let needsInput = needsInputGradient
         if needsInput { packedWeight.withUnsafeBufferPointer { backwardWeight.pack(.nn, b: $0.baseAddress!) } }
         input.scalars.withUnsafeBufferPointer { x in

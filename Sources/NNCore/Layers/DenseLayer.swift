@@ -24,7 +24,7 @@ public final class DenseLayer: Layer {
     public func forward(_ input: Tensor, _ context: inout PassContext) -> Tensor {
         let n = input.batchSize
         precondition(input.sampleSize == inputSize, "dense expects \(inputSize) features, got \(input.shape)")
-        var output = Tensor(zeros: [n, outputSize])
+        var output = Tensor(uninitialized: [n, outputSize])
         input.scalars.withUnsafeBufferPointer { x in
             weight.value.scalars.withUnsafeBufferPointer { w in
                 output.scalars.withUnsafeMutableBufferPointer { y in
@@ -60,7 +60,7 @@ public final class DenseLayer: Layer {
             }
         }
         guard needsInputGradient else { return Tensor(zeros: [0]) }
-        var gradInput = Tensor(zeros: [n, inputSize])
+        var gradInput = Tensor(uninitialized: [n, inputSize])
         gradOutput.scalars.withUnsafeBufferPointer { dy in
             weight.value.scalars.withUnsafeBufferPointer { w in
                 gradInput.scalars.withUnsafeMutableBufferPointer { dx in

@@ -24,7 +24,7 @@ public final class MaxPool2DLayer: Layer {
     public func forward(_ input: Tensor, _ context: inout PassContext) -> Tensor {
         let p = PoolGeometry(input: input.shape, pool: pool, stride: stride)
         precondition(p.inputSize <= Int(Int32.max), "maxpool2d sample too large for 32-bit winner offsets")
-        var output = Tensor(zeros: p.outputShape)
+        var output = Tensor(uninitialized: p.outputShape)
         let recording = context.training
         if recording {
             inputShape = input.shape

@@ -13,6 +13,16 @@ public struct Tensor: Equatable, Sendable {
         self.scalars = [Float](repeating: 0, count: shape.reduce(1, *))
     }
 
+    /// A tensor whose scalars are left unset, for a kernel that is about to write every one
+    /// of them (layer outputs, input gradients): it skips zeroing memory that is overwritten
+    /// anyway. Reading a scalar before it is written gives an arbitrary value.
+    init(uninitialized shape: [Int]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
+        let count = shape.reduce(1, *)
+        self.shape = shape
+        self.scalars = [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    }
+
     /// A tensor filled with one value.
     public init(repeating value: Float, shape: [Int]) {
         self.shape = shape
