@@ -15,96 +15,120 @@ enum Im2Col {
     /// interior kernel row of at most 8 floats is moved as one 8-float vector, whose surplus
     /// the next run (written right after it, at the next offset) overwrites.
     static func gather(_ g: ConvGeometry, x: UnsafePointer<Float>, cols: UnsafeMutablePointer<Float>) {
-        let rowLength = g.kernelWidth * g.inputChannels, lineLength = g.inputWidth * g.inputChannels
+        let w = Walk(g)
         let lastReadable = x + g.inputSize - 8
-        forEachPixel(g) { pixel, firstY, lastY, window in
-            var dst = cols + pixel
-            fill(dst, count: firstY * rowLength)
-            dst += firstY * rowLength
-            switch window {
-            case .interior(let source):
+        let short = w.rowLength <= 8
+        w.forEachOutputRow { oy, firstY, lastY, line in
+            let rows = lastY - firstY
+            let above = firstY * w.rowLength, below = (g.kernelHeight - lastY) * w.rowLength
+            w.forEachPixel(row: oy, line: line) { pixel, source in
+                var dst = cols + pixel
+                fill(dst, count: above)
+                dst += above
                 var src = x + source
-                if rowLength <= 8 && src + (lastY - firstY - 1) * lineLength <= lastReadable {
-                    for _ in firstY..<lastY {
+                if short && src + (rows - 1) * w.lineLength <= lastReadable {
+                    for _ in 0..<rows {
                         UnsafeMutableRawPointer(dst).storeBytes(of: UnsafeRawPointer(src).loadUnaligned(as: SIMD8<Float>.self),
                                                                 as: SIMD8<Float>.self)
-                        dst += rowLength
-                        src += lineLength
+                        dst += w.rowLength
+                        src += w.lineLength
                     }
                 } else {
-                    for _ in firstY..<lastY {
-                        copy(src, to: dst, count: rowLength)
-                        dst += rowLength
-                        src += lineLength
+                    for _ in 0..<rows {
+                        copy(src, to: dst, count: w.rowLength)
+                        dst += w.rowLength
+                        src += w.lineLength
                     }
                 }
-            case .edge(let source, let count, let zerosBefore):
-                for row in 0..<(lastY - firstY) {
+                fill(dst, count: below)
+            } edge: { pixel, source, count, zerosBefore in
+                var dst = cols + pixel
+                fill(dst, count: above)
+                dst += above
+                for row in 0..<(count > 0 ? rows : 0) {
                     fill(dst, count: zerosBefore)
-                    copy(x + source + row * lineLength, to: dst + zerosBefore, count: count)
-                    fill(dst + zerosBefore + count, count: rowLength - zerosBefore - count)
-                    dst += rowLength
+                    copy(x + source + row * w.lineLength, to: dst + zerosBefore, count: count)
+                    fill(dst + zerosBefore + count, count: w.rowLength - zerosBefore - count)
+                    dst += w.rowLength
                 }
+                fill(dst, count: count > 0 ? below : (g.kernelHeight - firstY) * w.rowLength)
             }
-            fill(dst, count: (g.kernelHeight - lastY) * rowLength)
         }
     }
 
     /// dx ← col2im(dcols) for one image: every tap's gradient added back to the pixel it was
     /// read from, in a fixed order.
     static func scatter(_ g: ConvGeometry, cols: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
-        let rowLength = g.kernelWidth * g.inputChannels, lineLength = g.inputWidth * g.inputChannels
+        let w = Walk(g)
         dx.update(repeating: 0, count: g.inputSize)
-        forEachPixel(g) { pixel, firstY, lastY, window in
-            let src = cols + pixel
-            switch window {
-            case .interior(let source):
+        w.forEachOutputRow { oy, firstY, lastY, line in
+            w.forEachPixel(row: oy, line: line) { pixel, source in
                 for ky in firstY..<lastY {
-                    add(src + ky * rowLength, into: dx + source + (ky - firstY) * lineLength, count: rowLength)
+                    add(cols + pixel + ky * w.rowLength, into: dx + source + (ky - firstY) * w.lineLength, count: w.rowLength)
                 }
-            case .edge(let source, let count, let zerosBefore):
+            } edge: { pixel, source, count, zerosBefore in
+                guard count > 0 else { return }
                 for ky in firstY..<lastY {
-                    add(src + ky * rowLength + zerosBefore, into: dx + source + (ky - firstY) * lineLength, count: count)
+                    add(cols + pixel + ky * w.rowLength + zerosBefore, into: dx + source + (ky - firstY) * w.lineLength,
+                        count: count)
                 }
             }
         }
     }
 
-    /// Where one output pixel's kernel rows read x: all kw·C taps from `source` on, or (at
-    /// the left and right borders) `count` taps from `source` after `zerosBefore` padded ones.
-    /// `source` is the first in-image kernel row's; each next row is one image line further.
-    enum Window {
-        case interior(source: Int)
-        case edge(source: Int, count: Int, zerosBefore: Int)
-    }
+    /// The walk over output pixels shared by gather and scatter, in increasing cols order.
+    struct Walk {
+        let g: ConvGeometry
+        /// Floats in one kernel row of taps (kw·C) and in one image line (W·C).
+        let rowLength: Int
+        let lineLength: Int
+        /// Output columns interiorStart..<interiorEnd read no padding: left ≥ 0, left + kw ≤ W.
+        let interiorStart: Int
+        let interiorEnd: Int
 
-    /// Calls `body(pixelOffset, firstY, lastY, window)` for every output pixel in order: the
-    /// offset of its row in cols, the kernel rows firstY..<lastY that land inside the image,
-    /// and where they read.
-    @inline(__always)
-    private static func forEachPixel(_ g: ConvGeometry, _ body: (Int, Int, Int, Window) -> Void) {
-        let c = g.inputChannels, kw = g.kernelWidth, kh = g.kernelHeight, sw = g.strideWidth
-        let patch = g.patchSize
-        // Output columns interiorStart..<interiorEnd read no padding: left ≥ 0, left + kw ≤ W.
-        let interiorStart = min(g.outputWidth, (g.padLeft + sw - 1) / sw)
-        let interiorEnd = max(interiorStart, min(g.outputWidth, (g.inputWidth - kw + g.padLeft) / sw + 1))
-        for oy in 0..<g.outputHeight {
-            let top = oy * g.strideHeight - g.padTop
-            let firstY = min(kh, max(0, -top)), lastY = max(firstY, min(kh, g.inputHeight - top))
-            let line = (top + firstY) * g.inputWidth
-            for ox in 0..<g.outputWidth {
-                let pixel = (oy * g.outputWidth + ox) * patch
-                let left = ox * sw - g.padLeft
-                if ox >= interiorStart && ox < interiorEnd {
-                    body(pixel, firstY, lastY, .interior(source: (line + left) * c))
-                } else {
-                    // Kernel columns kx in firstX..<lastX land inside the image.
-                    let firstX = max(0, -left), lastX = max(firstX, min(kw, g.inputWidth - left))
-                    let source = lastX > firstX ? (line + left + firstX) * c : 0
-                    body(pixel, firstY, lastX > firstX ? lastY : firstY,
-                         .edge(source: source, count: (lastX - firstX) * c, zerosBefore: firstX * c))
-                }
+        init(_ g: ConvGeometry) {
+            self.g = g
+            rowLength = g.kernelWidth * g.inputChannels
+            lineLength = g.inputWidth * g.inputChannels
+            let sw = g.strideWidth
+            interiorStart = min(g.outputWidth, (g.padLeft + sw - 1) / sw)
+            interiorEnd = max(interiorStart, min(g.outputWidth, (g.inputWidth - g.kernelWidth + g.padLeft) / sw + 1))
+        }
+
+        /// Calls `body(oy, firstY, lastY, line)` per output row: the kernel rows firstY..<lastY
+        /// that land inside the image, and the offset in x of the first one's image line.
+        @inline(__always)
+        func forEachOutputRow(_ body: (Int, Int, Int, Int) -> Void) {
+            for oy in 0..<g.outputHeight {
+                let top = oy * g.strideHeight - g.padTop
+                let firstY = min(g.kernelHeight, max(0, -top))
+                let lastY = max(firstY, min(g.kernelHeight, g.inputHeight - top))
+                body(oy, firstY, lastY, (top + firstY) * lineLength)
             }
+        }
+
+        /// Calls, for each pixel of output row `oy` in order, `interior(pixel, source)`
+        /// (its cols offset and the offset in x of its first in-image tap) or, at the borders,
+        /// `edge(pixel, source, count, zerosBefore)`: `count` in-image taps per kernel row after
+        /// `zerosBefore` padded ones (count 0: the window misses the image).
+        @inline(__always)
+        func forEachPixel(row oy: Int, line: Int, _ interior: (Int, Int) -> Void, edge: (Int, Int, Int, Int) -> Void) {
+            let c = g.inputChannels, kw = g.kernelWidth, sw = g.strideWidth
+            let rowStart = oy * g.outputWidth * g.patchSize
+            func border(_ ox: Int) {
+                let left = ox * sw - g.padLeft
+                let firstX = max(0, -left), lastX = max(firstX, min(kw, g.inputWidth - left))
+                edge(rowStart + ox * g.patchSize, line + (left + firstX) * c, (lastX - firstX) * c, firstX * c)
+            }
+            for ox in 0..<interiorStart { border(ox) }
+            var pixel = rowStart + interiorStart * g.patchSize
+            var source = line + (interiorStart * sw - g.padLeft) * c
+            for _ in interiorStart..<interiorEnd {
+                interior(pixel, source)
+                pixel += g.patchSize
+                source += sw * c
+            }
+            for ox in interiorEnd..<g.outputWidth { border(ox) }
         }
     }
 
