@@ -63,6 +63,47 @@ final class GemmTests: XCTestCase {
         }
     }
 
+    /// Shapes that cross the 256-row groups of packed A, the 1024-column blocks of packed B
+    /// and the 256-deep blocks, where the team shares and double-buffers its packed operands:
+    /// bits equal on one and two threads, values equal to the naive product.
+    func testRowGroupsAndColumnBlocksMatchNaive() {
+        var rng = SeededGenerator(seed: 13)
+        for (m, n, k) in [(257, 65, 300), (520, 33, 70), (13, 1100, 129), (300, 1030, 17)] {
+            let a = random(m * k, &rng), b = random(k * n, &rng), start = random(m * n, &rng)
+            for form in GemmForm.allCases {
+                var expected = start
+                NaiveGemm.multiply(form, m: m, n: n, k: k, a: a, b: b, c: &expected, accumulate: true)
+                var one = start, two = start
+                Gemm.multiply(form, m: m, n: n, k: k, a: a, b: b, c: &one, accumulate: true, threads: 1)
+                Gemm.multiply(form, m: m, n: n, k: k, a: a, b: b, c: &two, accumulate: true, threads: 2)
+                XCTAssertEqual(one, two, "\(form) \(m)x\(n)x\(k)")
+                let worst = zip(one, expected).map { abs($0 - $1) }.max() ?? 0
+                XCTAssertLessThan(worst, 1e-4 * Float(k).squareRoot(), "\(form) \(m)x\(n)x\(k)")
+            }
+        }
+    }
+
+    /// Packing transposes full panels 8 depths at a time and copies the rest one by one:
+    /// depths on either side of a multiple of 8, with full and short panels of both operands,
+    /// split between two team members at every panel boundary.
+    func testTransposedPackingAroundEightDepths() {
+        var rng = SeededGenerator(seed: 17)
+        for form in GemmForm.allCases {
+            for (m, n) in [(12, 32), (13, 33), (120, 200)] {
+                for k in [8, 9, 15, 16, 17, 264] {
+                    let a = random(m * k, &rng), b = random(k * n, &rng)
+                    var expected = [Float](repeating: 0, count: m * n), one = expected, two = expected
+                    NaiveGemm.multiply(form, m: m, n: n, k: k, a: a, b: b, c: &expected, accumulate: false)
+                    Gemm.multiply(form, m: m, n: n, k: k, a: a, b: b, c: &one, accumulate: false, threads: 1)
+                    Gemm.multiply(form, m: m, n: n, k: k, a: a, b: b, c: &two, accumulate: false, threads: 2)
+                    XCTAssertEqual(one, two, "\(form) \(m)x\(n)x\(k)")
+                    let worst = zip(one, expected).map { abs($0 - $1) }.max() ?? 0
+                    XCTAssertLessThan(worst, 1e-4 * Float(k).squareRoot(), "\(form) \(m)x\(n)x\(k)")
+                }
+            }
+        }
+    }
+
     func testZeroDepthClearsOrKeeps() {
         var c: [Float] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
         Gemm.multiply(.nn, m: 7, n: 2, k: 0, a: [], b: [], c: &c, accumulate: true)

@@ -1,10 +1,14 @@
 import Dispatch
+import Foundation
 
 /// The one helper through which the core runs work on several threads.
 ///
 /// Work is split into a fixed list of chunks chosen by the caller (never by the thread
 /// count), and each output element is written by exactly one chunk, so results are
 /// bit-identical whether they run on one thread or many.
+///
+/// Jobs go to the persistent threads of `WorkerPool`; when the pool is taken (a nested call,
+/// or a second training job) `forEach` falls back to `DispatchQueue.concurrentPerform`.
 public enum Parallel {
     /// Runs `body(chunk)` for every chunk in 0..<chunks, on up to `threads` threads.
     public static func forEach(chunks: Int, threads: Int, _ body: (Int) -> Void) {
@@ -14,9 +18,18 @@ public enum Parallel {
             for chunk in 0..<chunks { body(chunk) }
             return
         }
+        // Static round-robin: member w takes chunks w, w + members, ...
+        let members = min(workers, WorkerPool.shared.workers + 1)
+        let pooled = WorkerPool.shared.run(members: members) { member in
+            var chunk = member
+            while chunk < chunks {
+                body(chunk)
+                chunk += members
+            }
+        }
+        if pooled { return }
         withoutActuallyEscaping(body) { body in
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                // Static round-robin: worker w takes chunks w, w + workers, ...
                 var chunk = worker
                 while chunk < chunks {
                     body(chunk)
@@ -26,8 +39,32 @@ public enum Parallel {
         }
     }
 
+    /// One member of a `team` job: which one (`rank`), how many there are (`size`), and the
+    /// rendezvous they share.
+    public struct Team {
+        public let rank: Int
+        public let size: Int
+        fileprivate let barrier: SpinBarrier?
+
+        /// Waits until every member has reached the same call.
+        public func sync() { barrier?.wait() }
+    }
+
+    /// Runs `body` on up to `threads` threads that all run at the same time, so that members
+    /// may wait for one another (`Team.sync`). With the pool taken the team is the calling
+    /// thread alone, so `body` must give the same result for every team size.
+    public static func team(threads: Int, _ body: (Team) -> Void) {
+        let members = min(max(threads, 1), WorkerPool.shared.workers + 1)
+        if members > 1 {
+            let pool = WorkerPool.shared
+            let pooled = pool.run(members: members) { rank in
+                body(Team(rank: rank, size: members, barrier: pool.barrier))
+            }
+            if pooled { return }
+        }
+        body(Team(rank: 0, size: 1, barrier: nil))
+    }
+
     /// The number of processors online, used when a caller asks for "all cores".
     public static var processorCount: Int { ProcessInfo.processInfo.activeProcessorCount }
 }
-
-import Foundation
