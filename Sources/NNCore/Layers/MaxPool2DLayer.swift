@@ -34,11 +34,12 @@ public final class MaxPool2DLayer: Layer {
             output.scalars.withUnsafeMutableBufferPointer { y in
                 winners.withUnsafeMutableBufferPointer { w in
                     let (x, y) = (x.baseAddress!, y.baseAddress!)
+                    let end = x + p.batch * p.inputSize
                     let w = recording ? w.baseAddress : nil
                     Parallel.forEach(chunks: p.batch, threads: context.threads) { n in
                         let xs = x + n * p.inputSize
                         p.forEachOutput(sample: n) { out, firstTap in
-                            Self.maximum(xs, taps: p, firstTap: firstTap, into: y + out, winners: w.map { $0 + out })
+                            Self.maximum(xs, taps: p, firstTap: firstTap, end: end, into: y + out, winners: w.map { $0 + out })
                         }
                     }
                 }
@@ -49,9 +50,12 @@ public final class MaxPool2DLayer: Layer {
 
     /// y[ch] = max over the window of x[tap + ch], eight channels at a time; `winners[ch]`
     /// (when recording) gets the winning tap's offset. Strictly larger taps win, so the first
-    /// of equal taps keeps it.
+    /// of equal taps keeps it. The last channels (fewer than 8) are computed as a full vector
+    /// too, reading past them into the next pixel where x goes on that far (before `end`),
+    /// and only their lanes are stored.
     @inline(__always)
     private static func maximum(_ xs: UnsafePointer<Float>, taps p: PoolGeometry, firstTap: Int,
+                                end: UnsafePointer<Float>,
                                 into y: UnsafeMutablePointer<Float>, winners: UnsafeMutablePointer<Int32>?) {
         typealias V = SIMD8<Float>
         typealias I = SIMD8<Int32>
@@ -70,6 +74,22 @@ public final class MaxPool2DLayer: Layer {
             UnsafeMutableRawPointer(y + ch).storeBytes(of: best, as: V.self)
             if let winners { UnsafeMutableRawPointer(winners + ch).storeBytes(of: index, as: I.self) }
             ch += 8
+        }
+        let lastTap = firstTap + ((p.pool.height - 1) * p.width + p.pool.width - 1) * c
+        if ch < c && xs + lastTap + ch + 8 <= end {
+            var best = UnsafeRawPointer(xs + firstTap + ch).loadUnaligned(as: V.self)
+            var index = I(repeating: Int32(firstTap + ch)) &+ lanes
+            p.forEachTap(from: firstTap) { tap in
+                let value = UnsafeRawPointer(xs + tap + ch).loadUnaligned(as: V.self)
+                let wins = value .> best
+                best.replace(with: value, where: wins)
+                index.replace(with: I(repeating: Int32(tap + ch)) &+ lanes, where: wins)
+            }
+            for lane in 0..<(c - ch) {
+                y[ch + lane] = best[lane]
+                winners?[ch + lane] = index[lane]
+            }
+            return
         }
         while ch < c {
             var best = xs[firstTap + ch], index = firstTap + ch
