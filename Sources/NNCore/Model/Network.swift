@@ -24,7 +24,27 @@ public final class Network {
             }
             shape = summary[index].outputShape
         }
+        poolBeforeRelu()
         layers.first?.needsInputGradient = false
+    }
+
+    /// Runs each max pool that directly follows a ReLU before it instead. The two commute
+    /// exactly: relu(max(a, b)) = max(relu(a), relu(b)), and the gradient reaches the same
+    /// input (where the window's maximum is positive it wins in both orders, first of equal
+    /// taps; elsewhere the ReLU's derivative is 0 either way). The ReLU then runs on a tensor
+    /// a pool-size smaller. Neither layer has parameters, so names do not move; a pool that
+    /// ends the network stays last.
+    private func poolBeforeRelu() {
+        var i = 0
+        while i + 2 < layers.count {
+            if let relu = layers[i] as? ActivationLayer, relu.function == .relu, layers[i + 1] is MaxPool2DLayer {
+                layers.swapAt(i, i + 1)
+                specIndex.swapAt(i, i + 1)
+                i += 2
+            } else {
+                i += 1
+            }
+        }
     }
 
     /// Every parameter and buffer with its full name, in a fixed order.
