@@ -30,6 +30,14 @@ struct RowBlocks {
     func sum(width: Int, into total: UnsafeMutablePointer<Float>, threads: Int,
              _ body: (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
         total.update(repeating: 0, count: width)
+        reduce(width: width, threads: threads, body) { _, partial in Im2Col.add(partial, into: total, count: width) }
+    }
+
+    /// `body(rows, partial)` fills each block's `partial` (`width` zeros to start with), on
+    /// up to `threads` threads; then `combine(rows, partial)` takes the blocks in order on the
+    /// calling thread.
+    func reduce(width: Int, threads: Int, _ body: (Range<Int>, UnsafeMutablePointer<Float>) -> Void,
+                combine: (Range<Int>, UnsafePointer<Float>) -> Void) {
         guard count > 0 else { return }
         ScratchPool.shared.withBuffer(count: count * width) { partials in
             forEach(threads: threads) { rows in
@@ -37,7 +45,7 @@ struct RowBlocks {
                 partial.update(repeating: 0, count: width)
                 body(rows, partial)
             }
-            for block in 0..<count { Im2Col.add(partials + block * width, into: total, count: width) }
+            for block in 0..<count { combine(range(block), partials + block * width) }
         }
     }
 }

@@ -1,6 +1,8 @@
 /// Inverted dropout: in training each value is zeroed with probability `rate` and the
 /// survivors are scaled by 1 / (1 − rate), so inference is the identity. Masks come from the
-/// pass's seeded generator, so a seed fixes them.
+/// pass's seeded generator, so a seed fixes them: one draw from it seeds a generator per
+/// fixed block of rows (`RowBlocks`), so blocks can run on several threads and the mask
+/// does not depend on how many.
 public final class DropoutLayer: Layer {
     public let rate: Float
     public var needsInputGradient = true
@@ -15,28 +17,38 @@ public final class DropoutLayer: Layer {
 
     public func forward(_ input: Tensor, _ context: inout PassContext) -> Tensor {
         guard context.training, rate > 0 else { return input }
-        let keep = 1 / (1 - rate)
+        let keep = 1 / (1 - rate), rate = rate
+        let width = input.sampleSize, rows = input.batchSize
         if mask.count != input.count { mask = [Float](repeating: 0, count: input.count) }
-        var output = input
-        var rng = context.rng
-        mask.withUnsafeMutableBufferPointer { m in
-            output.scalars.withUnsafeMutableBufferPointer { y in
-                for i in 0..<m.count {
-                    m[i] = rng.uniform() >= rate ? keep : 0
-                    y[i] *= m[i]
+        var output = Tensor(uninitialized: input.shape)
+        let base = context.rng.next()
+        input.scalars.withUnsafeBufferPointer { x in
+            mask.withUnsafeMutableBufferPointer { m in
+                output.scalars.withUnsafeMutableBufferPointer { y in
+                    guard let x = x.baseAddress, let m = m.baseAddress, let y = y.baseAddress else { return }
+                    let blocks = RowBlocks(rows: rows, features: width)
+                    blocks.forEach(threads: context.threads) { block in
+                        var rng = SeededGenerator(seed: base &+ UInt64(block.lowerBound))
+                        for i in (block.lowerBound * width)..<(block.upperBound * width) {
+                            m[i] = rng.uniform() >= rate ? keep : 0
+                            y[i] = x[i] * m[i]
+                        }
+                    }
                 }
             }
         }
-        context.rng = rng
         return output
     }
 
     public func backward(_ gradOutput: Tensor, _ context: inout PassContext) -> Tensor {
         guard rate > 0 else { return gradOutput }
-        var gradient = gradOutput
-        mask.withUnsafeBufferPointer { m in
-            gradient.scalars.withUnsafeMutableBufferPointer { g in
-                for i in 0..<g.count { g[i] *= m[i] }
+        precondition(gradOutput.count == mask.count, "dropout backward needs the forward batch's gradient")
+        var gradient = Tensor(uninitialized: gradOutput.shape)
+        gradOutput.scalars.withUnsafeBufferPointer { dy in
+            mask.withUnsafeBufferPointer { m in
+                gradient.scalars.withUnsafeMutableBufferPointer { g in
+                    for i in 0..<g.count { g[i] = dy[i] * m[i] }
+                }
             }
         }
         return gradient
