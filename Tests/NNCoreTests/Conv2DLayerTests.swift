@@ -3,10 +3,10 @@ import NNCore
 
 final class Conv2DLayerTests: XCTestCase {
     private func layer(_ h: Int, _ w: Int, _ c: Int, filters: Int, kernel: IntPair, stride: IntPair = IntPair(1, 1),
-                       padding: LayerSpec.Padding, rng: inout SeededGenerator) -> Conv2DLayer {
+                       padding: LayerSpec.Padding, layout: ConvLayout? = nil, rng: inout SeededGenerator) -> Conv2DLayer {
         let g = ConvGeometry(height: h, width: w, channels: c, filters: filters, kernel: kernel, stride: stride, padding: padding)
         return Conv2DLayer(geometry: g, weight: GradientCheck.randomTensor(g.weightShape, &rng, scale: 0.5),
-                           bias: GradientCheck.randomTensor([filters], &rng))
+                           bias: GradientCheck.randomTensor([filters], &rng), layout: layout)
     }
 
     func testGeometryOfSamePaddingPutsTheOddRowBottomRight() {
@@ -20,6 +20,23 @@ final class Conv2DLayerTests: XCTestCase {
         var rng = SeededGenerator(seed: 11)
         let conv = layer(7, 6, 3, filters: 4, kernel: IntPair(3, 3), stride: IntPair(2, 2), padding: .valid, rng: &rng)
         GradientCheck.check(conv, input: GradientCheck.randomTensor([2, 7, 6, 3], &rng))
+    }
+
+    /// The checks above run in the channel-rows layout (fewer than 16 filters); this one in
+    /// the pixel-rows layout.
+    func testGradientsPixelRowsLayout() {
+        var rng = SeededGenerator(seed: 14)
+        let conv = layer(6, 7, 3, filters: 5, kernel: IntPair(3, 2), stride: IntPair(2, 1), padding: .same,
+                         layout: .pixelRows, rng: &rng)
+        XCTAssertEqual(conv.layout, .pixelRows)
+        GradientCheck.check(conv, input: GradientCheck.randomTensor([2, 6, 7, 3], &rng))
+    }
+
+    func testLayoutFollowsTheFilterCount() {
+        let few = ConvGeometry(height: 8, width: 8, channels: 1, filters: 6, kernel: IntPair(5, 5), stride: IntPair(1, 1), padding: .same)
+        let many = ConvGeometry(height: 8, width: 8, channels: 6, filters: 16, kernel: IntPair(5, 5), stride: IntPair(1, 1), padding: .same)
+        XCTAssertEqual(ConvLayout.preferred(for: few), .channelRows)
+        XCTAssertEqual(ConvLayout.preferred(for: many), .pixelRows)
     }
 
     func testGradientsSamePaddingEvenKernel() {
@@ -48,8 +65,8 @@ final class Conv2DLayerTests: XCTestCase {
             (1, 9, 7, 3, IntPair(1, 3), IntPair(1, 1), .same),
         ]
         for (h, w, c, f, k, s, p) in cases {
-            for batch in [1, 7] {
-                let conv = layer(h, w, c, filters: f, kernel: k, stride: s, padding: p, rng: &rng)
+            for (batch, layout) in [(1, ConvLayout.pixelRows), (7, .pixelRows), (1, .channelRows), (7, .channelRows)] {
+                let conv = layer(h, w, c, filters: f, kernel: k, stride: s, padding: p, layout: layout, rng: &rng)
                 let g = conv.geometry
                 let x = GradientCheck.randomTensor([batch, h, w, c], &rng)
                 let expected = NaiveConvolution.forward(g, batch: batch, input: x.scalars, weight: conv.weight.value.scalars,
@@ -64,7 +81,7 @@ final class Conv2DLayerTests: XCTestCase {
                     conv.weight.gradient.zero()
                     conv.bias.gradient.zero()
                     let dx = conv.backward(dy, &context)
-                    let label = "\(h)x\(w)x\(c) f\(f) k\(k) s\(s) \(p) n\(batch) threads \(threads)"
+                    let label = "\(h)x\(w)x\(c) f\(f) k\(k) s\(s) \(p) n\(batch) \(layout) threads \(threads)"
                     assertClose(y.scalars, expected, label + " forward")
                     assertClose(dx.scalars, reference.input, label + " dx")
                     assertClose(conv.weight.gradient.scalars, reference.weight, label + " dw")

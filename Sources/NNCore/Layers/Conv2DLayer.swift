@@ -5,11 +5,11 @@
 /// as they are), b `[outC]`, cols `[outH·outW, K]` per image with K = kh·kw·C in (ky, kx, c)
 /// order, Wp `[outC, K]` (W with its axes permuted to match cols), y `[N, outH, outW, outC]`.
 ///
-/// Forward, per image: y = cols · Wpᵀ + b. Backward, per image: dWp += dyᵀ · cols (`tn`, cols
+/// Forward, per image: y = cols · Wpᵀ + b. Backward, per image: dWp += dyᵀ · cols (cols
 /// rebuilt from the kept input, which is cheaper than keeping a batch of them); db += Σ dy;
-/// dcols = dy · Wp, then col2im. Wpᵀ and Wp are packed once per pass (`PackedMatrix`) and
-/// cols and dy are read where they lie, so the per-image products pack nothing.
-/// `NaiveConvolution` is the reference it is tested against.
+/// dcols = dy · Wp, then col2im. `ConvImageKernel` does the per-image products in the
+/// `ConvLayout` that suits the layer's channel counts. `NaiveConvolution` is the reference it
+/// is tested against.
 ///
 /// Determinism: the weight gradient is summed per fixed group of `imagesPerGroup` images
 /// into the group's own buffer, then the groups are added in order, so the bits do not depend
@@ -23,21 +23,21 @@ public final class Conv2DLayer: Layer {
     /// The last training input, kept (not copied) for backward.
     private var input = Tensor(zeros: [0])
     private var packedWeight: [Float]
-    /// Wpᵀ `[K, outC]` and Wp `[outC, K]` as GEMM right-hand operands.
-    private let forwardWeight: PackedMatrix
-    private let backwardWeight: PackedMatrix
+    /// The per-image products, in the layout this geometry prefers (or the one asked for).
+    private let kernel: ConvImageKernel
     /// Per group: its dWp `[outC, K]` followed by its db `[outC]`.
     private var groupGradients: [Float] = []
 
-    public init(geometry: ConvGeometry, weight: Tensor, bias: Tensor? = nil) {
+    public var layout: ConvLayout { kernel.layout }
+
+    public init(geometry: ConvGeometry, weight: Tensor, bias: Tensor? = nil, layout: ConvLayout? = nil) {
         precondition(weight.shape == geometry.weightShape, "conv weight must be \(geometry.weightShape)")
         precondition(bias == nil || bias!.shape == [geometry.outputChannels])
         self.geometry = geometry
         self.weight = Parameter(name: "weight", value: weight)
         self.bias = Parameter(name: "bias", value: bias ?? Tensor(zeros: [geometry.outputChannels]))
         packedWeight = [Float](repeating: 0, count: weight.count)
-        forwardWeight = PackedMatrix(n: geometry.outputChannels, k: geometry.patchSize)
-        backwardWeight = PackedMatrix(n: geometry.patchSize, k: geometry.outputChannels)
+        kernel = ConvImageKernel(geometry: geometry, layout: layout ?? ConvLayout.preferred(for: geometry))
     }
 
     public var parameters: [Parameter] { [weight, bias] }
@@ -49,18 +49,19 @@ public final class Conv2DLayer: Layer {
         let n = input.batchSize, pixels = g.outputPixels, k = g.patchSize, outC = g.outputChannels
         if context.training { self.input = input }
         packWeight()
-        packedWeight.withUnsafeBufferPointer { forwardWeight.pack(.nt, b: $0.baseAddress!) }
+        let kernel = kernel
         var output = Tensor(uninitialized: [n, g.outputHeight, g.outputWidth, outC])
         input.scalars.withUnsafeBufferPointer { x in
-            bias.value.scalars.withUnsafeBufferPointer { b in
-                output.scalars.withUnsafeMutableBufferPointer { y in
-                    let (x, b, y) = (x.baseAddress!, b.baseAddress!, y.baseAddress!)
-                    Parallel.forEach(chunks: n, threads: context.threads) { image in
-                        ScratchPool.shared.withBuffer(count: pixels * k + Im2Col.slack) { cols in
-                            Im2Col.gather(g, x: x + image * g.inputSize, cols: cols)
-                            let yi = y + image * pixels * outC
-                            for row in 0..<pixels { (yi + row * outC).update(from: b, count: outC) }
-                            forwardWeight.multiply(a: cols, m: pixels, c: yi, accumulate: true)
+            packedWeight.withUnsafeBufferPointer { w in
+                bias.value.scalars.withUnsafeBufferPointer { b in
+                    output.scalars.withUnsafeMutableBufferPointer { y in
+                        let (x, w, b, y) = (x.baseAddress!, w.baseAddress!, b.baseAddress!, y.baseAddress!)
+                        kernel.prepareForward(weight: w)
+                        Parallel.forEach(chunks: n, threads: context.threads) { image in
+                            ScratchPool.shared.withBuffer(count: kernel.scratchCount) { scratch in
+                                kernel.forward(x: x + image * g.inputSize, weight: w, bias: b,
+                                               y: y + image * pixels * outC, scratch: scratch)
+                            }
                         }
                     }
                 }
@@ -78,29 +79,25 @@ public final class Conv2DLayer: Layer {
         let stride = outC * k + outC
         if groupGradients.count < groups * stride { groupGradients = [Float](repeating: 0, count: groups * stride) }
         var gradInput = Tensor(uninitialized: needsInputGradient ? [n, g.inputHeight, g.inputWidth, g.inputChannels] : [0])
-        let needsInput = needsInputGradient
-        if needsInput { packedWeight.withUnsafeBufferPointer { backwardWeight.pack(.nn, b: $0.baseAddress!) } }
+        let needsInput = needsInputGradient, kernel = kernel
         input.scalars.withUnsafeBufferPointer { x in
             gradOutput.scalars.withUnsafeBufferPointer { dy in
+                packedWeight.withUnsafeBufferPointer { w in
                     groupGradients.withUnsafeMutableBufferPointer { partials in
                         gradInput.scalars.withUnsafeMutableBufferPointer { dx in
-                            let (x, dy, partials) = (x.baseAddress!, dy.baseAddress!, partials.baseAddress!)
-                            let dx = dx.baseAddress
+                            let (x, dy, w, partials) = (x.baseAddress!, dy.baseAddress!, w.baseAddress!, partials.baseAddress!)
+                            let dx = needsInput ? dx.baseAddress : nil
+                            if needsInput { kernel.prepareBackward(weight: w) }
                             Parallel.forEach(chunks: groups, threads: context.threads) { group in
                                 let dw = partials + group * stride, db = dw + outC * k
                                 dw.update(repeating: 0, count: stride)
                                 let first = group * Self.imagesPerGroup
-                                ScratchPool.shared.withBuffer(count: pixels * k + Im2Col.slack) { cols in
+                                ScratchPool.shared.withBuffer(count: kernel.scratchCount) { scratch in
                                     for image in first..<min(n, first + Self.imagesPerGroup) {
                                         let dyi = dy + image * pixels * outC
-                                        Im2Col.gather(g, x: x + image * g.inputSize, cols: cols)
-                                        Gemm.multiply(.tn, m: outC, n: k, k: pixels, a: dyi, b: cols, c: dw,
-                                                      accumulate: true, threads: 1)
+                                        kernel.backward(x: x + image * g.inputSize, weight: w, dy: dyi, dw: dw,
+                                                        dx: dx.map { $0 + image * g.inputSize }, scratch: scratch)
                                         for row in 0..<pixels { Im2Col.add(dyi + row * outC, into: db, count: outC) }
-                                        guard needsInput, let dx else { continue }
-                                        // The columns are no longer needed: they become dcols.
-                                        backwardWeight.multiply(a: dyi, m: pixels, c: cols, accumulate: false)
-                                        Im2Col.scatter(g, cols: cols, dx: dx + image * g.inputSize)
                                     }
                                 }
                             }
@@ -111,6 +108,7 @@ public final class Conv2DLayer: Layer {
                             Im2Col.add(total + group * stride, into: total, count: stride)
                         }
                     }
+                }
             }
         }
         unpackGradient()

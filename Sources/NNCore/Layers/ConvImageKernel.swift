@@ -1,0 +1,98 @@
+/// How `Conv2DLayer` computes one image, in one of two layouts of the im2col matrix.
+///
+/// Shape legend: P = outH·outW output pixels, K = kh·kw·C taps, O output channels; Wp `[O, K]`
+/// is the weight with its taps in (ky, kx, c) order; x `[H, W, C]`, y and dy `[P, O]` per image.
+public enum ConvLayout: Sendable {
+    /// cols `[P, K]`, y = cols · Wpᵀ: the product's wide side is O, so it suits layers with
+    /// 16 or more output channels.
+    case pixelRows
+    /// colsT `[K, P]`, yᵀ = Wp · colsT, then transposed into y: the wide side is P, so few
+    /// output channels waste no vector lanes, and for one input channel colsT is copied in
+    /// runs of whole output rows.
+    case channelRows
+
+    /// The layout for a geometry: channel rows below 16 output channels (one micro-kernel
+    /// tile is 16 wide).
+    public static func preferred(for g: ConvGeometry) -> ConvLayout {
+        g.outputChannels < Gemm.nr ? .channelRows : .pixelRows
+    }
+}
+
+/// One image's forward and backward products for a `ConvLayout`. Callers run images in
+/// parallel, each with its own scratch buffer of `scratchCount` floats; the weight operands
+/// are prepared once per pass and only read afterwards.
+final class ConvImageKernel {
+    let geometry: ConvGeometry
+    let layout: ConvLayout
+    /// Wpᵀ `[K, O]` and Wp `[O, K]` as GEMM right-hand operands (pixel rows only).
+    private let forwardWeight: PackedMatrix
+    private let backwardWeight: PackedMatrix
+
+    init(geometry: ConvGeometry, layout: ConvLayout) {
+        self.geometry = geometry
+        self.layout = layout
+        forwardWeight = PackedMatrix(n: geometry.outputChannels, k: geometry.patchSize)
+        backwardWeight = PackedMatrix(n: geometry.patchSize, k: geometry.outputChannels)
+    }
+
+    var scratchCount: Int {
+        let g = geometry
+        switch layout {
+        case .pixelRows: return g.outputPixels * g.patchSize + Im2Col.slack
+        case .channelRows: return (g.patchSize + g.outputChannels) * g.outputPixels
+        }
+    }
+
+    func prepareForward(weight wp: UnsafePointer<Float>) {
+        if layout == .pixelRows { forwardWeight.pack(.nt, b: wp) }
+    }
+
+    func prepareBackward(weight wp: UnsafePointer<Float>) {
+        if layout == .pixelRows { backwardWeight.pack(.nn, b: wp) }
+    }
+
+    /// y = im2col(x) · Wpᵀ + b.
+    func forward(x: UnsafePointer<Float>, weight wp: UnsafePointer<Float>, bias b: UnsafePointer<Float>,
+                 y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        let g = geometry, pixels = g.outputPixels, k = g.patchSize, outC = g.outputChannels
+        switch layout {
+        case .pixelRows:
+            Im2Col.gather(g, x: x, cols: scratch)
+            for row in 0..<pixels { (y + row * outC).update(from: b, count: outC) }
+            forwardWeight.multiply(a: scratch, m: pixels, c: y, accumulate: true)
+        case .channelRows:
+            let cols = scratch, yt = scratch + k * pixels
+            Im2ColTransposed.gather(g, x: x, cols: cols)
+            Gemm.multiply(.nn, m: outC, n: pixels, k: k, a: wp, b: cols, c: yt, accumulate: false, threads: 1)
+            for p in 0..<pixels {
+                for o in 0..<outC { y[p * outC + o] = yt[o * pixels + p] + b[o] }
+            }
+        }
+    }
+
+    /// dWp += dyᵀ · im2col(x); when `dx` is given, dx = col2im(dy · Wp).
+    func backward(x: UnsafePointer<Float>, weight wp: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                  dw: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>?,
+                  scratch: UnsafeMutablePointer<Float>) {
+        let g = geometry, pixels = g.outputPixels, k = g.patchSize, outC = g.outputChannels
+        switch layout {
+        case .pixelRows:
+            Im2Col.gather(g, x: x, cols: scratch)
+            Gemm.multiply(.tn, m: outC, n: k, k: pixels, a: dy, b: scratch, c: dw, accumulate: true, threads: 1)
+            guard let dx else { return }
+            // The columns are no longer needed: they become dcols.
+            backwardWeight.multiply(a: dy, m: pixels, c: scratch, accumulate: false)
+            Im2Col.scatter(g, cols: scratch, dx: dx)
+        case .channelRows:
+            let cols = scratch, dyt = scratch + k * pixels
+            Im2ColTransposed.gather(g, x: x, cols: cols)
+            for o in 0..<outC {
+                for p in 0..<pixels { dyt[o * pixels + p] = dy[p * outC + o] }
+            }
+            Gemm.multiply(.nt, m: outC, n: k, k: pixels, a: dyt, b: cols, c: dw, accumulate: true, threads: 1)
+            guard let dx else { return }
+            Gemm.multiply(.tn, m: k, n: pixels, k: outC, a: wp, b: dyt, c: cols, accumulate: false, threads: 1)
+            Im2ColTransposed.scatter(g, cols: cols, dx: dx)
+        }
+    }
+}
