@@ -105,7 +105,8 @@ public final class MaxPool2DLayer: Layer {
     public func backward(_ gradOutput: Tensor, _ context: inout PassContext) -> Tensor {
         precondition(gradOutput.count == winners.count, "maxpool backward needs the forward batch's gradient")
         let p = PoolGeometry(input: inputShape, pool: pool, stride: stride)
-        var gradInput = Tensor(zeros: inputShape)
+        // Zeroed per sample inside the parallel loop rather than all at once up front.
+        var gradInput = Tensor(uninitialized: inputShape)
         let outputsPerSample = p.outputPixels * p.channels
         gradOutput.scalars.withUnsafeBufferPointer { dy in
             winners.withUnsafeBufferPointer { w in
@@ -114,6 +115,7 @@ public final class MaxPool2DLayer: Layer {
                     // Chunks by sample keep every write inside its sample.
                     Parallel.forEach(chunks: p.batch, threads: context.threads) { n in
                         let dxs = dx + n * p.inputSize, first = n * outputsPerSample
+                        dxs.update(repeating: 0, count: p.inputSize)
                         for out in first..<(first + outputsPerSample) { dxs[Int(w[out])] += dy[out] }
                     }
                 }
