@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// The one helper through which the core runs work on several threads.
 ///
@@ -18,13 +19,16 @@ public enum Parallel {
             for chunk in 0..<chunks { body(chunk) }
             return
         }
-        // Static round-robin: member w takes chunks w, w + members, ...
+        // Members claim chunks in turn from a shared counter, so a member that starts late
+        // (a parked worker waking up) takes fewer; which member runs a chunk never changes
+        // what the chunk computes.
         let members = min(workers, WorkerPool.shared.workers + 1)
-        let pooled = WorkerPool.shared.run(members: members) { member in
-            var chunk = member
-            while chunk < chunks {
+        let claims = ChunkCounter()
+        let pooled = WorkerPool.shared.run(members: members) { _ in
+            while true {
+                let chunk = claims.next()
+                guard chunk < chunks else { break }
                 body(chunk)
-                chunk += members
             }
         }
         if pooled { return }
@@ -63,6 +67,12 @@ public enum Parallel {
             if pooled { return }
         }
         body(Team(rank: 0, size: 1, barrier: nil))
+    }
+
+    /// The shared "next chunk" of one `forEach`.
+    private final class ChunkCounter: Sendable {
+        private let value = Atomic<Int>(0)
+        func next() -> Int { value.add(1, ordering: .relaxed).oldValue }
     }
 
     /// The number of processors online, used when a caller asks for "all cores".

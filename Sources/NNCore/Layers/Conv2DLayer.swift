@@ -19,7 +19,7 @@ public final class Conv2DLayer: Layer {
     public let weight: Parameter
     public let bias: Parameter
     public var needsInputGradient = true
-    static let imagesPerGroup = 8
+    static let imagesPerGroup = 4
     /// The last training input, kept (not copied) for backward.
     private var input = Tensor(zeros: [0])
     private var packedWeight: [Float]
@@ -115,11 +115,19 @@ public final class Conv2DLayer: Layer {
         return gradInput
     }
 
-    /// Wp[o, (ky·kw + kx)·C + c] = W[o, c, ky, kx].
+    /// Wp[o, (ky·kw + kx)·C + c] = W[o, c, ky, kx]: per filter, a [C, kh·kw] → [kh·kw, C]
+    /// transpose.
     private func packWeight() {
+        let g = geometry, c = g.inputChannels, taps = g.kernelHeight * g.kernelWidth
         weight.value.scalars.withUnsafeBufferPointer { w in
             packedWeight.withUnsafeMutableBufferPointer { p in
-                forEachWeight { packed, original in p[packed] = w[original] }
+                let (w, p) = (w.baseAddress!, p.baseAddress!)
+                for o in 0..<g.outputChannels {
+                    let source = w + o * c * taps, target = p + o * c * taps
+                    for channel in 0..<c {
+                        for tap in 0..<taps { target[tap * c + channel] = source[channel * taps + tap] }
+                    }
+                }
             }
         }
     }
