@@ -57,34 +57,17 @@ public final class MaxPool2DLayer: Layer {
     private static func maximum(_ xs: UnsafePointer<Float>, taps p: PoolGeometry, firstTap: Int,
                                 end: UnsafePointer<Float>,
                                 into y: UnsafeMutablePointer<Float>, winners: UnsafeMutablePointer<Int32>?) {
-        typealias V = SIMD8<Float>
-        typealias I = SIMD8<Int32>
         let c = p.channels
-        let lanes = I(0, 1, 2, 3, 4, 5, 6, 7)
         var ch = 0
         while ch + 8 <= c {
-            var best = UnsafeRawPointer(xs + firstTap + ch).loadUnaligned(as: V.self)
-            var index = I(repeating: Int32(firstTap + ch)) &+ lanes
-            p.forEachTap(from: firstTap) { tap in
-                let value = UnsafeRawPointer(xs + tap + ch).loadUnaligned(as: V.self)
-                let wins = value .> best
-                best.replace(with: value, where: wins)
-                index.replace(with: I(repeating: Int32(tap + ch)) &+ lanes, where: wins)
-            }
-            UnsafeMutableRawPointer(y + ch).storeBytes(of: best, as: V.self)
-            if let winners { UnsafeMutableRawPointer(winners + ch).storeBytes(of: index, as: I.self) }
+            let (best, index) = eightChannels(xs, taps: p, firstTap: firstTap, from: ch)
+            UnsafeMutableRawPointer(y + ch).storeBytes(of: best, as: SIMD8<Float>.self)
+            if let winners { UnsafeMutableRawPointer(winners + ch).storeBytes(of: index, as: SIMD8<Int32>.self) }
             ch += 8
         }
         let lastTap = firstTap + ((p.pool.height - 1) * p.width + p.pool.width - 1) * c
         if ch < c && xs + lastTap + ch + 8 <= end {
-            var best = UnsafeRawPointer(xs + firstTap + ch).loadUnaligned(as: V.self)
-            var index = I(repeating: Int32(firstTap + ch)) &+ lanes
-            p.forEachTap(from: firstTap) { tap in
-                let value = UnsafeRawPointer(xs + tap + ch).loadUnaligned(as: V.self)
-                let wins = value .> best
-                best.replace(with: value, where: wins)
-                index.replace(with: I(repeating: Int32(tap + ch)) &+ lanes, where: wins)
-            }
+            let (best, index) = eightChannels(xs, taps: p, firstTap: firstTap, from: ch)
             for lane in 0..<(c - ch) {
                 y[ch + lane] = best[lane]
                 winners?[ch + lane] = index[lane]
@@ -100,6 +83,24 @@ public final class MaxPool2DLayer: Layer {
             winners?[ch] = Int32(index)
             ch += 1
         }
+    }
+
+    /// The window's maximum of channels ch..<ch+8 and the offsets of the winning taps.
+    @inline(__always)
+    private static func eightChannels(_ xs: UnsafePointer<Float>, taps p: PoolGeometry, firstTap: Int,
+                                      from ch: Int) -> (SIMD8<Float>, SIMD8<Int32>) {
+        typealias V = SIMD8<Float>
+        typealias I = SIMD8<Int32>
+        let lanes = I(0, 1, 2, 3, 4, 5, 6, 7)
+        var best = UnsafeRawPointer(xs + firstTap + ch).loadUnaligned(as: V.self)
+        var index = I(repeating: Int32(firstTap + ch)) &+ lanes
+        p.forEachTap(from: firstTap) { tap in
+            let value = UnsafeRawPointer(xs + tap + ch).loadUnaligned(as: V.self)
+            let wins = value .> best
+            best.replace(with: value, where: wins)
+            index.replace(with: I(repeating: Int32(tap + ch)) &+ lanes, where: wins)
+        }
+        return (best, index)
     }
 
     public func backward(_ gradOutput: Tensor, _ context: inout PassContext) -> Tensor {
