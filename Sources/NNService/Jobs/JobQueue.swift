@@ -35,6 +35,9 @@ public final class JobQueue: @unchecked Sendable {
     /// Requeues interrupted jobs and starts the workers.
     public func start() throws {
         let queued = try store.requeueInterruptedJobs()
+        // Read `queued` before the workers start: `pending` shares its buffer, which a worker
+        // then changes in place (ThreadSanitizer cannot see the reference count that orders it).
+        if !queued.isEmpty { log("resuming \(queued.count) queued job(s)") }
         condition.lock()
         pending = queued
         activeWorkers = workerCount
@@ -45,7 +48,6 @@ public final class JobQueue: @unchecked Sendable {
             thread.stackSize = 8 << 20
             thread.start()
         }
-        if !queued.isEmpty { log("resuming \(queued.count) queued job(s)") }
     }
 
     public func submit(_ id: String) {
