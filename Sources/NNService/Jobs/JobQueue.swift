@@ -5,8 +5,8 @@ import NNCore
 /// `workers` threads in submission order. At start, jobs left running by a stop or crash
 /// are queued again and resume from their last checkpoint.
 ///
-/// `@unchecked Sendable`: `pending`, `cancelled`, `running`, `stopping` and `threads` are
-/// guarded by `condition`.
+/// `@unchecked Sendable`: `pending`, `cancelled`, `running`, `stopping` and `activeWorkers`
+/// are guarded by `condition`; the rest is immutable.
 public final class JobQueue: @unchecked Sendable {
     let store: ServiceStore
     let events: JobEvents
