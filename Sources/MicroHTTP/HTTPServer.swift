@@ -15,7 +15,7 @@ import Glibc
 ///     server.shutdown(gracePeriod: 10)
 ///
 /// `@unchecked Sendable`: `condition` (an NSCondition, also the lock) guards `connections`,
-/// `state`, `listenSource` and `nextNumber`; the rest is immutable after `init`.
+/// `state`, `listenSource`, `nextNumber` and `boundPort`; the rest is immutable after `init`.
 public final class HTTPServer: @unchecked Sendable {
     enum State { case idle, running, stopping, stopped }
 

@@ -58,4 +58,28 @@ final class ParallelTests: XCTestCase {
         XCTAssertEqual(innerSizes, 1)
         XCTAssertEqual(size, min(2, Parallel.processorCount))
     }
+
+    /// Workers are threads that never end, so the pool with more workers than the machine's
+    /// lives as long as the test process.
+    private static let widePool = WorkerPool(workers: 3)
+
+    /// Jobs of alternating sizes: each runs every rank below its size exactly once, also on
+    /// a pool wider than the job, whose spare workers sit it out (under ThreadSanitizer this
+    /// also checks that a spare worker reads nothing the next job writes).
+    func testJobsOfAlternatingSizesRunEachRankOnce() {
+        let pool = Self.widePool
+        let jobs = 2_000
+        let runs = UnsafeMutableBufferPointer<Int>.allocate(capacity: jobs * 4)
+        defer { runs.deallocate() }
+        runs.initialize(repeating: 0)
+        for job in 0..<jobs {
+            let members = job % 2 == 0 ? 2 : 4
+            XCTAssertTrue(pool.run(members: members) { rank in runs[job * 4 + rank] += 1 })
+        }
+        for job in 0..<jobs {
+            let members = job % 2 == 0 ? 2 : 4
+            let expected = (0..<4).map { $0 < members ? 1 : 0 }
+            XCTAssertEqual(Array(runs[job * 4 ..< job * 4 + 4]), expected, "job \(job)")
+        }
+    }
 }

@@ -10,16 +10,23 @@ import Synchronization
 /// burns no CPU.
 ///
 /// Rank 0 of every job is the calling thread; ranks 1... are workers. A caller that finds the
-/// pool in use (a nested call, or another training job) gets `nil` from `run` and falls back.
+/// pool in use (a nested call, or another training job) gets `false` from `run` and falls back.
 ///
-/// `@unchecked Sendable`: `job` and `members` are written by the caller that holds `busy`
-/// before it publishes `generation` (release) and read by workers after they see it (acquire);
-/// the caller clears them only after `pending` drops to zero. `wakeUp` guards parking.
-final class WorkerPool: @unchecked Sendable {
+/// `@unchecked Sendable`: `job` is written by the caller that holds `busy` before it
+/// publishes `generation` (release) and read by the job's members after they see it
+/// (acquire); the caller clears it only after `pending` drops to zero. `wakeUp` guards parking.
+package final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool(workers: Parallel.processorCount - 1)
 
     /// How long a worker keeps polling for the next job before it parks.
     private static let spinNanoseconds: UInt64 = 200_000
+
+    /// `generation` packs the job's number with its member count, so that a worker learns
+    /// both from one load. A plain `members` property would race: a worker that sits a job out
+    /// reports to nobody, so it could read `members` while the next caller already rewrites it,
+    /// take the next job's count for this one and then run the next job twice.
+    private static let memberBits = 16
+    private static let memberMask = (1 << memberBits) - 1
 
     let workers: Int
     private let busy = Atomic<Bool>(false)
@@ -28,12 +35,13 @@ final class WorkerPool: @unchecked Sendable {
     private let sleepers = Atomic<Int>(0)
     private let wakeUp = NSCondition()
     private var job: ((Int) -> Void)?
-    private var members = 0
     /// The rendezvous for team jobs; it belongs to whoever holds `busy`.
     let barrier = SpinBarrier()
 
-    private init(workers: Int) {
-        self.workers = max(0, workers)
+    /// Starts `workers` threads that live as long as the process: keep the pool forever.
+    /// `package` so that tests can build a pool wider than the machine's.
+    package init(workers: Int) {
+        self.workers = min(max(0, workers), Self.memberMask - 1)
         for rank in 0..<self.workers {
             let thread = Thread { [unowned self] in self.serve(rank: rank + 1) }
             thread.name = "nn-worker-\(rank + 1)"
@@ -43,17 +51,17 @@ final class WorkerPool: @unchecked Sendable {
 
     /// Runs `body(rank)` for rank in 0..<members, all at once, rank 0 on the calling thread.
     /// Returns false, having run nothing, when the pool is busy or too small.
-    func run(members: Int, _ body: (Int) -> Void) -> Bool {
+    package func run(members: Int, _ body: (Int) -> Void) -> Bool {
         guard members >= 2, members - 1 <= workers,
               busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             return false
         }
         withoutActuallyEscaping(body) { body in
             job = body
-            self.members = members
             barrier.reset(count: members)
             pending.store(members - 1, ordering: .relaxed)
-            generation.add(1, ordering: .sequentiallyConsistent)
+            let number = (generation.load(ordering: .relaxed) >> Self.memberBits) + 1
+            generation.store((number << Self.memberBits) | members, ordering: .sequentiallyConsistent)
             // Pairs with the parking worker's increment of `sleepers` before its last look at
             // `generation`: either it sees the new job, or this sees it asleep and wakes it.
             if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
@@ -77,7 +85,7 @@ final class WorkerPool: @unchecked Sendable {
         var seen = 0
         while true {
             seen = waitForJob(after: seen)
-            if rank < members {
+            if rank < (seen & Self.memberMask) {
                 runJob(rank: rank)
                 pending.subtract(1, ordering: .releasing)
             }

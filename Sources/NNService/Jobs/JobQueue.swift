@@ -5,8 +5,8 @@ import NNCore
 /// `workers` threads in submission order. At start, jobs left running by a stop or crash
 /// are queued again and resume from their last checkpoint.
 ///
-/// `@unchecked Sendable`: `pending`, `cancelled`, `running`, `stopping` and `threads` are
-/// guarded by `condition`.
+/// `@unchecked Sendable`: `pending`, `cancelled`, `running`, `stopping` and `activeWorkers`
+/// are guarded by `condition`; the rest is immutable.
 public final class JobQueue: @unchecked Sendable {
     let store: ServiceStore
     let events: JobEvents
@@ -35,6 +35,9 @@ public final class JobQueue: @unchecked Sendable {
     /// Requeues interrupted jobs and starts the workers.
     public func start() throws {
         let queued = try store.requeueInterruptedJobs()
+        // Read `queued` before the workers start: `pending` shares its buffer, which a worker
+        // then changes in place (ThreadSanitizer cannot see the reference count that orders it).
+        if !queued.isEmpty { log("resuming \(queued.count) queued job(s)") }
         condition.lock()
         pending = queued
         activeWorkers = workerCount
@@ -45,7 +48,6 @@ public final class JobQueue: @unchecked Sendable {
             thread.stackSize = 8 << 20
             thread.start()
         }
-        if !queued.isEmpty { log("resuming \(queued.count) queued job(s)") }
     }
 
     public func submit(_ id: String) {

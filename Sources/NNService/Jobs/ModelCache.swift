@@ -5,7 +5,7 @@ import NNCore
 /// A network keeps per-call state in its layers, so each call borrows one exclusively; a
 /// few are pooled per key so concurrent predictions do not rebuild them.
 ///
-/// `@unchecked Sendable`: `pools` is guarded by `lock`.
+/// `@unchecked Sendable`: `pools`, `records` and `recordsGeneration` are guarded by `lock`.
 final class ModelCache: @unchecked Sendable {
     private struct Key: Hashable {
         var model: String

@@ -6,8 +6,8 @@ import SQLiteStore
 /// metrics and checkpoints. Every multi-row change runs in one transaction, so a crash
 /// leaves either all of it or none.
 public final class ServiceStore: @unchecked Sendable {
-    // `@unchecked Sendable`: all state is in `database`, whose connection is confined to
-    // its own serial queue.
+    // `@unchecked Sendable`: `database` confines its connection to its own serial queue;
+    // `generation` is guarded by `generationLock`.
     public let database: Database
 
     /// Bumped after every change to a model's spec, weights or existence, so that caches of
