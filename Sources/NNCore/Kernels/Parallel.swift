@@ -22,23 +22,18 @@ public enum Parallel {
         // Members claim chunks in turn from a shared counter, so a member that starts late
         // (a parked worker waking up) takes fewer; which member runs a chunk never changes
         // what the chunk computes.
-        let members = min(workers, WorkerPool.shared.workers + 1)
         let claims = ChunkCounter()
-        let pooled = WorkerPool.shared.run(members: members) { _ in
-            while true {
-                let chunk = claims.next()
-                guard chunk < chunks else { break }
-                body(chunk)
-            }
-        }
-        if pooled { return }
         withoutActuallyEscaping(body) { body in
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                var chunk = worker
-                while chunk < chunks {
+            let work: (Int) -> Void = { _ in
+                while true {
+                    let chunk = claims.next()
+                    guard chunk < chunks else { break }
                     body(chunk)
-                    chunk += workers
                 }
+            }
+            let members = min(workers, WorkerPool.shared.workers + 1)
+            if !WorkerPool.shared.run(members: members, work) {
+                DispatchQueue.concurrentPerform(iterations: workers, execute: work)
             }
         }
     }
