@@ -49,17 +49,6 @@ public enum Activation {
         }
     }
 
-    /// Turns dy into dx in place, given the forward output y.
-    public static func backward(_ function: ActivationFunction, output y: Tensor, gradient dy: inout Tensor, threads: Int = 1) {
-        let width = y.shape.last ?? 1, count = dy.count
-        y.scalars.withUnsafeBufferPointer { y in
-            dy.scalars.withUnsafeMutableBufferPointer { g in
-                guard let y = y.baseAddress, let g = g.baseAddress else { return }
-                backward(function, y: y, dy: g, dx: g, count: count, width: width, threads: threads)
-            }
-        }
-    }
-
     /// dx = f'(x) ⊙ dy through the output y, into a new tensor.
     public static func backward(_ function: ActivationFunction, output y: Tensor, gradient dy: Tensor, threads: Int) -> Tensor {
         let width = y.shape.last ?? 1
@@ -76,7 +65,7 @@ public enum Activation {
         return Tensor(shape: dy.shape, scalars: scalars)
     }
 
-    /// dx from dy and y element-wise (dy and dx may be the same buffer), in fixed blocks of rows.
+    /// dx from dy and y element-wise, in fixed blocks of rows.
     static func backward(_ function: ActivationFunction, y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                          dx: UnsafeMutablePointer<Float>, count: Int, width: Int, threads: Int) {
         let rows = count / max(width, 1)
@@ -84,7 +73,7 @@ public enum Activation {
             let range = (block.lowerBound * width)..<(block.upperBound * width)
             switch function {
             case .linear:
-                if UnsafePointer(dx) != dy { for i in range { dx[i] = dy[i] } }
+                for i in range { dx[i] = dy[i] }
             case .relu:
                 for i in range { dx[i] = y[i] > 0 ? dy[i] : 0 }
             case .sigmoid:

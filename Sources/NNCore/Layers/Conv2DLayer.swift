@@ -46,7 +46,7 @@ public final class Conv2DLayer: Layer {
         let g = geometry
         precondition(input.rank == 4 && Array(input.shape.dropFirst()) == [g.inputHeight, g.inputWidth, g.inputChannels],
                      "conv2d expects [N, \(g.inputHeight), \(g.inputWidth), \(g.inputChannels)], got \(input.shape)")
-        let n = input.batchSize, pixels = g.outputPixels, k = g.patchSize, outC = g.outputChannels
+        let n = input.batchSize, pixels = g.outputPixels, outC = g.outputChannels
         if context.training { self.input = input }
         packWeight()
         let kernel = kernel
@@ -115,19 +115,11 @@ public final class Conv2DLayer: Layer {
         return gradInput
     }
 
-    /// Wp[o, (ky·kw + kx)·C + c] = W[o, c, ky, kx]: per filter, a [C, kh·kw] → [kh·kw, C]
-    /// transpose.
+    /// Wp = W with its axes permuted to match cols.
     private func packWeight() {
-        let g = geometry, c = g.inputChannels, taps = g.kernelHeight * g.kernelWidth
         weight.value.scalars.withUnsafeBufferPointer { w in
             packedWeight.withUnsafeMutableBufferPointer { p in
-                let (w, p) = (w.baseAddress!, p.baseAddress!)
-                for o in 0..<g.outputChannels {
-                    let source = w + o * c * taps, target = p + o * c * taps
-                    for channel in 0..<c {
-                        for tap in 0..<taps { target[tap * c + channel] = source[channel * taps + tap] }
-                    }
-                }
+                forEachWeight { packed, original in p[packed] = w[original] }
             }
         }
     }
@@ -146,17 +138,15 @@ public final class Conv2DLayer: Layer {
         }
     }
 
+    /// Calls `body(packed, original)` for every weight: its offset in Wp[o, (ky·kw + kx)·C + c]
+    /// and in W[o, c, ky, kx]. Per filter that is a [C, kh·kw] ↔ [kh·kw, C] transpose.
     @inline(__always)
     private func forEachWeight(_ body: (Int, Int) -> Void) {
-        let g = geometry, c = g.inputChannels, k = g.patchSize
-        for o in 0..<g.outputChannels {
+        let c = geometry.inputChannels, taps = geometry.kernelHeight * geometry.kernelWidth
+        for o in 0..<geometry.outputChannels {
+            let filter = o * c * taps
             for channel in 0..<c {
-                for ky in 0..<g.kernelHeight {
-                    for kx in 0..<g.kernelWidth {
-                        let original = ((o * c + channel) * g.kernelHeight + ky) * g.kernelWidth + kx
-                        body(o * k + (ky * g.kernelWidth + kx) * c + channel, original)
-                    }
-                }
+                for tap in 0..<taps { body(filter + tap * c + channel, filter + channel * taps + tap) }
             }
         }
     }
