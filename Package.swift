@@ -42,5 +42,5 @@ let package = Package(
         .executableTarget(name: "NNServer", dependencies: ["NNService", "NNCore", "MicroHTTP"], swiftSettings: vectorFlags),
         .testTarget(name: "NNServiceTests", dependencies: ["NNService", "NNCore", "MicroHTTP", "SQLiteStore"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

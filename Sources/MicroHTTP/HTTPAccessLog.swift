@@ -58,7 +58,7 @@ public struct HTTPAccessLog: Sendable {
         var text = [CChar](repeating: 0, count: 32)
         strftime(&text, text.count, "%Y-%m-%dT%H:%M:%S", &parts)
         let millis = Int(spec.tv_nsec / 1_000_000)
-        return String(cString: text) + "." + (millis < 10 ? "00" : millis < 100 ? "0" : "") + String(millis) + "Z"
+        return String(nulTerminated: text) + "." + (millis < 10 ? "00" : millis < 100 ? "0" : "") + String(millis) + "Z"
     }
 }
 
@@ -75,7 +75,7 @@ struct HTTPDateCache {
             gmtime_r(&now, &parts)
             var buffer = [CChar](repeating: 0, count: 40)
             strftime(&buffer, buffer.count, "%a, %d %b %Y %H:%M:%S GMT", &parts)
-            text = String(cString: buffer)
+            text = String(nulTerminated: buffer)
         }
         return text
     }

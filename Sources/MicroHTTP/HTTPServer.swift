@@ -98,7 +98,10 @@ public final class HTTPServer: @unchecked Sendable {
                     // Out of descriptors: the pending connection stays in the backlog and the
                     // source would fire at once again; pause instead of spinning.
                     source.suspend()
-                    acceptQueue.asyncAfter(deadline: .now() + .milliseconds(100)) { source.resume() }
+                    // Dispatch sources may be resumed from any thread; the type just predates
+                    // Sendable annotations.
+                    nonisolated(unsafe) let paused = source
+                    acceptQueue.asyncAfter(deadline: .now() + .milliseconds(100)) { paused.resume() }
                 }
                 return
             }

@@ -69,13 +69,13 @@ enum Socket {
                 return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 in
                     var address = v4.pointee.sin_addr
                     inet_ntop(AF_INET, &address, &text, socklen_t(text.count))
-                    return (String(cString: text), Int(UInt16(bigEndian: v4.pointee.sin_port)))
+                    return (String(nulTerminated: text), Int(UInt16(bigEndian: v4.pointee.sin_port)))
                 }
             case AF_INET6:
                 return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { v6 in
                     var address = v6.pointee.sin6_addr
                     inet_ntop(AF_INET6, &address, &text, socklen_t(text.count))
-                    return ("[" + String(cString: text) + "]", Int(UInt16(bigEndian: v6.pointee.sin6_port)))
+                    return ("[" + String(nulTerminated: text) + "]", Int(UInt16(bigEndian: v6.pointee.sin6_port)))
                 }
             default:
                 return nil

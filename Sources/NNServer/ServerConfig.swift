@@ -1,7 +1,7 @@
 import Foundation
 
 /// `nnserve`'s settings: each is an environment variable and a command-line flag (the flag
-/// wins), with the defaults of `../API.md`.
+/// wins), with the defaults that `ServerOption` lists.
 struct ServerConfig {
     var host = "127.0.0.1"
     var port = 8080
@@ -20,37 +20,30 @@ struct ServerConfig {
         var description: String
     }
 
-    static let usage = """
-    usage: nnserve [--host H] [--port P] [--data-dir DIR] [--workers N] [--threads N]
-                   [--api-token T] [--max-body-bytes N] [--max-params N] [--max-epochs N] [--max-queue N]
-                   [--log-level debug|info|warn|error] [--openapi FILE]
-    Each flag may also be set by its environment variable: NN_HOST, NN_PORT, NN_DATA_DIR, NN_WORKERS,
-    NN_THREADS, NN_API_TOKEN, NN_MAX_BODY_BYTES, NN_MAX_PARAMS, NN_MAX_EPOCHS, NN_MAX_QUEUE,
-    NN_LOG_LEVEL, NN_OPENAPI_PATH.
-    """
+    /// The text of an error about the command line, with a pointer to `--help`.
+    static func usageError(_ text: String) -> Invalid {
+        Invalid(description: "\(text)\nrun 'nnserve --help' for every flag")
+    }
 
     init(environment: [String: String], arguments: [String]) throws {
         var values: [String: String] = [:]
-        let names = ["host": "NN_HOST", "port": "NN_PORT", "data-dir": "NN_DATA_DIR", "workers": "NN_WORKERS",
-                     "threads": "NN_THREADS", "api-token": "NN_API_TOKEN", "max-body-bytes": "NN_MAX_BODY_BYTES",
-                     "log-level": "NN_LOG_LEVEL", "openapi": "NN_OPENAPI_PATH", "max-params": "NN_MAX_PARAMS",
-                     "max-epochs": "NN_MAX_EPOCHS", "max-queue": "NN_MAX_QUEUE"]
+        let names = Dictionary(uniqueKeysWithValues: ServerOption.all.map { ($0.flag, $0.variable) })
         for (flag, variable) in names { if let value = environment[variable], !value.isEmpty { values[flag] = value } }
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
-            guard argument.hasPrefix("--") else { throw Invalid(description: "unexpected argument '\(argument)'\n\(Self.usage)") }
+            guard argument.hasPrefix("--") else { throw Self.usageError("unexpected argument '\(argument)'") }
             var flag = String(argument.dropFirst(2))
             var value: String
             if let equals = flag.firstIndex(of: "=") {
                 value = String(flag[flag.index(after: equals)...])
                 flag = String(flag[..<equals])
             } else {
-                guard index + 1 < arguments.count else { throw Invalid(description: "--\(flag) needs a value\n\(Self.usage)") }
+                guard index + 1 < arguments.count else { throw Self.usageError("--\(flag) needs a value") }
                 index += 1
                 value = arguments[index]
             }
-            guard names[flag] != nil else { throw Invalid(description: "unknown flag --\(flag)\n\(Self.usage)") }
+            guard names[flag] != nil else { throw Self.usageError("unknown flag --\(flag)") }
             values[flag] = value
             index += 1
         }

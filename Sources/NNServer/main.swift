@@ -6,7 +6,15 @@ import NNService
 /// nnserve: opens the store under the data directory, resumes interrupted jobs, serves the
 /// API, and on SIGTERM or SIGINT stops accepting, finishes in-flight requests, returns
 /// running jobs to the queue (they resume from their last checkpoint) and exits 0.
-setvbuf(stdout, nil, _IOLBF, 0)
+let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.contains("--help") || arguments.contains("-h") {
+    print(ServerOption.helpText)
+    exit(0)
+}
+if arguments.contains("--version") {
+    print("nnserve \(Version.current)")
+    exit(0)
+}
 AllocatorTuning.keepLargeBlocks()
 let log: @Sendable (String) -> Void = { message in
     FileHandle.standardError.write(Data("\(ISO8601DateFormatter().string(from: Date())) \(message)\n".utf8))
@@ -14,7 +22,7 @@ let log: @Sendable (String) -> Void = { message in
 
 let config: ServerConfig
 do {
-    config = try ServerConfig(environment: ProcessInfo.processInfo.environment, arguments: Array(CommandLine.arguments.dropFirst()))
+    config = try ServerConfig(environment: ProcessInfo.processInfo.environment, arguments: arguments)
 } catch {
     FileHandle.standardError.write(Data("nnserve: \(error)\n".utf8))
     exit(2)
@@ -55,7 +63,7 @@ do {
     log("stopping: finishing in-flight requests and checkpointed jobs")
     queue.stop(timeout: 5)
     server.shutdown(gracePeriod: 3)
-    try? store.database.checkpoint()
+    _ = try? store.database.checkpoint()
     try? store.close()
     log("stopped")
     exit(0)

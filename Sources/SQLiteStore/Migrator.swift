@@ -12,8 +12,8 @@ import CSQLite
 /// Each pending migration runs in its own transaction together with the insert of its record,
 /// so a migration that throws leaves no trace: neither its changes nor its name. Migrations
 /// applied before it stay applied. Names are never reused or reordered once released.
-public struct Migrator {
-    public typealias Body = (Connection) throws -> Void
+public struct Migrator: Sendable {
+    public typealias Body = @Sendable (Connection) throws -> Void
 
     private var migrations: [(name: String, body: Body)] = []
 

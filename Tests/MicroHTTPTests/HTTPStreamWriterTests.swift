@@ -63,7 +63,8 @@ final class HTTPStreamWriterTests: XCTestCase {
         router.get("/forever") { _ in
             .eventStream { writer in
                 writer.onCancel { cancelled.fulfill() }
-                let timer = DispatchSource.makeTimerSource(queue: .global())
+                // A timer source may be cancelled from any thread; the type predates Sendable.
+                nonisolated(unsafe) let timer = DispatchSource.makeTimerSource(queue: .global())
                 let reported = Flag()
                 timer.schedule(deadline: .now(), repeating: .milliseconds(10))
                 timer.setEventHandler {

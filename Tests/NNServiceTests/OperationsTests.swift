@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import XCTest
 
 final class OperationsTests: XCTestCase {
@@ -52,16 +53,13 @@ final class OperationsTests: XCTestCase {
         // listeners attach; cancelling the blocker lets it run.
         let blocker = try submit(epochs: 90_000)
         let id = try submit(epochs: 3)
-        var streams: [TestClient.Response?] = [nil, nil]
+        let collected = Mutex<[TestClient.Response?]>([nil, nil])
         let group = DispatchGroup()
-        let lock = NSLock()
         for index in 0..<2 {
             group.enter()
             Thread.detachNewThread {
                 let response = try? client.request("GET", "/v1/jobs/\(id)/events", timeout: 30)
-                lock.lock()
-                streams[index] = response
-                lock.unlock()
+                collected.withLock { $0[index] = response }
                 group.leave()
             }
         }
@@ -70,7 +68,7 @@ final class OperationsTests: XCTestCase {
         XCTAssertEqual(service.app.events.listenerCount, 2)
         XCTAssertEqual(try client.request("POST", "/v1/jobs/\(blocker)/cancel").status, 200)
         XCTAssertEqual(group.wait(timeout: .now() + 30), .success)
-        for stream in streams {
+        for stream in collected.withLock({ $0 }) {
             let response = try XCTUnwrap(stream)
             XCTAssertEqual(response.headers["content-type"]?.hasPrefix("text/event-stream"), true)
             let text = response.text

@@ -15,7 +15,7 @@ final class ServerProcess {
     init(dataDirectory: URL, environment extra: [String: String] = [:]) throws {
         logURL = dataDirectory.appendingPathExtension("log")
         try? FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         process.executableURL = Self.binary
         process.arguments = ["--port", "0", "--data-dir", dataDirectory.path]
         process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }

@@ -3,7 +3,7 @@ import NNCore
 import XCTest
 
 final class ServiceEndToEndTests: XCTestCase {
-    static let a1Model: [String: Any] = ["input_shape": [64], "layers": [
+    nonisolated(unsafe) static let a1Model: [String: Any] = ["input_shape": [64], "layers": [
         ["type": "dense", "units": 64, "activation": "relu"], ["type": "dense", "units": 10]]]
 
     static func a1Job(_ dataset: String, epochs: Int = 50) -> [String: Any] {

@@ -24,7 +24,10 @@ public enum Parallel {
         // what the chunk computes.
         let claims = ChunkCounter()
         withoutActuallyEscaping(body) { body in
-            let work: (Int) -> Void = { _ in
+            // Chunks write disjoint outputs (the contract of every caller), so running `body`
+            // on several threads at once is safe although the closure is not `Sendable`.
+            nonisolated(unsafe) let body = body
+            let work: @Sendable (Int) -> Void = { _ in
                 while true {
                     let chunk = claims.next()
                     guard chunk < chunks else { break }
