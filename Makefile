@@ -3,7 +3,7 @@
 SWIFT ?= swift
 CONFIG ?= release
 
-.PHONY: run test bench deps build
+.PHONY: run test bench deps build lint format
 
 deps:
 	@scripts/install-deps.sh
@@ -23,3 +23,14 @@ test: deps
 
 bench: deps
 	$(SWIFT) run -c release nn-bench $(ARGS)
+
+# swift-format ships with the Swift toolchain; .swift-format holds the settings (120 columns).
+# `make lint` fails on any file that `make format` would change.
+SWIFT_FORMAT ?= swift-format
+FORMATTED = Sources Tests Fuzz Package.swift
+
+lint:
+	$(SWIFT_FORMAT) lint --recursive --parallel --strict $(FORMATTED)
+
+format:
+	$(SWIFT_FORMAT) format --in-place --recursive --parallel $(FORMATTED)

@@ -39,7 +39,8 @@ let package = Package(
         .testTarget(name: "MicroHTTPTests", dependencies: ["MicroHTTP"]),
         // The service is the only module that joins the leaves.
         .target(name: "NNService", dependencies: ["NNCore", "MicroHTTP", "SQLiteStore"], swiftSettings: vectorFlags),
-        .executableTarget(name: "NNServer", dependencies: ["NNService", "NNCore", "MicroHTTP"], swiftSettings: vectorFlags),
+        .executableTarget(
+            name: "NNServer", dependencies: ["NNService", "NNCore", "MicroHTTP"], swiftSettings: vectorFlags),
         .testTarget(name: "NNServiceTests", dependencies: ["NNService", "NNCore", "MicroHTTP", "SQLiteStore"]),
     ],
     swiftLanguageModes: [.v6]

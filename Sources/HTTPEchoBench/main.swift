@@ -13,11 +13,14 @@ let ping = Array(#"{"status":"ok","service":"nnserve"}"#.utf8)
 var router = HTTPRouter()
 router.get("/ping") { _ in .json(.ok, ping) }
 router.post("/echo") { request in
-    HTTPResponse(status: .ok, headers: ["Content-Type": request.headers["Content-Type"] ?? "application/octet-stream"], body: request.body)
+    HTTPResponse(
+        status: .ok, headers: ["Content-Type": request.headers["Content-Type"] ?? "application/octet-stream"],
+        body: request.body)
 }
 
-let server = HTTPServer(configuration: HTTPServerConfiguration(
-    host: "127.0.0.1", port: port, router: router, maxConnections: 4096, accessLog: nil))
+let server = HTTPServer(
+    configuration: HTTPServerConfiguration(
+        host: "127.0.0.1", port: port, router: router, maxConnections: 4096, accessLog: nil))
 do {
     try server.start()
 } catch {

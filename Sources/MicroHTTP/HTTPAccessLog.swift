@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,7 +19,10 @@ public struct HTTPAccessRecord: Sendable {
     public var requestID: String
     public var remoteAddress: String?
 
-    public init(method: HTTPMethod?, path: String, route: String?, status: Int, bytes: Int, duration: Double, requestID: String, remoteAddress: String?) {
+    public init(
+        method: HTTPMethod?, path: String, route: String?, status: Int, bytes: Int, duration: Double, requestID: String,
+        remoteAddress: String?
+    ) {
         self.method = method
         self.path = path
         self.route = route
@@ -45,7 +49,9 @@ public struct HTTPAccessLog: Sendable {
 
     public func log(_ record: HTTPAccessRecord) {
         let milliseconds = (record.duration * 1e6).rounded() / 1e3
-        sink("\(Self.timestamp()) \(record.remoteAddress ?? "-") \(record.method?.rawValue ?? "-") \(record.path) \(record.status) \(record.bytes)B \(milliseconds)ms id=\(record.requestID)")
+        sink(
+            "\(Self.timestamp()) \(record.remoteAddress ?? "-") \(record.method?.rawValue ?? "-") \(record.path) \(record.status) \(record.bytes)B \(milliseconds)ms id=\(record.requestID)"
+        )
     }
 
     /// RFC 3339 UTC with milliseconds.

@@ -16,8 +16,9 @@ public struct HTTPCompression: Sendable {
 
     func shouldCompress(_ response: HTTPResponse, bodyCount: Int, acceptEncoding: String?) -> Bool {
         guard enabled, bodyCount >= minimumBytes, response.status.allowsContent,
-              response.headers["Content-Encoding"] == nil,
-              let contentType = response.headers["Content-Type"], Self.isCompressible(contentType) else { return false }
+            response.headers["Content-Encoding"] == nil,
+            let contentType = response.headers["Content-Type"], Self.isCompressible(contentType)
+        else { return false }
         return Self.acceptsGzip(acceptEncoding)
     }
 

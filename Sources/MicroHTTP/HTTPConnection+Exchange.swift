@@ -23,9 +23,12 @@ extension HTTPConnection: StreamSink {
             var routed = pending.request
             let response = respond(to: &routed)
             loop.execute { [self] in
-                guard lifecycle == .open, case .deferred(let current) = awaiting, current.request.id == routed.id else { return }
+                guard lifecycle == .open, case .deferred(let current) = awaiting, current.request.id == routed.id else {
+                    return
+                }
                 awaiting = .nothing
-                deliver(response, for: Exchange(request: routed, started: pending.started, keepAlive: pending.keepAlive))
+                deliver(
+                    response, for: Exchange(request: routed, started: pending.started, keepAlive: pending.keepAlive))
                 processInput()
                 flush()
             }
@@ -54,11 +57,13 @@ extension HTTPConnection: StreamSink {
             guard let self else { return }
             self.loop.execute {
                 guard self.lifecycle == .open, case .deferred(let current) = self.awaiting,
-                      current.request.id == exchange.request.id else { return }
+                    current.request.id == exchange.request.id
+                else { return }
                 self.awaiting = .nothing
                 switch result {
                 case .success(let response): self.deliver(response, for: exchange)
-                case .failure(let error): self.deliver(self.server.response(for: error, request: exchange.request), for: exchange)
+                case .failure(let error):
+                    self.deliver(self.server.response(for: error, request: exchange.request), for: exchange)
                 }
                 self.processInput()
                 self.flush()
@@ -69,7 +74,9 @@ extension HTTPConnection: StreamSink {
 
     /// Undoes `Content-Encoding: gzip` (RFC 9110 §8.4) within the inflated-size limit.
     private func decodeContent(_ request: inout HTTPRequest) throws {
-        let codings = request.headers.listValues(for: "Content-Encoding").map { $0.lowercased() }.filter { $0 != "identity" }
+        let codings = request.headers.listValues(for: "Content-Encoding").map { $0.lowercased() }.filter {
+            $0 != "identity"
+        }
         guard !codings.isEmpty else { return }
         guard codings == ["gzip"] || codings == ["x-gzip"] else {
             throw HTTPError.unsupportedContentEncoding(codings.joined(separator: ", "))
@@ -80,7 +87,8 @@ extension HTTPConnection: StreamSink {
 
     private func send(_ response: HTTPResponse, for exchange: Exchange) {
         let request = exchange.request
-        let keepAlive = exchange.keepAlive && !shuttingDown && !closeAfterFlush
+        let keepAlive =
+            exchange.keepAlive && !shuttingDown && !closeAfterFlush
             && !(response.headers["Connection"].map { $0.lowercased().contains("close") } ?? false)
         let isHead = request.method == .head
         switch response.body {
@@ -90,7 +98,9 @@ extension HTTPConnection: StreamSink {
             // RFC 9110 §12.5.5: a response whose coding depends on Accept-Encoding says so.
             if compression.enabled, let type = headers["Content-Type"], HTTPCompression.isCompressible(type) {
                 vary = true
-                if compression.shouldCompress(response, bodyCount: body.count, acceptEncoding: request.headers["Accept-Encoding"]) {
+                if compression.shouldCompress(
+                    response, bodyCount: body.count, acceptEncoding: request.headers["Accept-Encoding"])
+                {
                     let compressed = Gzip.compress(body, level: compression.level)
                     if !compressed.isEmpty && compressed.count < body.count {
                         body = compressed
@@ -99,18 +109,24 @@ extension HTTPConnection: StreamSink {
                 }
             }
             let sendsBody = !isHead && response.status.allowsContent
-            writeHead(response.status, headers, framing: .length(response.status.allowsContent ? body.count : 0), keepAlive: keepAlive, request: request, vary: vary)
+            writeHead(
+                response.status, headers, framing: .length(response.status.allowsContent ? body.count : 0),
+                keepAlive: keepAlive, request: request, vary: vary)
             if sendsBody { enqueue(body) }
-            finishExchange(exchange, status: response.status.code, bytes: sendsBody ? body.count : 0, keepAlive: keepAlive)
+            finishExchange(
+                exchange, status: response.status.code, bytes: sendsBody ? body.count : 0, keepAlive: keepAlive)
         case .stream(let producer):
             guard !isHead && response.status.allowsContent else {
-                writeHead(response.status, response.headers, framing: .length(0), keepAlive: keepAlive, request: request)
+                writeHead(
+                    response.status, response.headers, framing: .length(0), keepAlive: keepAlive, request: request)
                 finishExchange(exchange, status: response.status.code, bytes: 0, keepAlive: keepAlive)
                 return
             }
             // An HTTP/1.0 client cannot read chunked; its body ends when the connection closes.
             let chunked = request.version == .http1_1
-            writeHead(response.status, response.headers, framing: chunked ? .chunked : .untilClose, keepAlive: keepAlive && chunked, request: request)
+            writeHead(
+                response.status, response.headers, framing: chunked ? .chunked : .untilClose,
+                keepAlive: keepAlive && chunked, request: request)
             var streaming = exchange
             streaming.keepAlive = keepAlive && chunked
             let writer = HTTPStreamWriter(sink: self)
@@ -119,7 +135,10 @@ extension HTTPConnection: StreamSink {
         }
     }
 
-    private func writeHead(_ status: HTTPStatus, _ headers: HTTPHeaders, framing: HTTPResponseEncoder.Framing, keepAlive: Bool, request: HTTPRequest, vary: Bool = false) {
+    private func writeHead(
+        _ status: HTTPStatus, _ headers: HTTPHeaders, framing: HTTPResponseEncoder.Framing, keepAlive: Bool,
+        request: HTTPRequest, vary: Bool = false
+    ) {
         HTTPResponseEncoder.appendHead(
             status: status, headers: headers, framing: framing, keepAlive: keepAlive,
             version: request.version, date: dateCache.current(),
@@ -131,10 +150,11 @@ extension HTTPConnection: StreamSink {
     private func finishExchange(_ exchange: Exchange, status: Int, bytes: Int, keepAlive: Bool) {
         let now = Self.now()
         if server.recordsExchanges {
-            server.record(HTTPAccessRecord(
-                method: exchange.request.method, path: exchange.request.path, route: exchange.request.route,
-                status: status, bytes: bytes, duration: Double(now &- exchange.started) / 1e9,
-                requestID: exchange.request.id, remoteAddress: remoteAddress))
+            server.record(
+                HTTPAccessRecord(
+                    method: exchange.request.method, path: exchange.request.path, route: exchange.request.route,
+                    status: status, bytes: bytes, duration: Double(now &- exchange.started) / 1e9,
+                    requestID: exchange.request.id, remoteAddress: remoteAddress))
         }
         if keepAlive {
             timeouts.responseCompleted(now: now, nextRequestStarted: !decoder.isAtMessageBoundary)
@@ -150,13 +170,17 @@ extension HTTPConnection: StreamSink {
         if case .stream = awaiting { close(); return }
         requestCount += 1
         let head = incoming?.head
-        var request = HTTPRequest(method: head?.method ?? .get, target: head?.target ?? "/", headers: head?.headers ?? HTTPHeaders(), id: requestID(head?.headers ?? HTTPHeaders()), remoteAddress: remoteAddress, keepAlive: false)
+        var request = HTTPRequest(
+            method: head?.method ?? .get, target: head?.target ?? "/", headers: head?.headers ?? HTTPHeaders(),
+            id: requestID(head?.headers ?? HTTPHeaders()), remoteAddress: remoteAddress, keepAlive: false)
         if head == nil { request.path = "-" }
         let started = incoming?.started ?? Self.now()
         incoming = nil
         awaiting = .nothing
         let response = error.response
-        writeHead(response.status, response.headers, framing: .length(response.bodyBytes?.count ?? 0), keepAlive: false, request: request)
+        writeHead(
+            response.status, response.headers, framing: .length(response.bodyBytes?.count ?? 0), keepAlive: false,
+            request: request)
         enqueue(response.bodyBytes ?? [])
         var exchange = Exchange(request: request, started: started, keepAlive: false)
         if head == nil { exchange.request.method = HTTPMethod("-") }
@@ -167,8 +191,9 @@ extension HTTPConnection: StreamSink {
     /// headers; otherwise "<server>-<connection>-<request>".
     private func requestID(_ headers: HTTPHeaders) -> String {
         if let header = requestIDHeader, let given = headers[header],
-           (1...64).contains(given.utf8.count),
-           given.utf8.allSatisfy({ HTTPSyntax.isTokenByte($0) && $0 != 0x25 }) {
+            (1...64).contains(given.utf8.count),
+            given.utf8.allSatisfy({ HTTPSyntax.isTokenByte($0) && $0 != 0x25 })
+        {
             return given
         }
         return requestIDPrefix + String(requestCount)
@@ -178,7 +203,9 @@ extension HTTPConnection: StreamSink {
 
     func streamWrite(_ bytes: [UInt8], completion: (@Sendable (Bool) -> Void)?) {
         loop.execute { [self] in
-            guard lifecycle == .open, case .stream(let exchange, let writer, let chunked, let status, let sent) = awaiting else {
+            guard lifecycle == .open,
+                case .stream(let exchange, let writer, let chunked, let status, let sent) = awaiting
+            else {
                 completion?(false)
                 return
             }
@@ -196,7 +223,9 @@ extension HTTPConnection: StreamSink {
 
     func streamFinish() {
         loop.execute { [self] in
-            guard lifecycle == .open, case .stream(let exchange, _, let chunked, let status, let sent) = awaiting else { return }
+            guard lifecycle == .open, case .stream(let exchange, _, let chunked, let status, let sent) = awaiting else {
+                return
+            }
             if chunked { HTTPResponseEncoder.appendLastChunk(to: &output) }
             queuedTotal = sentTotal + output.count - outputSent
             awaiting = .nothing

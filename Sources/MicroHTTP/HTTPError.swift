@@ -90,15 +90,18 @@ public enum HTTPError: Error, Sendable, Equatable {
         case .tooManyHeaderFields(let limit):
             return "The request has more than \(limit) header fields; send fewer."
         case .contentTooLarge(let limit):
-            return "The request body is larger than \(limit) bytes; send a smaller body or raise the server's body limit."
+            return
+                "The request body is larger than \(limit) bytes; send a smaller body or raise the server's body limit."
         case .lengthRequired:
             return "POST and PUT requests need Content-Length or 'Transfer-Encoding: chunked'; add one."
         case .versionNotSupported(let version):
             return "\(version) is not supported; send HTTP/1.1 (or HTTP/1.0)."
         case .unsupportedTransferCoding(let coding):
-            return "The transfer coding '\(coding)' is not supported; send the body with Content-Length or 'Transfer-Encoding: chunked'."
+            return
+                "The transfer coding '\(coding)' is not supported; send the body with Content-Length or 'Transfer-Encoding: chunked'."
         case .unsupportedContentEncoding(let coding):
-            return "The content coding '\(coding)' is not supported; send the body uncompressed or with 'Content-Encoding: gzip'."
+            return
+                "The content coding '\(coding)' is not supported; send the body uncompressed or with 'Content-Encoding: gzip'."
         case .invalidCompressedBody(let reason):
             return "The gzip request body could not be decompressed (\(reason)); check that it is valid gzip."
         case .truncated:
@@ -108,7 +111,8 @@ public enum HTTPError: Error, Sendable, Equatable {
         case .notFound(let path):
             return "No route matches '\(path)'; check the path against the API reference."
         case .methodNotAllowed(let allowed):
-            return "This route does not support that method; use one of: \(allowed.map(\.rawValue).joined(separator: ", "))."
+            return
+                "This route does not support that method; use one of: \(allowed.map(\.rawValue).joined(separator: ", "))."
         case .serviceUnavailable(let seconds):
             return "The server is busy; retry after \(seconds) second\(seconds == 1 ? "" : "s")."
         case .internalError:

@@ -6,8 +6,10 @@ extension HTTPRequest {
         guard let query, !query.isEmpty else { return [] }
         return query.split(separator: "&").map { pair in
             if let equals = pair.firstIndex(of: "=") {
-                return (percentDecoded(pair[..<equals], plusAsSpace: true),
-                        percentDecoded(pair[pair.index(after: equals)...], plusAsSpace: true))
+                return (
+                    percentDecoded(pair[..<equals], plusAsSpace: true),
+                    percentDecoded(pair[pair.index(after: equals)...], plusAsSpace: true)
+                )
             }
             return (percentDecoded(pair, plusAsSpace: true), "")
         }
@@ -35,7 +37,8 @@ public func percentDecoded<S: StringProtocol>(_ text: S, plusAsSpace: Bool = fal
     while i < utf8.count {
         let byte = utf8[i]
         if byte == 0x25, i + 2 < utf8.count,
-           let high = HTTPSyntax.hexValue(utf8[i + 1]), let low = HTTPSyntax.hexValue(utf8[i + 2]) {
+            let high = HTTPSyntax.hexValue(utf8[i + 1]), let low = HTTPSyntax.hexValue(utf8[i + 2])
+        {
             bytes.append(UInt8(high << 4 | low))
             i += 3
         } else {

@@ -17,14 +17,21 @@ extension HTTPRequestDecoder {
         while true {
             switch state {
             case .chunkSize:
-                guard let line = try nextLine(limit: Self.maxChunkLineBytes, tooLong: .badRequest("a chunk-size line is longer than \(Self.maxChunkLineBytes) bytes (RFC 9112 §7.1.1)")) else { return nil }
+                guard
+                    let line = try nextLine(
+                        limit: Self.maxChunkLineBytes,
+                        tooLong: .badRequest(
+                            "a chunk-size line is longer than \(Self.maxChunkLineBytes) bytes (RFC 9112 §7.1.1)"))
+                else { return nil }
                 let size = try parseChunkSize(line)
                 if size == 0 {
                     sectionBytes = 0
                     sectionFields = 0
                     state = .trailerLines
                 } else {
-                    if size > limits.maxBodyBytes - bodyBytes { throw HTTPError.contentTooLarge(limit: limits.maxBodyBytes) }
+                    if size > limits.maxBodyBytes - bodyBytes {
+                        throw HTTPError.contentTooLarge(limit: limits.maxBodyBytes)
+                    }
                     state = .chunkData(remaining: size)
                 }
             case .chunkData(let remaining):
@@ -80,7 +87,8 @@ extension HTTPRequestDecoder {
         var j = i
         while j < line.upperBound, HTTPSyntax.isWhitespace(buffer[j]) { j += 1 }
         guard j < line.upperBound, buffer[j] == HTTPSyntax.semicolon else {
-            throw HTTPError.badRequest("a chunk size must be hexadecimal digits, optionally followed by ';' and an extension (RFC 9112 §7.1)")
+            throw HTTPError.badRequest(
+                "a chunk size must be hexadecimal digits, optionally followed by ';' and an extension (RFC 9112 §7.1)")
         }
         for k in (j + 1)..<line.upperBound where !HTTPSyntax.isFieldValueByte(buffer[k]) {
             throw HTTPError.badRequest("a chunk extension contains a control character (RFC 9112 §7.1.1)")

@@ -12,7 +12,8 @@ extension HTTPRequestDecoder {
         let framing = try bodyFraming()
         if partial.method.requiresLength, case .none = framing { throw HTTPError.lengthRequired }
 
-        let keepAlive = partial.version == .http1_1
+        let keepAlive =
+            partial.version == .http1_1
             ? !partial.connectionClose
             : partial.connectionKeepAlive && !partial.connectionClose
         let head = HTTPRequestHead(
@@ -32,18 +33,23 @@ extension HTTPRequestDecoder {
             // RFC 9112 §6.1 allows a server to reject a message with both, and §6.3 says it is
             // likely a smuggling attempt; rejecting removes the ambiguity.
             if !partial.contentLengths.isEmpty {
-                throw HTTPError.badRequest("the request has both Content-Length and Transfer-Encoding; send only one (RFC 9112 §6.1)")
+                throw HTTPError.badRequest(
+                    "the request has both Content-Length and Transfer-Encoding; send only one (RFC 9112 §6.1)")
             }
             // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message means faulty framing.
             if partial.version == .http1_0 {
-                throw HTTPError.badRequest("Transfer-Encoding is not defined for HTTP/1.0; use Content-Length (RFC 9112 §6.1)")
+                throw HTTPError.badRequest(
+                    "Transfer-Encoding is not defined for HTTP/1.0; use Content-Length (RFC 9112 §6.1)")
             }
-            let codings = partial.transferEncodings.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }
-                .map { $0.trimmingOWS().lowercased() }
+            let codings = partial.transferEncodings.flatMap {
+                $0.split(separator: ",", omittingEmptySubsequences: false)
+            }
+            .map { $0.trimmingOWS().lowercased() }
             if codings == ["chunked"] { return .chunked }
             // RFC 9112 §6.3: a request whose final coding is not chunked cannot be delimited.
             guard codings.last == "chunked", !codings.dropLast().contains("chunked"), !codings.contains("") else {
-                throw HTTPError.badRequest("'chunked' must be the final transfer coding and appear once (RFC 9112 §6.3)")
+                throw HTTPError.badRequest(
+                    "'chunked' must be the final transfer coding and appear once (RFC 9112 §6.3)")
             }
             throw HTTPError.unsupportedTransferCoding(codings.dropLast().joined(separator: ", "))
         }
@@ -51,7 +57,8 @@ extension HTTPRequestDecoder {
         // RFC 9112 §6.3: several Content-Length values are an unrecoverable error; this
         // decoder does not merge even identical copies.
         if partial.contentLengths.count > 1 {
-            throw HTTPError.badRequest("the request has more than one Content-Length field; send exactly one (RFC 9112 §6.3)")
+            throw HTTPError.badRequest(
+                "the request has more than one Content-Length field; send exactly one (RFC 9112 §6.3)")
         }
         return .contentLength(try parseContentLength(text))
     }

@@ -37,7 +37,9 @@ extension HTTPRequestDecoder {
             let target = UnsafeBufferPointer(rebasing: rest[0..<secondSpace])
             partial.version = try parseVersion(UnsafeBufferPointer(rebasing: rest[(secondSpace + 1)...]))
             guard !target.isEmpty, target.allSatisfy(HTTPSyntax.isTargetByte) else {
-                throw HTTPError.badRequest("the request-target must be non-empty visible ASCII with single spaces around it; percent-encode other bytes (RFC 9112 §3.2)")
+                throw HTTPError.badRequest(
+                    "the request-target must be non-empty visible ASCII with single spaces around it; percent-encode other bytes (RFC 9112 §3.2)"
+                )
             }
             partial.method = HTTPMethod(String(decoding: method, as: UTF8.self))
             partial.target = String(decoding: target, as: UTF8.self)
@@ -49,7 +51,8 @@ extension HTTPRequestDecoder {
     /// served as 1.1 (RFC 9110 §2.5); another major version is 505.
     private func parseVersion(_ bytes: UnsafeBufferPointer<UInt8>) throws -> HTTPVersion {
         guard bytes.count == 8, bytes[0] == 0x48, bytes[1] == 0x54, bytes[2] == 0x54, bytes[3] == 0x50,
-              bytes[4] == 0x2F, let major = digit(bytes[5]), bytes[6] == 0x2E, let minor = digit(bytes[7]) else {
+            bytes[4] == 0x2F, let major = digit(bytes[5]), bytes[6] == 0x2E, let minor = digit(bytes[7])
+        else {
             throw HTTPError.badRequest("the protocol version must be 'HTTP/1.1' (RFC 9112 §2.3)")
         }
         guard major == 1 else { throw HTTPError.versionNotSupported("HTTP/\(major).\(minor)") }
@@ -68,7 +71,8 @@ extension HTTPRequestDecoder {
         if target.count == 1, target.first == 0x2A, partial.method == .options { return }
         let text = String(decoding: target, as: UTF8.self).lowercased()
         if text.hasPrefix("http://") || text.hasPrefix("https://") { return }
-        throw HTTPError.badRequest("the request-target must start with '/' (or be an absolute http URI) (RFC 9112 §3.2)")
+        throw HTTPError.badRequest(
+            "the request-target must start with '/' (or be an absolute http URI) (RFC 9112 §3.2)")
     }
 
     /// field-line = field-name ":" OWS field-value OWS (RFC 9112 §5). Trailer lines are parsed
@@ -79,15 +83,20 @@ extension HTTPRequestDecoder {
             let bytes = UnsafeBufferPointer(rebasing: all[line])
             // RFC 9112 §5.2: obs-fold is refused with 400 rather than unfolded.
             if HTTPSyntax.isWhitespace(bytes[0]) {
-                throw HTTPError.badRequest("a header line starts with whitespace (obsolete line folding); put each field on one line (RFC 9112 §5.2)")
+                throw HTTPError.badRequest(
+                    "a header line starts with whitespace (obsolete line folding); put each field on one line (RFC 9112 §5.2)"
+                )
             }
             var colon = 0
             while colon < bytes.count, HTTPSyntax.isTokenByte(bytes[colon]) { colon += 1 }
             guard colon < bytes.count, bytes[colon] == HTTPSyntax.colon else {
                 if colon < bytes.count, HTTPSyntax.isWhitespace(bytes[colon]) {
-                    throw HTTPError.badRequest("whitespace between a field name and its colon is not allowed (RFC 9112 §5.1)")
+                    throw HTTPError.badRequest(
+                        "whitespace between a field name and its colon is not allowed (RFC 9112 §5.1)")
                 }
-                throw HTTPError.badRequest("a header field name contains a byte that is not a token character, or the line has no colon (RFC 9110 §5.1)")
+                throw HTTPError.badRequest(
+                    "a header field name contains a byte that is not a token character, or the line has no colon (RFC 9110 §5.1)"
+                )
             }
             guard colon > 0 else {
                 throw HTTPError.badRequest("a header line has an empty field name (RFC 9110 §5.1)")
@@ -97,7 +106,8 @@ extension HTTPRequestDecoder {
             while valueStart < valueEnd, HTTPSyntax.isWhitespace(bytes[valueStart]) { valueStart += 1 }
             while valueEnd > valueStart, HTTPSyntax.isWhitespace(bytes[valueEnd - 1]) { valueEnd -= 1 }
             for i in valueStart..<valueEnd where !HTTPSyntax.isFieldValueByte(bytes[i]) {
-                throw HTTPError.badRequest("a header field value contains a control character such as NUL or CR (RFC 9110 §5.5)")
+                throw HTTPError.badRequest(
+                    "a header field value contains a control character such as NUL or CR (RFC 9110 §5.5)")
             }
             guard record else { return }
             let name = UnsafeBufferPointer(rebasing: bytes[0..<colon])

@@ -50,7 +50,9 @@ public struct HTTPRequestDecoder: Sendable {
     /// True when no part of a request has been received: the point where a keep-alive
     /// connection may be closed without cutting a request in half.
     public var isAtMessageBoundary: Bool {
-        if case .requestLine = state { return buffer[index...].allSatisfy { $0 == HTTPSyntax.cr || $0 == HTTPSyntax.lf } }
+        if case .requestLine = state {
+            return buffer[index...].allSatisfy { $0 == HTTPSyntax.cr || $0 == HTTPSyntax.lf }
+        }
         return false
     }
 
@@ -87,7 +89,10 @@ public struct HTTPRequestDecoder: Sendable {
             case .failed(let error):
                 throw error
             case .requestLine:
-                guard let line = try nextLine(limit: limits.maxRequestLineBytes, tooLong: .uriTooLong(limit: limits.maxRequestLineBytes)) else { return nil }
+                guard
+                    let line = try nextLine(
+                        limit: limits.maxRequestLineBytes, tooLong: .uriTooLong(limit: limits.maxRequestLineBytes))
+                else { return nil }
                 // RFC 9112 §2.2: empty lines received before the request line are ignored.
                 if line.isEmpty { continue }
                 try parseRequestLine(line)
@@ -138,7 +143,8 @@ public struct HTTPRequestDecoder: Sendable {
         let end = buffer.count
         let found: Int? = buffer.withUnsafeBufferPointer { bytes in
             guard from < end, let base = bytes.baseAddress,
-                  let hit = memchr(base + from, Int32(HTTPSyntax.lf), end - from) else { return nil }
+                let hit = memchr(base + from, Int32(HTTPSyntax.lf), end - from)
+            else { return nil }
             return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
         }
         guard let lf = found else {
@@ -165,7 +171,10 @@ public struct HTTPRequestDecoder: Sendable {
     /// A field line within the size and count limits of the current section.
     mutating func nextFieldLine() throws -> Range<Int>? {
         let remaining = max(0, limits.maxHeaderSectionBytes - sectionBytes - 2)
-        guard let line = try nextLine(limit: remaining, tooLong: .headerSectionTooLarge(limit: limits.maxHeaderSectionBytes)) else { return nil }
+        guard
+            let line = try nextLine(
+                limit: remaining, tooLong: .headerSectionTooLarge(limit: limits.maxHeaderSectionBytes))
+        else { return nil }
         if line.isEmpty { return line }
         sectionBytes += line.count + 2
         sectionFields += 1

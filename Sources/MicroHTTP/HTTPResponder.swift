@@ -16,7 +16,8 @@ public final class HTTPResponder: @unchecked Sendable {
         self.init { result in
             switch result {
             case .success(let response): completion(response)
-            case .failure(let error): completion((error as? HTTPResponseConvertible)?.httpResponse ?? HTTPError.internalError.response)
+            case .failure(let error):
+                completion((error as? HTTPResponseConvertible)?.httpResponse ?? HTTPError.internalError.response)
             }
         }
     }

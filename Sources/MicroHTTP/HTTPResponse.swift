@@ -40,29 +40,41 @@ public struct HTTPResponse: Sendable {
     public var isDeferred: Bool { deferredWork != nil }
 
     /// A JSON body that is already serialized.
-    public static func json(_ status: HTTPStatus = .ok, _ json: [UInt8], headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
+    public static func json(
+        _ status: HTTPStatus = .ok, _ json: [UInt8], headers: HTTPHeaders = HTTPHeaders()
+    ) -> HTTPResponse {
         var headers = headers
         headers.set("Content-Type", "application/json")
         return HTTPResponse(status: status, headers: headers, body: json)
     }
 
-    public static func json(_ status: HTTPStatus = .ok, _ json: String, headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
+    public static func json(
+        _ status: HTTPStatus = .ok, _ json: String, headers: HTTPHeaders = HTTPHeaders()
+    ) -> HTTPResponse {
         .json(status, Array(json.utf8), headers: headers)
     }
 
     /// A JSON body encoded from `value` (snake_case keys are up to the caller's CodingKeys).
-    public static func json<Value: Encodable>(_ status: HTTPStatus = .ok, encoding value: Value, encoder: JSONEncoder = JSONEncoder(), headers: HTTPHeaders = HTTPHeaders()) throws -> HTTPResponse {
+    public static func json<Value: Encodable>(
+        _ status: HTTPStatus = .ok, encoding value: Value, encoder: JSONEncoder = JSONEncoder(),
+        headers: HTTPHeaders = HTTPHeaders()
+    ) throws -> HTTPResponse {
         .json(status, Array(try encoder.encode(value)), headers: headers)
     }
 
-    public static func text(_ status: HTTPStatus = .ok, _ text: String, contentType: String = "text/plain; charset=utf-8") -> HTTPResponse {
+    public static func text(
+        _ status: HTTPStatus = .ok, _ text: String, contentType: String = "text/plain; charset=utf-8"
+    ) -> HTTPResponse {
         HTTPResponse(status: status, headers: ["Content-Type": contentType], body: Array(text.utf8))
     }
 
     public static func noContent() -> HTTPResponse { HTTPResponse(status: .noContent) }
 
     /// A chunked response whose body `producer` writes over time (large downloads).
-    public static func stream(_ status: HTTPStatus = .ok, contentType: String, headers: HTTPHeaders = HTTPHeaders(), producer: @escaping @Sendable (HTTPStreamWriter) -> Void) -> HTTPResponse {
+    public static func stream(
+        _ status: HTTPStatus = .ok, contentType: String, headers: HTTPHeaders = HTTPHeaders(),
+        producer: @escaping @Sendable (HTTPStreamWriter) -> Void
+    ) -> HTTPResponse {
         var headers = headers
         headers.set("Content-Type", contentType)
         return HTTPResponse(status: status, headers: headers, body: .stream(producer))
@@ -70,7 +82,9 @@ public struct HTTPResponse: Sendable {
 
     /// A `text/event-stream` response (server-sent events); write events with
     /// `HTTPStreamWriter.sendEvent`. Proxies are told not to buffer or cache it.
-    public static func eventStream(headers: HTTPHeaders = HTTPHeaders(), producer: @escaping @Sendable (HTTPStreamWriter) -> Void) -> HTTPResponse {
+    public static func eventStream(
+        headers: HTTPHeaders = HTTPHeaders(), producer: @escaping @Sendable (HTTPStreamWriter) -> Void
+    ) -> HTTPResponse {
         var headers = headers
         headers.set("Cache-Control", "no-cache")
         headers.set("X-Accel-Buffering", "no")
@@ -87,7 +101,9 @@ public struct HTTPResponse: Sendable {
     }
 
     /// The error body of API.md: `{"error": {"code", "message"[, "path"]}}`.
-    public static func error(_ status: HTTPStatus, code: String, message: String, path: String? = nil, headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
+    public static func error(
+        _ status: HTTPStatus, code: String, message: String, path: String? = nil, headers: HTTPHeaders = HTTPHeaders()
+    ) -> HTTPResponse {
         var json = "{\"error\":{\"code\":" + jsonString(code) + ",\"message\":" + jsonString(message)
         if let path { json += ",\"path\":" + jsonString(path) }
         json += "}}"

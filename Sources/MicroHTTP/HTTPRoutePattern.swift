@@ -17,7 +17,8 @@ public struct HTTPRoutePattern: Sendable, Hashable, CustomStringConvertible {
             if segment.hasPrefix("{") && segment.hasSuffix("}") && segment.count > 2 {
                 return .parameter(String(segment.dropFirst().dropLast()))
             }
-            precondition(!segment.contains("{") && !segment.contains("}"), "route pattern '\(text)' has a malformed parameter")
+            precondition(
+                !segment.contains("{") && !segment.contains("}"), "route pattern '\(text)' has a malformed parameter")
             return .literal(String(segment))
         }
     }

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -50,7 +51,8 @@ public final class HTTPServer: @unchecked Sendable {
 
     /// Binds, listens and starts accepting. Throws `SocketError` when the address is unusable.
     public func start() throws {
-        let (fd, port) = try Socket.listen(host: configuration.host, port: configuration.port, backlog: configuration.backlog)
+        let (fd, port) = try Socket.listen(
+            host: configuration.host, port: configuration.port, backlog: configuration.backlog)
         let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: acceptQueue)
         source.setEventHandler { [weak self] in self?.acceptPending(fd, source: source) }
         source.setCancelHandler { Glibc.close(fd) }
@@ -74,7 +76,9 @@ public final class HTTPServer: @unchecked Sendable {
             return false
         }
         nextNumber += 1
-        let connection = HTTPConnection(fd: fd, server: self, number: nextNumber, remoteAddress: remoteAddress, loop: loops[nextNumber % loops.count])
+        let connection = HTTPConnection(
+            fd: fd, server: self, number: nextNumber, remoteAddress: remoteAddress,
+            loop: loops[nextNumber % loops.count])
         connections[ObjectIdentifier(connection)] = connection
         condition.unlock()
         connection.start()
@@ -118,7 +122,10 @@ public final class HTTPServer: @unchecked Sendable {
         let response = HTTPError.serviceUnavailable(retryAfterSeconds: configuration.retryAfterSeconds).response
         var bytes: [UInt8] = []
         var dates = HTTPDateCache()
-        HTTPResponseEncoder.appendHead(status: response.status, headers: response.headers, framing: .length(response.bodyBytes?.count ?? 0), keepAlive: false, version: .http1_1, date: dates.current(), requestIDHeader: nil, requestID: "", into: &bytes)
+        HTTPResponseEncoder.appendHead(
+            status: response.status, headers: response.headers, framing: .length(response.bodyBytes?.count ?? 0),
+            keepAlive: false, version: .http1_1, date: dates.current(), requestIDHeader: nil, requestID: "",
+            into: &bytes)
         bytes += response.bodyBytes ?? []
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         Glibc.shutdown(fd, Int32(SHUT_WR))

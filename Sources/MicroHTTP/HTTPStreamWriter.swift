@@ -40,7 +40,9 @@ public final class HTTPStreamWriter: @unchecked Sendable {
 
     /// Writes one server-sent event (HTML Living Standard, "event stream interpretation"):
     /// an optional `event:` line, one `data:` line per line of `data`, then an empty line.
-    public func sendEvent(_ event: String? = nil, data: String, id: String? = nil, completion: (@Sendable (Bool) -> Void)? = nil) {
+    public func sendEvent(
+        _ event: String? = nil, data: String, id: String? = nil, completion: (@Sendable (Bool) -> Void)? = nil
+    ) {
         var text = ""
         if let id { text += "id: \(id)\n" }
         if let event { text += "event: \(event)\n" }

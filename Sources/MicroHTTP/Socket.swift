@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,7 +31,9 @@ enum Socket {
         guard status == 0, let first = list else { throw SocketError("getaddrinfo(\(host))", errno: status) }
         defer { freeaddrinfo(list) }
         let info = first.pointee
-        let fd = socket(info.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        let fd = socket(
+            info.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue),
+            0)
         guard fd >= 0 else { throw SocketError("socket") }
         var one: Int32 = 1
         // SO_REUSEADDR: a restarted server can bind while old connections sit in TIME_WAIT.

@@ -31,24 +31,35 @@ struct AccuracyBenchmark {
         let file: String, spec: ModelSpec, loss: LossFunction, config: TrainingConfig
         if id == "A1" {
             file = "digits.csv"
-            spec = ModelSpec(inputShape: [64], layers: [.dense(units: 64, activation: .relu, useBias: true),
-                                                        .dense(units: 10, activation: .linear, useBias: true)])
+            spec = ModelSpec(
+                inputShape: [64],
+                layers: [
+                    .dense(units: 64, activation: .relu, useBias: true),
+                    .dense(units: 10, activation: .linear, useBias: true),
+                ])
             loss = .crossEntropy
-            config = TrainingConfig(loss: loss, optimizer: .sgd(learningRate: 0.1, momentum: 0.9, nesterov: false, weightDecay: 0),
-                                    batchSize: 32, epochs: 50, seed: 0)
+            config = TrainingConfig(
+                loss: loss, optimizer: .sgd(learningRate: 0.1, momentum: 0.9, nesterov: false, weightDecay: 0),
+                batchSize: 32, epochs: 50, seed: 0)
         } else {
             file = "circle.csv"
-            spec = ModelSpec(inputShape: [2], layers: [.dense(units: 16, activation: .sigmoid, useBias: true),
-                                                       .dense(units: 1, activation: .sigmoid, useBias: true)])
+            spec = ModelSpec(
+                inputShape: [2],
+                layers: [
+                    .dense(units: 16, activation: .sigmoid, useBias: true),
+                    .dense(units: 1, activation: .sigmoid, useBias: true),
+                ])
             loss = .binaryCrossEntropy
-            config = TrainingConfig(loss: loss, optimizer: .sgd(learningRate: 0.5, momentum: 0.9, nesterov: false, weightDecay: 0),
-                                    batchSize: 32, epochs: 200, seed: 0)
+            config = TrainingConfig(
+                loss: loss, optimizer: .sgd(learningRate: 0.5, momentum: 0.9, nesterov: false, weightDecay: 0),
+                batchSize: 32, epochs: 200, seed: 0)
         }
         let (train, test) = try load(file)
         var accuracy = 0.0
         let seconds = try Stopwatch.seconds {
             let network = try Network(spec: spec, seed: 0)
-            let trainer = try Trainer(network: network, config: config, training: train, validation: nil, threads: threads)
+            let trainer = try Trainer(
+                network: network, config: config, training: train, validation: nil, threads: threads)
             while !trainer.isFinished { _ = try trainer.runEpoch() }
             accuracy = classificationAccuracy(network.predict(test.inputs, loss: loss, threads: threads), test)
         }

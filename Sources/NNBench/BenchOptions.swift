@@ -15,10 +15,13 @@ struct BenchOptions {
                 guard let value = iterator.next() else { throw BenchError("--only needs ids, e.g. --only W1,gemm") }
                 only = value.split(separator: ",").map(String.init)
                 for id in only where !Self.knownIDs.contains(id) {
-                    throw BenchError("unknown workload '\(id)'; this build runs \(Self.knownIDs.joined(separator: ", "))")
+                    throw BenchError(
+                        "unknown workload '\(id)'; this build runs \(Self.knownIDs.joined(separator: ", "))")
                 }
             case "--threads":
-                guard let value = iterator.next() else { throw BenchError("--threads needs counts, e.g. --threads 1,2") }
+                guard let value = iterator.next() else {
+                    throw BenchError("--threads needs counts, e.g. --threads 1,2")
+                }
                 threads = try value.split(separator: ",").map {
                     guard let count = Int($0), count >= 1 else { throw BenchError("bad thread count '\($0)'") }
                     return count
@@ -27,7 +30,8 @@ struct BenchOptions {
                 guard let value = iterator.next() else { throw BenchError("--json needs a file path") }
                 jsonPath = value
             case "--help", "-h":
-                throw BenchError("usage: nn-bench [--only \(Self.knownIDs.joined(separator: ","))] [--threads 1,2] [--json FILE]")
+                throw BenchError(
+                    "usage: nn-bench [--only \(Self.knownIDs.joined(separator: ","))] [--threads 1,2] [--json FILE]")
             default:
                 throw BenchError("unknown argument '\(argument)'; try --help")
             }

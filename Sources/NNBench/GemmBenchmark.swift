@@ -27,9 +27,13 @@ struct GemmBenchmark {
             var c = [Float](repeating: 0, count: shape.m * shape.n)
             for t in threads {
                 let rate = measure(flop: 2.0 * Double(shape.m * shape.n * shape.k)) {
-                    Gemm.multiply(shape.form, m: shape.m, n: shape.n, k: shape.k, a: a, b: b, c: &c, accumulate: false, threads: t)
+                    Gemm.multiply(
+                        shape.form, m: shape.m, n: shape.n, k: shape.k, a: a, b: b, c: &c, accumulate: false, threads: t
+                    )
                 }
-                report("gemm W1 step \(shape.form) \(shape.m)x\(shape.k)·\(shape.k)x\(shape.n)  threads \(t)  \(String(format: "%.1f", rate)) GFLOP/s")
+                report(
+                    "gemm W1 step \(shape.form) \(shape.m)x\(shape.k)·\(shape.k)x\(shape.n)  threads \(t)  \(String(format: "%.1f", rate)) GFLOP/s"
+                )
             }
         }
         for size in sizes {
@@ -39,10 +43,13 @@ struct GemmBenchmark {
             let flop = 2.0 * Double(size.m * size.n * size.k)
             for t in threads {
                 let gflops = measure(flop: flop) {
-                    Gemm.multiply(.nn, m: size.m, n: size.n, k: size.k, a: a, b: b, c: &c, accumulate: false, threads: t)
+                    Gemm.multiply(
+                        .nn, m: size.m, n: size.n, k: size.k, a: a, b: b, c: &c, accumulate: false, threads: t)
                 }
                 let result = Result(m: size.m, n: size.n, k: size.k, threads: t, gflops: gflops)
-                report("gemm \(size.m)x\(size.k)·\(size.k)x\(size.n)  threads \(t)  \(String(format: "%.1f", result.gflops)) GFLOP/s")
+                report(
+                    "gemm \(size.m)x\(size.k)·\(size.k)x\(size.n)  threads \(t)  \(String(format: "%.1f", result.gflops)) GFLOP/s"
+                )
                 results.append(result)
             }
         }

@@ -14,7 +14,8 @@ struct Report: Codable {
 
 func machineDescription() -> String {
     let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-    let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }?
+    let model =
+        cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }?
         .split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
     return "\(model), \(ProcessInfo.processInfo.activeProcessorCount) cores"
 }
@@ -36,9 +37,12 @@ do {
         for threads in options.threads {
             let r = try workload.run(threads: threads)
             report.workloads.append(r)
-            print(String(format: "%@ threads %d  train %.0f samples/s (%.0f..%.0f)  infer 1-sample %.1f us  batch-256 %.0f samples/s  loss %.4f  params %d",
-                         r.id, r.threads, r.train_samples_per_s, r.train_min, r.train_max, r.infer_latency_us,
-                         r.infer_batch256_samples_per_s, r.final_loss, r.params))
+            print(
+                String(
+                    format:
+                        "%@ threads %d  train %.0f samples/s (%.0f..%.0f)  infer 1-sample %.1f us  batch-256 %.0f samples/s  loss %.4f  params %d",
+                    r.id, r.threads, r.train_samples_per_s, r.train_min, r.train_max, r.infer_latency_us,
+                    r.infer_batch256_samples_per_s, r.final_loss, r.params))
         }
     }
     for id in ["A1", "A2"] where options.only.contains(id) {

@@ -50,7 +50,10 @@ struct ServerConfig {
         func integer(_ flag: String, _ range: ClosedRange<Int>) throws -> Int? {
             guard let text = values[flag] else { return nil }
             guard let value = Int(text), range.contains(value) else {
-                throw Invalid(description: "--\(flag) (\(names[flag]!)) must be an integer from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+                throw Invalid(
+                    description:
+                        "--\(flag) (\(names[flag]!)) must be an integer from \(range.lowerBound) to \(range.upperBound), got '\(text)'"
+                )
             }
             return value
         }
@@ -68,6 +71,7 @@ struct ServerConfig {
         guard ["debug", "info", "warn", "error"].contains(logLevel) else {
             throw Invalid(description: "--log-level must be debug, info, warn or error")
         }
-        openAPIPath = values["openapi"] ?? (FileManager.default.fileExists(atPath: "openapi.yaml") ? "openapi.yaml" : nil)
+        openAPIPath =
+            values["openapi"] ?? (FileManager.default.fileExists(atPath: "openapi.yaml") ? "openapi.yaml" : nil)
     }
 }

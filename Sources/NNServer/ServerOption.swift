@@ -8,29 +8,40 @@ struct ServerOption {
 
     /// Every setting, in the order `--help` lists them.
     static let all: [ServerOption] = [
-        ServerOption(flag: "host", variable: "NN_HOST", defaultText: "127.0.0.1",
-                     summary: "address to listen on (0.0.0.0 for every interface)"),
+        ServerOption(
+            flag: "host", variable: "NN_HOST", defaultText: "127.0.0.1",
+            summary: "address to listen on (0.0.0.0 for every interface)"),
         ServerOption(flag: "port", variable: "NN_PORT", defaultText: "8080", summary: "TCP port (0 picks a free one)"),
-        ServerOption(flag: "data-dir", variable: "NN_DATA_DIR", defaultText: "./data",
-                     summary: "directory of the database (nnserve.sqlite)"),
-        ServerOption(flag: "workers", variable: "NN_WORKERS", defaultText: "1",
-                     summary: "training jobs that run at the same time"),
-        ServerOption(flag: "threads", variable: "NN_THREADS", defaultText: "all cores",
-                     summary: "threads per training job"),
-        ServerOption(flag: "api-token", variable: "NN_API_TOKEN", defaultText: "none",
-                     summary: "bearer token that every /v1 request must carry"),
-        ServerOption(flag: "max-body-bytes", variable: "NN_MAX_BODY_BYTES", defaultText: "1073741824",
-                     summary: "largest request body accepted (413 beyond)"),
-        ServerOption(flag: "max-params", variable: "NN_MAX_PARAMS", defaultText: "50000000",
-                     summary: "largest model, in parameters"),
-        ServerOption(flag: "max-epochs", variable: "NN_MAX_EPOCHS", defaultText: "100000",
-                     summary: "most epochs one job may ask for"),
-        ServerOption(flag: "max-queue", variable: "NN_MAX_QUEUE", defaultText: "1000",
-                     summary: "queued jobs before submissions get 429"),
-        ServerOption(flag: "log-level", variable: "NN_LOG_LEVEL", defaultText: "info",
-                     summary: "debug, info, warn or error"),
-        ServerOption(flag: "openapi", variable: "NN_OPENAPI_PATH", defaultText: "./openapi.yaml",
-                     summary: "the spec served at /openapi.yaml"),
+        ServerOption(
+            flag: "data-dir", variable: "NN_DATA_DIR", defaultText: "./data",
+            summary: "directory of the database (nnserve.sqlite)"),
+        ServerOption(
+            flag: "workers", variable: "NN_WORKERS", defaultText: "1",
+            summary: "training jobs that run at the same time"),
+        ServerOption(
+            flag: "threads", variable: "NN_THREADS", defaultText: "all cores",
+            summary: "threads per training job"),
+        ServerOption(
+            flag: "api-token", variable: "NN_API_TOKEN", defaultText: "none",
+            summary: "bearer token that every /v1 request must carry"),
+        ServerOption(
+            flag: "max-body-bytes", variable: "NN_MAX_BODY_BYTES", defaultText: "1073741824",
+            summary: "largest request body accepted (413 beyond)"),
+        ServerOption(
+            flag: "max-params", variable: "NN_MAX_PARAMS", defaultText: "50000000",
+            summary: "largest model, in parameters"),
+        ServerOption(
+            flag: "max-epochs", variable: "NN_MAX_EPOCHS", defaultText: "100000",
+            summary: "most epochs one job may ask for"),
+        ServerOption(
+            flag: "max-queue", variable: "NN_MAX_QUEUE", defaultText: "1000",
+            summary: "queued jobs before submissions get 429"),
+        ServerOption(
+            flag: "log-level", variable: "NN_LOG_LEVEL", defaultText: "info",
+            summary: "debug, info, warn or error"),
+        ServerOption(
+            flag: "openapi", variable: "NN_OPENAPI_PATH", defaultText: "./openapi.yaml",
+            summary: "the spec served at /openapi.yaml"),
     ]
 
     static func named(_ flag: String) -> ServerOption? { all.first { $0.flag == flag } }
@@ -50,7 +61,8 @@ struct ServerOption {
         for option in all {
             let padded = option.flag.padding(toLength: width, withPad: " ", startingAt: 0)
             lines.append("  --\(padded)  \(option.summary)")
-            lines.append("    \(String(repeating: " ", count: width))  env \(option.variable), default \(option.defaultText)")
+            lines.append(
+                "    \(String(repeating: " ", count: width))  env \(option.variable), default \(option.defaultText)")
         }
         lines.append("  --help\(String(repeating: " ", count: max(0, width - 4)))  print this text and exit")
         lines.append("  --version\(String(repeating: " ", count: max(0, width - 7)))  print the version and exit")

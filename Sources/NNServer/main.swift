@@ -31,7 +31,8 @@ do {
 do {
     let databasePath = URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("nnserve.sqlite").path
     let store = try ServiceStore(path: databasePath)
-    let queue = JobQueue(store: store, events: JobEvents(), workers: config.workers, threadsPerJob: config.threads, log: log)
+    let queue = JobQueue(
+        store: store, events: JobEvents(), workers: config.workers, threadsPerJob: config.threads, log: log)
     var options = ServiceApp.Options()
     options.apiToken = config.apiToken
     options.openAPIPath = config.openAPIPath
@@ -42,13 +43,16 @@ do {
     var limits = HTTPLimits()
     limits.maxBodyBytes = config.maxBodyBytes
     let metrics = app.metrics
-    let server = HTTPServer(configuration: HTTPServerConfiguration(
-        host: config.host, port: config.port, router: app.router(), limits: limits,
-        accessLog: config.logLevel == "debug" || config.logLevel == "info" ? .standardError : nil,
-        observers: [{ metrics.observe($0) }], errorLog: log))
+    let server = HTTPServer(
+        configuration: HTTPServerConfiguration(
+            host: config.host, port: config.port, router: app.router(), limits: limits,
+            accessLog: config.logLevel == "debug" || config.logLevel == "info" ? .standardError : nil,
+            observers: [{ metrics.observe($0) }], errorLog: log))
     try queue.start()
     try server.start()
-    log("nnserve listening on \(config.host):\(server.port), data in \(databasePath), \(config.workers) worker(s) × \(config.threads) thread(s)")
+    log(
+        "nnserve listening on \(config.host):\(server.port), data in \(databasePath), \(config.workers) worker(s) × \(config.threads) thread(s)"
+    )
 
     let stopping = DispatchSemaphore(value: 0)
     var sources: [DispatchSourceSignal] = []

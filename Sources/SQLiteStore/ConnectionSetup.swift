@@ -21,8 +21,9 @@ enum ConnectionSetup {
             // must still be closed (https://www.sqlite.org/c3ref/open.html).
             let error = DatabaseError.from(code: code, handle: handle, sql: nil)
             sqlite3_close_v2(handle)
-            throw DatabaseError(extendedCode: error.extendedCode,
-                                message: "cannot open \(path): \(error.message)")
+            throw DatabaseError(
+                extendedCode: error.extendedCode,
+                message: "cannot open \(path): \(error.message)")
         }
         do {
             try configure(handle, path: path, options: options)
@@ -48,10 +49,11 @@ enum ConnectionSetup {
         let mode = try pragmaText(handle, "PRAGMA journal_mode=WAL")
         let expected = path == ":memory:" ? "memory" : "wal"
         guard mode.lowercased() == expected else {
-            throw DatabaseError(extendedCode: SQLITE_ERROR,
-                                message: "journal_mode is \(mode) after asking for WAL (expected \(expected)); "
-                                    + "the file system may not support the shared memory WAL needs",
-                                sql: "PRAGMA journal_mode=WAL")
+            throw DatabaseError(
+                extendedCode: SQLITE_ERROR,
+                message: "journal_mode is \(mode) after asking for WAL (expected \(expected)); "
+                    + "the file system may not support the shared memory WAL needs",
+                sql: "PRAGMA journal_mode=WAL")
         }
 
         // In WAL mode, NORMAL syncs only at checkpoints: a commit may be lost on power
@@ -60,9 +62,10 @@ enum ConnectionSetup {
         _ = try pragmaText(handle, "PRAGMA synchronous=NORMAL")
         let synchronous = try pragmaText(handle, "PRAGMA synchronous")
         guard synchronous == "1" else {
-            throw DatabaseError(extendedCode: SQLITE_ERROR,
-                                message: "synchronous is \(synchronous) after setting NORMAL (1)",
-                                sql: "PRAGMA synchronous")
+            throw DatabaseError(
+                extendedCode: SQLITE_ERROR,
+                message: "synchronous is \(synchronous) after setting NORMAL (1)",
+                sql: "PRAGMA synchronous")
         }
 
         // Foreign keys are off by default for compatibility and must be enabled per
@@ -70,18 +73,21 @@ enum ConnectionSetup {
         _ = try pragmaText(handle, "PRAGMA foreign_keys=ON")
         let foreignKeys = try pragmaText(handle, "PRAGMA foreign_keys")
         guard foreignKeys == "1" else {
-            throw DatabaseError(extendedCode: SQLITE_ERROR,
-                                message: "foreign_keys is \(foreignKeys) after enabling it; "
-                                    + "the SQLite library may lack foreign key support",
-                                sql: "PRAGMA foreign_keys")
+            throw DatabaseError(
+                extendedCode: SQLITE_ERROR,
+                message: "foreign_keys is \(foreignKeys) after enabling it; "
+                    + "the SQLite library may lack foreign key support",
+                sql: "PRAGMA foreign_keys")
         }
     }
 
     /// Runs a pragma and answers the first column of its first row as text ("" if no row).
     private static func pragmaText(_ handle: OpaquePointer, _ sql: String) throws -> String {
-        guard let statement = try sql.withCString({ text in
-            try Statement(connectionHandle: handle, sql: sql, text: text, tail: nil)
-        }) else { return "" }
+        guard
+            let statement = try sql.withCString({ text in
+                try Statement(connectionHandle: handle, sql: sql, text: text, tail: nil)
+            })
+        else { return "" }
         guard try statement.step() else { return "" }
         switch try statement.value(at: 0) {
         case .integer(let int): return String(int)

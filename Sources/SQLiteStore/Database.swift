@@ -42,15 +42,17 @@ public final class Database: @unchecked Sendable {
     /// for `":memory:"`, and configures it; see `ConnectionSetup`.
     public init(path: String, options: Options = Options()) throws {
         guard !path.isEmpty else {
-            throw DatabaseError(extendedCode: SQLITE_CANTOPEN, message: "empty database path; use :memory: for an in-memory database")
+            throw DatabaseError(
+                extendedCode: SQLITE_CANTOPEN, message: "empty database path; use :memory: for an in-memory database")
         }
         if options.createParentDirectory && path != ":memory:" {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
             do {
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             } catch {
-                throw DatabaseError(extendedCode: SQLITE_CANTOPEN,
-                                    message: "cannot create directory \(directory.path): \(error.localizedDescription)")
+                throw DatabaseError(
+                    extendedCode: SQLITE_CANTOPEN,
+                    message: "cannot create directory \(directory.path): \(error.localizedDescription)")
             }
         }
         self.path = path

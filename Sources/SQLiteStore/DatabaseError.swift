@@ -57,10 +57,10 @@ public struct DatabaseError: Error, CustomStringConvertible, Equatable, Sendable
 /// Extended codes are C macros built with `|` and `<<`, which Swift does not import; the
 /// values are those of https://www.sqlite.org/rescode.html.
 enum ExtendedCode {
-    static let constraintForeignKey: Int32 = SQLITE_CONSTRAINT | (3 << 8)   // 787
-    static let constraintNotNull: Int32 = SQLITE_CONSTRAINT | (5 << 8)      // 1299
-    static let constraintPrimaryKey: Int32 = SQLITE_CONSTRAINT | (6 << 8)   // 1555
-    static let constraintUnique: Int32 = SQLITE_CONSTRAINT | (8 << 8)       // 2067
+    static let constraintForeignKey: Int32 = SQLITE_CONSTRAINT | (3 << 8)  // 787
+    static let constraintNotNull: Int32 = SQLITE_CONSTRAINT | (5 << 8)  // 1299
+    static let constraintPrimaryKey: Int32 = SQLITE_CONSTRAINT | (6 << 8)  // 1555
+    static let constraintUnique: Int32 = SQLITE_CONSTRAINT | (8 << 8)  // 2067
 }
 
 extension DatabaseError {

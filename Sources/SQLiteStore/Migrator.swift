@@ -43,13 +43,15 @@ public struct Migrator: Sendable {
     public func migrate(_ connection: Connection) throws -> [String] {
         var seen = Set<String>()
         for name in names where !seen.insert(name).inserted {
-            throw DatabaseError(extendedCode: SQLITE_ERROR,
-                                message: "migration \(name) is registered twice; each name must be unique")
+            throw DatabaseError(
+                extendedCode: SQLITE_ERROR,
+                message: "migration \(name) is registered twice; each name must be unique")
         }
         // Created only when missing, so that an up-to-date database is checked without
         // taking the write lock.
         if try !hasMigrationsTable(connection) {
-            try connection.execute("""
+            try connection.execute(
+                """
                 CREATE TABLE IF NOT EXISTS schema_migrations (
                     name TEXT PRIMARY KEY NOT NULL,
                     applied_at TEXT NOT NULL)
@@ -84,9 +86,10 @@ public struct Migrator: Sendable {
                 }
                 if applied { done.append(migration.name) }
             } catch let error as DatabaseError {
-                throw DatabaseError(extendedCode: error.extendedCode,
-                                    message: "migration \(migration.name) failed: \(error.message)",
-                                    sql: error.sql)
+                throw DatabaseError(
+                    extendedCode: error.extendedCode,
+                    message: "migration \(migration.name) failed: \(error.message)",
+                    sql: error.sql)
             }
         }
         return done

@@ -16,9 +16,11 @@ extension Statement {
     /// identifiers.
     public func columnIndex(named name: String) throws -> Int32 {
         let names = columnNames
-        if let index = names.firstIndex(of: name) ?? names.firstIndex(where: {
-            $0.caseInsensitiveCompare(name) == .orderedSame
-        }) {
+        if let index = names.firstIndex(of: name)
+            ?? names.firstIndex(where: {
+                $0.caseInsensitiveCompare(name) == .orderedSame
+            })
+        {
             return Int32(index)
         }
         throw DatabaseError.range("no column named \(name)", sql: sql)

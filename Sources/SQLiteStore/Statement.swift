@@ -19,8 +19,10 @@ public final class Statement {
 
     /// Compiles the first statement of `text`, a C string holding (part of) `sql`, and sets
     /// `tail` to what follows it. Nil when `text` holds only whitespace or comments.
-    init?(connectionHandle: OpaquePointer, sql: String, text: UnsafePointer<CChar>,
-          tail: UnsafeMutablePointer<UnsafePointer<CChar>?>?) throws {
+    init?(
+        connectionHandle: OpaquePointer, sql: String, text: UnsafePointer<CChar>,
+        tail: UnsafeMutablePointer<UnsafePointer<CChar>?>?
+    ) throws {
         var statement: OpaquePointer?
         // c3ref/prepare.html: prepare_v2 reports errors from the prepare call itself and
         // recompiles the statement when the schema changes.
@@ -101,7 +103,8 @@ public final class Statement {
             // An empty string still needs a non-NULL pointer, or SQLite would bind NULL.
             let empty: StaticString = ""
             let base = UnsafeRawPointer(utf8.baseAddress ?? empty.utf8Start).assumingMemoryBound(to: CChar.self)
-            try check(sqlite3_bind_text64(handle, index, base, sqlite3_uint64(utf8.count), transient, UInt8(SQLITE_UTF8)))
+            try check(
+                sqlite3_bind_text64(handle, index, base, sqlite3_uint64(utf8.count), transient, UInt8(SQLITE_UTF8)))
         }
     }
 

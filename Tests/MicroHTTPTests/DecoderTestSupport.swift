@@ -51,7 +51,9 @@ func decode(_ raw: [UInt8], limits: HTTPLimits = HTTPLimits(), step: Int? = nil)
 }
 
 /// Decodes all at once and one byte at a time, checks both agree, and returns the outcome.
-func decodeBothWays(_ raw: String, limits: HTTPLimits = HTTPLimits(), file: StaticString = #filePath, line: UInt = #line) -> DecodeOutcome {
+func decodeBothWays(
+    _ raw: String, limits: HTTPLimits = HTTPLimits(), file: StaticString = #filePath, line: UInt = #line
+) -> DecodeOutcome {
     let whole = decode(raw, limits: limits)
     let bytewise = decode(raw, limits: limits, step: 1)
     XCTAssertEqual(whole, bytewise, "feeding one byte at a time changed the outcome", file: file, line: line)
@@ -75,7 +77,9 @@ struct DecoderCase {
                 XCTAssertEqual(String(decoding: request.body, as: UTF8.self), body, "\(name)", file: file, line: line)
             }
         } else {
-            XCTAssertEqual(outcome.error?.status.code, status, "\(name): got \(String(describing: outcome.error))", file: file, line: line)
+            XCTAssertEqual(
+                outcome.error?.status.code, status, "\(name): got \(String(describing: outcome.error))", file: file,
+                line: line)
             if let error = outcome.error {
                 XCTAssertFalse(error.message.isEmpty, file: file, line: line)
             }

@@ -41,7 +41,9 @@ final class HTTPConnectionTests: XCTestCase {
     func testPipelinedResponsesKeepRequestOrderEvenWhenDeferred() throws {
         let test = try TestServer(router: router())
         let client = test.pairedClient()
-        client.send("GET /slow/150 HTTP/1.1\r\nHost: x\r\n\r\nGET /ping HTTP/1.1\r\nHost: x\r\n\r\nGET /slow/10 HTTP/1.1\r\nHost: x\r\n\r\n")
+        client.send(
+            "GET /slow/150 HTTP/1.1\r\nHost: x\r\n\r\nGET /ping HTTP/1.1\r\nHost: x\r\n\r\nGET /slow/10 HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
         XCTAssertEqual(client.readResponse()?.text, "slept 150")
         XCTAssertEqual(client.readResponse()?.text, #"{"ok":true}"#)
         XCTAssertEqual(client.readResponse()?.text, "slept 10")
@@ -69,7 +71,9 @@ final class HTTPConnectionTests: XCTestCase {
     func testChunkedRequestBody() throws {
         let test = try TestServer(router: router())
         let client = test.pairedClient()
-        client.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+        client.send(
+            "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+        )
         XCTAssertEqual(client.readResponse()?.text, "hello world")
     }
 
@@ -103,7 +107,10 @@ final class HTTPConnectionTests: XCTestCase {
 
     func testProtocolErrorsAnswerJSONAndClose() throws {
         let cases: [(String, Int, String)] = [
-            ("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400, "bad_request"),
+            (
+                "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400,
+                "bad_request"
+            ),
             ("GET /ping HTTP/1.1\r\n\r\n", 400, "missing_host"),
             ("GET /ping HTTP/2.0\r\nHost: x\r\n\r\n", 505, "http_version_not_supported"),
             ("POST /echo HTTP/1.1\r\nHost: x\r\n\r\n", 411, "length_required"),
@@ -157,7 +164,8 @@ final class HTTPConnectionTests: XCTestCase {
     }
 
     func testGzipBombGets413() throws {
-        let test = try TestServer(router: router(), limits: HTTPLimits(maxBodyBytes: 1 << 20, maxInflatedBodyBytes: 1 << 20))
+        let test = try TestServer(
+            router: router(), limits: HTTPLimits(maxBodyBytes: 1 << 20, maxInflatedBodyBytes: 1 << 20))
         let client = test.pairedClient()
         let bomb = Gzip.compress([UInt8](repeating: 0, count: 8 << 20), level: 9)
         XCTAssertLessThan(bomb.count, 1 << 20)
@@ -181,7 +189,9 @@ final class HTTPConnectionTests: XCTestCase {
         XCTAssertEqual(response.header("Content-Encoding"), "gzip")
         XCTAssertEqual(response.header("Vary"), "Accept-Encoding")
         XCTAssertLessThan(response.body.count, 8000)
-        XCTAssertEqual(String(decoding: try Gzip.decompress(response.body, limit: 1 << 20), as: UTF8.self), String(repeating: "nnserve ", count: 1000))
+        XCTAssertEqual(
+            String(decoding: try Gzip.decompress(response.body, limit: 1 << 20), as: UTF8.self),
+            String(repeating: "nnserve ", count: 1000))
         client.send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
         XCTAssertNil(client.readResponse()?.header("Content-Encoding"))
         client.send("GET /ping HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n")

@@ -11,8 +11,10 @@ final class HTTPLimitsTests: XCTestCase {
 
     func testRequestLineLimit() {
         let limits = HTTPLimits(maxRequestLineBytes: 64)
-        DecoderCase(name: "N", raw: requestLine(length: 64) + "\r\nHost: x\r\n\r\n", status: 200, limits: limits).check()
-        DecoderCase(name: "N+1", raw: requestLine(length: 65) + "\r\nHost: x\r\n\r\n", status: 414, limits: limits).check()
+        DecoderCase(name: "N", raw: requestLine(length: 64) + "\r\nHost: x\r\n\r\n", status: 200, limits: limits)
+            .check()
+        DecoderCase(name: "N+1", raw: requestLine(length: 65) + "\r\nHost: x\r\n\r\n", status: 414, limits: limits)
+            .check()
         // Refused before the line ends, so a client cannot make us buffer an endless line.
         let partial = decode(requestLine(length: 200), limits: limits, step: 1)
         XCTAssertEqual(partial.error, .uriTooLong(limit: 64))
@@ -32,13 +34,19 @@ final class HTTPLimitsTests: XCTestCase {
 
     func testHeaderSectionSizeLimit() {
         let limits = HTTPLimits(maxHeaderSectionBytes: 100)
-        DecoderCase(name: "N", raw: "GET / HTTP/1.1\r\n" + fieldLines(totalling: 100) + "\r\n", status: 200, limits: limits).check()
-        DecoderCase(name: "N+1", raw: "GET / HTTP/1.1\r\n" + fieldLines(totalling: 101) + "\r\n", status: 431, limits: limits).check()
+        DecoderCase(
+            name: "N", raw: "GET / HTTP/1.1\r\n" + fieldLines(totalling: 100) + "\r\n", status: 200, limits: limits
+        ).check()
+        DecoderCase(
+            name: "N+1", raw: "GET / HTTP/1.1\r\n" + fieldLines(totalling: 101) + "\r\n", status: 431, limits: limits
+        ).check()
     }
 
     func testDefaultHeaderSectionLimitIs64KiB() {
-        DecoderCase(name: "64 KiB", raw: "GET / HTTP/1.1\r\n" + fieldLines(totalling: 65536) + "\r\n", status: 200).check()
-        DecoderCase(name: "64 KiB + 1", raw: "GET / HTTP/1.1\r\n" + fieldLines(totalling: 65537) + "\r\n", status: 431).check()
+        DecoderCase(name: "64 KiB", raw: "GET / HTTP/1.1\r\n" + fieldLines(totalling: 65536) + "\r\n", status: 200)
+            .check()
+        DecoderCase(name: "64 KiB + 1", raw: "GET / HTTP/1.1\r\n" + fieldLines(totalling: 65537) + "\r\n", status: 431)
+            .check()
     }
 
     func testHeaderFieldCountLimit() {
@@ -55,7 +63,10 @@ final class HTTPLimitsTests: XCTestCase {
     func testBodyLimitIsCheckedBeforeTheBodyArrives() {
         let limits = HTTPLimits(maxBodyBytes: 10)
         let head = "POST / HTTP/1.1\r\nHost: x\r\n"
-        DecoderCase(name: "N", raw: head + "Content-Length: 10\r\n\r\n0123456789", status: 200, limits: limits, body: "0123456789").check()
+        DecoderCase(
+            name: "N", raw: head + "Content-Length: 10\r\n\r\n0123456789", status: 200, limits: limits,
+            body: "0123456789"
+        ).check()
         // No body bytes at all: the 413 comes from the head alone.
         DecoderCase(name: "N+1", raw: head + "Content-Length: 11\r\n\r\n", status: 413, limits: limits).check()
         XCTAssertEqual(decode(head + "Content-Length: 1073741825\r\n\r\n").error, .contentTooLarge(limit: 1 << 30))

@@ -34,7 +34,9 @@ final class HTTPRequestDecoderChunkedTests: XCTestCase {
 
     func testChunkedBodyLimitCountsAllChunks() {
         let limits = HTTPLimits(maxBodyBytes: 5)
-        DecoderCase(name: "at limit", raw: h + "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n", status: 200, limits: limits, body: "abcde").check()
+        DecoderCase(
+            name: "at limit", raw: h + "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n", status: 200, limits: limits, body: "abcde"
+        ).check()
         DecoderCase(name: "one over", raw: h + "3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n", status: 413, limits: limits).check()
         DecoderCase(name: "one chunk over", raw: h + "6\r\n", status: 413, limits: limits).check()
     }
@@ -42,7 +44,8 @@ final class HTTPRequestDecoderChunkedTests: XCTestCase {
     func testTrailerSectionLimits() {
         let limits = HTTPLimits(maxHeaderFields: 2)
         DecoderCase(name: "two trailers", raw: h + "0\r\nA: 1\r\nB: 2\r\n\r\n", status: 200, limits: limits).check()
-        DecoderCase(name: "three trailers", raw: h + "0\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", status: 431, limits: limits).check()
+        DecoderCase(name: "three trailers", raw: h + "0\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", status: 431, limits: limits)
+            .check()
     }
 
     func testChunkLineLengthLimit() {

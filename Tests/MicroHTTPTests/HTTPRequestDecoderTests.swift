@@ -15,7 +15,8 @@ final class HTTPRequestDecoderTests: XCTestCase {
     }
 
     func testPipelinedRequestsComeOutInOrder() {
-        let raw = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+        let raw =
+            "GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
             + "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
             + "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
             + "GET /d HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
@@ -29,7 +30,9 @@ final class HTTPRequestDecoderTests: XCTestCase {
     func testKeepAliveRulesPerVersion() {
         XCTAssertEqual(decode("GET / HTTP/1.0\r\n\r\n").requests.first?.head.keepAlive, false)
         XCTAssertEqual(decode("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").requests.first?.head.keepAlive, true)
-        XCTAssertEqual(decode("GET / HTTP/1.1\r\nHost: x\r\nConnection: Keep-Alive, CLOSE\r\n\r\n").requests.first?.head.keepAlive, false)
+        XCTAssertEqual(
+            decode("GET / HTTP/1.1\r\nHost: x\r\nConnection: Keep-Alive, CLOSE\r\n\r\n").requests.first?.head.keepAlive,
+            false)
     }
 
     func testExpectContinue() {
@@ -72,7 +75,9 @@ final class HTTPRequestDecoderTests: XCTestCase {
 
     func testRequestLineAndFieldSyntaxTable() {
         let cases: [DecoderCase] = [
-            .init(name: "absolute-form", raw: "GET http://example.com/a HTTP/1.1\r\nHost: example.com\r\n\r\n", status: 200),
+            .init(
+                name: "absolute-form", raw: "GET http://example.com/a HTTP/1.1\r\nHost: example.com\r\n\r\n",
+                status: 200),
             .init(name: "asterisk-form OPTIONS", raw: "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", status: 200),
             .init(name: "asterisk-form GET", raw: "GET * HTTP/1.1\r\nHost: x\r\n\r\n", status: 400),
             .init(name: "authority-form", raw: "CONNECT example.com:443 HTTP/1.1\r\nHost: x\r\n\r\n", status: 400),

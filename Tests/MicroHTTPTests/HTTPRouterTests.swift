@@ -71,7 +71,9 @@ final class HTTPRouterTests: XCTestCase {
             guard request.headers["Authorization"] == "Bearer secret" else {
                 var headers = HTTPHeaders()
                 headers.add("WWW-Authenticate", "Bearer")
-                return .error(.unauthorized, code: "unauthorized", message: "Send 'Authorization: Bearer TOKEN'.", headers: headers)
+                return .error(
+                    .unauthorized, code: "unauthorized", message: "Send 'Authorization: Bearer TOKEN'.",
+                    headers: headers)
             }
             request.attributes["principal"] = "token"
             return nil
@@ -87,8 +89,13 @@ final class HTTPRouterTests: XCTestCase {
     }
 
     func testErrorBodyShape() {
-        let response = HTTPResponse.error(.unprocessableContent, code: "invalid_layer", message: "Units must be \"positive\".", path: "model.layers[3].units")
-        XCTAssertEqual(response.bodyText, #"{"error":{"code":"invalid_layer","message":"Units must be \"positive\".","path":"model.layers[3].units"}}"#)
+        let response = HTTPResponse.error(
+            .unprocessableContent, code: "invalid_layer", message: "Units must be \"positive\".",
+            path: "model.layers[3].units")
+        XCTAssertEqual(
+            response.bodyText,
+            #"{"error":{"code":"invalid_layer","message":"Units must be \"positive\".","path":"model.layers[3].units"}}"#
+        )
         XCTAssertEqual(response.headers["Content-Type"], "application/json")
     }
 }

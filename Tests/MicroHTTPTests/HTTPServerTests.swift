@@ -1,6 +1,7 @@
 import Foundation
 import MicroHTTP
 import XCTest
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,7 +15,9 @@ final class HTTPServerTests: XCTestCase {
         router.get("/slow/{ms}") { request in
             let ms = Int(request.pathParameters["ms"] ?? "") ?? 0
             return .deferred { responder in
-                DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(ms)) { responder.respond(.text(.ok, "done")) }
+                DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(ms)) {
+                    responder.respond(.text(.ok, "done"))
+                }
             }
         }
         return router

@@ -21,12 +21,15 @@ final class HTTPStreamWriterTests: XCTestCase {
         router.get("/ping") { _ in .text(.ok, "pong") }
         let test = try TestServer(router: router)
         let client = test.pairedClient()
-        client.send("GET /events HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\nGET /ping HTTP/1.1\r\nHost: x\r\n\r\n")
+        client.send(
+            "GET /events HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\nGET /ping HTTP/1.1\r\nHost: x\r\n\r\n")
         let response = try XCTUnwrap(client.readResponse())
         XCTAssertEqual(response.header("Content-Type"), "text/event-stream")
         XCTAssertEqual(response.header("Transfer-Encoding"), "chunked")
         XCTAssertNil(response.header("Content-Encoding"), "event streams are never compressed")
-        XCTAssertEqual(response.text, """
+        XCTAssertEqual(
+            response.text,
+            """
             event: epoch\ndata: {"epoch":1}\n\nevent: epoch\ndata: {"epoch":2}\n\n\
             event: epoch\ndata: {"epoch":3}\n\nevent: status\ndata: line1\ndata: line2\n\n
             """)

@@ -1,6 +1,7 @@
 import Foundation
 import MicroHTTP
 import XCTest
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -35,13 +36,21 @@ final class TestClient {
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = in_port_t(UInt16(port).bigEndian)
             inet_pton(AF_INET, host, &address.sin_addr)
-            result = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            result = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
         } else {
             var address = sockaddr_in6()
             address.sin6_family = sa_family_t(AF_INET6)
             address.sin6_port = in_port_t(UInt16(port).bigEndian)
             inet_pton(AF_INET6, host, &address.sin6_addr)
-            result = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
+            result = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+                }
+            }
         }
         guard result == 0 else { Glibc.close(fd); return nil }
         self.init(fd: fd)
@@ -123,7 +132,8 @@ final class TestClient {
             while true {
                 var lineEnd = findCRLF(from: 0)
                 while lineEnd == nil { if !more() { return nil }; lineEnd = findCRLF(from: 0) }
-                guard let le = lineEnd, let size = Int(String(decoding: buffer[0..<le], as: UTF8.self), radix: 16) else { return nil }
+                guard let le = lineEnd, let size = Int(String(decoding: buffer[0..<le], as: UTF8.self), radix: 16)
+                else { return nil }
                 while buffer.count < le + 2 + size + 2 { if !more() { return nil } }
                 response.body += buffer[(le + 2)..<(le + 2 + size)]
                 buffer.removeFirst(le + 2 + size + 2)
@@ -139,7 +149,8 @@ final class TestClient {
 
     private func findHeadEnd() -> Int? {
         guard buffer.count >= 4 else { return nil }
-        for i in 0...(buffer.count - 4) where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 { return i }
+        for i in 0...(buffer.count - 4)
+        where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 { return i }
         return nil
     }
 
@@ -155,12 +166,16 @@ struct TestServer {
     let server: HTTPServer
     let records: RecordBox
 
-    init(router: HTTPRouter, limits: HTTPLimits = HTTPLimits(), maxConnections: Int = 1024, listen: Bool = false, host: String = "127.0.0.1", handlerQueue: DispatchQueue? = nil) throws {
+    init(
+        router: HTTPRouter, limits: HTTPLimits = HTTPLimits(), maxConnections: Int = 1024, listen: Bool = false,
+        host: String = "127.0.0.1", handlerQueue: DispatchQueue? = nil
+    ) throws {
         let records = RecordBox()
         self.records = records
-        server = HTTPServer(configuration: HTTPServerConfiguration(
-            host: host, port: 0, router: router, limits: limits, maxConnections: maxConnections,
-            accessLog: nil, observers: [{ records.append($0) }], errorLog: nil, handlerQueue: handlerQueue))
+        server = HTTPServer(
+            configuration: HTTPServerConfiguration(
+                host: host, port: 0, router: router, limits: limits, maxConnections: maxConnections,
+                accessLog: nil, observers: [{ records.append($0) }], errorLog: nil, handlerQueue: handlerQueue))
         if listen { try server.start() }
     }
 

@@ -1,5 +1,5 @@
-import XCTest
 import NNCore
+import XCTest
 
 final class AdamOptimizerTests: XCTestCase {
     /// Adam's first step moves each weight by −lr·g/(|g| + ε), whatever the gradient's scale;

@@ -1,5 +1,5 @@
-import XCTest
 import NNCore
+import XCTest
 
 final class BatchNormLayerTests: XCTestCase {
     private func layer(_ features: Int, rng: inout SeededGenerator) -> BatchNormLayer {
@@ -12,10 +12,12 @@ final class BatchNormLayerTests: XCTestCase {
     func testGradientsInTrainingModeFlatAndImage() {
         var rng = SeededGenerator(seed: 1)
         // Batch statistics tie every sample to every other: the check covers that coupling.
-        GradientCheck.check(layer(5, rng: &rng), input: GradientCheck.randomTensor([6, 5], &rng, scale: 2),
-                            epsilon: 1e-2)
-        GradientCheck.check(layer(3, rng: &rng), input: GradientCheck.randomTensor([2, 3, 4, 3], &rng, scale: 2),
-                            epsilon: 1e-2)
+        GradientCheck.check(
+            layer(5, rng: &rng), input: GradientCheck.randomTensor([6, 5], &rng, scale: 2),
+            epsilon: 1e-2)
+        GradientCheck.check(
+            layer(3, rng: &rng), input: GradientCheck.randomTensor([2, 3, 4, 3], &rng, scale: 2),
+            epsilon: 1e-2)
     }
 
     func testTrainingNormalisesWithBatchStatisticsAndUpdatesRunningOnes() {

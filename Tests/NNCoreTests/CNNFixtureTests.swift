@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 import NNCore
+import XCTest
 
 /// Forward outputs and gradients against PyTorch's, from `Fixtures/cnn_fixtures.json`
 /// (made by `scripts/fixtures/make_cnn_fixtures.py`). The loss is Σ r ⊙ y, so dy = r.
@@ -34,8 +34,10 @@ final class CNNFixtureTests: XCTestCase {
         return try! JSONDecoder().decode(Fixtures.self, from: Data(contentsOf: url))
     }()
 
-    private func assertClose(_ actual: [Float], _ expected: [Float], _ label: String,
-                             file: StaticString = #filePath, line: UInt = #line) {
+    private func assertClose(
+        _ actual: [Float], _ expected: [Float], _ label: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertEqual(actual.count, expected.count, label, file: file, line: line)
         let worst = zip(actual, expected).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
         XCTAssertLessThan(worst, 1e-4, "\(label): worst relative difference \(worst)", file: file, line: line)
@@ -43,11 +45,13 @@ final class CNNFixtureTests: XCTestCase {
 
     func testConvolutionMatchesPyTorch() {
         for (index, f) in Self.fixtures.conv.enumerated() {
-            let g = ConvGeometry(height: f.input_shape[1], width: f.input_shape[2], channels: f.input_shape[3],
-                                 filters: f.filters, kernel: IntPair(f.kernel[0], f.kernel[1]),
-                                 stride: IntPair(f.stride[0], f.stride[1]), padding: LayerSpec.Padding(rawValue: f.padding)!)
-            let conv = Conv2DLayer(geometry: g, weight: Tensor(shape: g.weightShape, scalars: f.weight),
-                                   bias: Tensor(shape: [f.filters], scalars: f.bias))
+            let g = ConvGeometry(
+                height: f.input_shape[1], width: f.input_shape[2], channels: f.input_shape[3],
+                filters: f.filters, kernel: IntPair(f.kernel[0], f.kernel[1]),
+                stride: IntPair(f.stride[0], f.stride[1]), padding: LayerSpec.Padding(rawValue: f.padding)!)
+            let conv = Conv2DLayer(
+                geometry: g, weight: Tensor(shape: g.weightShape, scalars: f.weight),
+                bias: Tensor(shape: [f.filters], scalars: f.bias))
             var context = PassContext(training: true)
             let y = conv.forward(Tensor(shape: f.input_shape, scalars: f.input), &context)
             XCTAssertEqual(y.shape, f.output_shape, "conv[\(index)]")
@@ -62,7 +66,9 @@ final class CNNFixtureTests: XCTestCase {
     func testPoolingMatchesPyTorch() {
         for (index, f) in Self.fixtures.pool.enumerated() {
             let pool = IntPair(f.pool[0], f.pool[1]), stride = IntPair(f.stride[0], f.stride[1])
-            let layer: Layer = f.kind == "max" ? MaxPool2DLayer(pool: pool, stride: stride) : AvgPool2DLayer(pool: pool, stride: stride)
+            let layer: Layer =
+                f.kind == "max"
+                ? MaxPool2DLayer(pool: pool, stride: stride) : AvgPool2DLayer(pool: pool, stride: stride)
             var context = PassContext(training: true)
             let y = layer.forward(Tensor(shape: f.input_shape, scalars: f.input), &context)
             XCTAssertEqual(y.shape, f.output_shape)

@@ -1,5 +1,5 @@
-import XCTest
 import NNCore
+import XCTest
 
 /// Small CNN trainings that must reach an accuracy.
 final class CNNTrainingTests: XCTestCase {
@@ -35,14 +35,19 @@ final class CNNTrainingTests: XCTestCase {
     }
 
     func testSmallCNNLearnsBarOrientation() throws {
-        let spec = ModelSpec(inputShape: [10, 10, 1], layers: [
-            .conv2d(filters: 4, kernel: IntPair(3, 3), stride: IntPair(1, 1), padding: .same, activation: .relu),
-            .maxpool2d(pool: IntPair(2, 2), stride: IntPair(2, 2)),
-            .flatten, .dense(units: 2, activation: .linear, useBias: true)])
+        let spec = ModelSpec(
+            inputShape: [10, 10, 1],
+            layers: [
+                .conv2d(filters: 4, kernel: IntPair(3, 3), stride: IntPair(1, 1), padding: .same, activation: .relu),
+                .maxpool2d(pool: IntPair(2, 2), stride: IntPair(2, 2)),
+                .flatten, .dense(units: 2, activation: .linear, useBias: true),
+            ])
         let network = try Network(spec: spec, seed: 1)
-        let config = TrainingConfig(loss: .crossEntropy, optimizer: .sgd(learningRate: 0.05, momentum: 0.9, nesterov: false, weightDecay: 0),
-                                    batchSize: 32, epochs: 8, seed: 1)
-        let trainer = try Trainer(network: network, config: config, training: bars(800, seed: 2), validation: nil, threads: 2)
+        let config = TrainingConfig(
+            loss: .crossEntropy, optimizer: .sgd(learningRate: 0.05, momentum: 0.9, nesterov: false, weightDecay: 0),
+            batchSize: 32, epochs: 8, seed: 1)
+        let trainer = try Trainer(
+            network: network, config: config, training: bars(800, seed: 2), validation: nil, threads: 2)
         while !trainer.isFinished { _ = try trainer.runEpoch() }
         let result = accuracy(network, bars(400, seed: 3))
         print("bars test accuracy \(result)")
@@ -52,15 +57,21 @@ final class CNNTrainingTests: XCTestCase {
     /// Augmentation is applied (the loss history changes), seeded (the same seed repeats it
     /// bit for bit) and leaves the task learnable.
     func testAugmentedTrainingIsSeededAndStillLearns() throws {
-        let spec = ModelSpec(inputShape: [10, 10, 1], layers: [
-            .conv2d(filters: 4, kernel: IntPair(3, 3), stride: IntPair(1, 1), padding: .same, activation: .relu),
-            .maxpool2d(pool: IntPair(2, 2), stride: IntPair(2, 2)),
-            .flatten, .dense(units: 2, activation: .linear, useBias: true)])
+        let spec = ModelSpec(
+            inputShape: [10, 10, 1],
+            layers: [
+                .conv2d(filters: 4, kernel: IntPair(3, 3), stride: IntPair(1, 1), padding: .same, activation: .relu),
+                .maxpool2d(pool: IntPair(2, 2), stride: IntPair(2, 2)),
+                .flatten, .dense(units: 2, activation: .linear, useBias: true),
+            ])
         func run(_ augmentation: ImageAugmentation?) throws -> (losses: [Double], accuracy: Double) {
             let network = try Network(spec: spec, seed: 1)
-            let config = TrainingConfig(loss: .crossEntropy, optimizer: .sgd(learningRate: 0.05, momentum: 0.9, nesterov: false, weightDecay: 0),
-                                        batchSize: 32, epochs: 8, seed: 1, augmentation: augmentation)
-            let trainer = try Trainer(network: network, config: config, training: bars(800, seed: 2), validation: nil, threads: 2)
+            let config = TrainingConfig(
+                loss: .crossEntropy,
+                optimizer: .sgd(learningRate: 0.05, momentum: 0.9, nesterov: false, weightDecay: 0),
+                batchSize: 32, epochs: 8, seed: 1, augmentation: augmentation)
+            let trainer = try Trainer(
+                network: network, config: config, training: bars(800, seed: 2), validation: nil, threads: 2)
             var losses: [Double] = []
             while !trainer.isFinished { losses.append(try trainer.runEpoch().loss) }
             return (losses, accuracy(network, bars(400, seed: 3)))
@@ -79,16 +90,21 @@ final class CNNTrainingTests: XCTestCase {
         func images(_ d: Dataset) -> Dataset {
             Dataset(inputs: d.inputs.reshaped([d.count, 8, 8, 1]), targets: d.targets)
         }
-        let spec = ModelSpec(inputShape: [8, 8, 1], layers: [
-            .conv2d(filters: 16, kernel: IntPair(3, 3), stride: IntPair(1, 1), padding: .same, activation: .linear),
-            .batchnorm(momentum: 0.9, epsilon: 1e-5), .activation(.relu),
-            .conv2d(filters: 32, kernel: IntPair(3, 3), stride: IntPair(1, 1), padding: .same, activation: .relu),
-            .maxpool2d(pool: IntPair(2, 2), stride: IntPair(2, 2)),
-            .flatten, .dense(units: 10, activation: .linear, useBias: true)])
+        let spec = ModelSpec(
+            inputShape: [8, 8, 1],
+            layers: [
+                .conv2d(filters: 16, kernel: IntPair(3, 3), stride: IntPair(1, 1), padding: .same, activation: .linear),
+                .batchnorm(momentum: 0.9, epsilon: 1e-5), .activation(.relu),
+                .conv2d(filters: 32, kernel: IntPair(3, 3), stride: IntPair(1, 1), padding: .same, activation: .relu),
+                .maxpool2d(pool: IntPair(2, 2), stride: IntPair(2, 2)),
+                .flatten, .dense(units: 10, activation: .linear, useBias: true),
+            ])
         let network = try Network(spec: spec, seed: 0)
-        let config = TrainingConfig(loss: .crossEntropy, optimizer: .sgd(learningRate: 0.05, momentum: 0.9, nesterov: false, weightDecay: 0),
-                                    batchSize: 32, epochs: 15, seed: 0)
-        let trainer = try Trainer(network: network, config: config, training: images(train), validation: nil, threads: 2)
+        let config = TrainingConfig(
+            loss: .crossEntropy, optimizer: .sgd(learningRate: 0.05, momentum: 0.9, nesterov: false, weightDecay: 0),
+            batchSize: 32, epochs: 15, seed: 0)
+        let trainer = try Trainer(
+            network: network, config: config, training: images(train), validation: nil, threads: 2)
         while !trainer.isFinished { _ = try trainer.runEpoch() }
         let result = accuracy(network, images(test))
         print("digits CNN test accuracy \(result)")

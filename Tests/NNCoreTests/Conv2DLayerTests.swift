@@ -1,16 +1,21 @@
-import XCTest
 import NNCore
+import XCTest
 
 final class Conv2DLayerTests: XCTestCase {
-    private func layer(_ h: Int, _ w: Int, _ c: Int, filters: Int, kernel: IntPair, stride: IntPair = IntPair(1, 1),
-                       padding: LayerSpec.Padding, layout: ConvLayout? = nil, rng: inout SeededGenerator) -> Conv2DLayer {
-        let g = ConvGeometry(height: h, width: w, channels: c, filters: filters, kernel: kernel, stride: stride, padding: padding)
-        return Conv2DLayer(geometry: g, weight: GradientCheck.randomTensor(g.weightShape, &rng, scale: 0.5),
-                           bias: GradientCheck.randomTensor([filters], &rng), layout: layout)
+    private func layer(
+        _ h: Int, _ w: Int, _ c: Int, filters: Int, kernel: IntPair, stride: IntPair = IntPair(1, 1),
+        padding: LayerSpec.Padding, layout: ConvLayout? = nil, rng: inout SeededGenerator
+    ) -> Conv2DLayer {
+        let g = ConvGeometry(
+            height: h, width: w, channels: c, filters: filters, kernel: kernel, stride: stride, padding: padding)
+        return Conv2DLayer(
+            geometry: g, weight: GradientCheck.randomTensor(g.weightShape, &rng, scale: 0.5),
+            bias: GradientCheck.randomTensor([filters], &rng), layout: layout)
     }
 
     func testGeometryOfSamePaddingPutsTheOddRowBottomRight() {
-        let g = ConvGeometry(height: 7, width: 6, channels: 1, filters: 1, kernel: IntPair(4, 2), stride: IntPair(2, 2), padding: .same)
+        let g = ConvGeometry(
+            height: 7, width: 6, channels: 1, filters: 1, kernel: IntPair(4, 2), stride: IntPair(2, 2), padding: .same)
         XCTAssertEqual([g.outputHeight, g.outputWidth], [4, 3])
         // Rows: (4 − 1)·2 + 4 − 7 = 3 padded, 1 on top; columns: (3 − 1)·2 + 2 − 6 = 0.
         XCTAssertEqual([g.padTop, g.padLeft], [1, 0])
@@ -26,15 +31,18 @@ final class Conv2DLayerTests: XCTestCase {
     /// the pixel-rows layout.
     func testGradientsPixelRowsLayout() {
         var rng = SeededGenerator(seed: 14)
-        let conv = layer(6, 7, 3, filters: 5, kernel: IntPair(3, 2), stride: IntPair(2, 1), padding: .same,
-                         layout: .pixelRows, rng: &rng)
+        let conv = layer(
+            6, 7, 3, filters: 5, kernel: IntPair(3, 2), stride: IntPair(2, 1), padding: .same,
+            layout: .pixelRows, rng: &rng)
         XCTAssertEqual(conv.layout, .pixelRows)
         GradientCheck.check(conv, input: GradientCheck.randomTensor([2, 6, 7, 3], &rng))
     }
 
     func testLayoutFollowsTheFilterCount() {
-        let few = ConvGeometry(height: 8, width: 8, channels: 1, filters: 6, kernel: IntPair(5, 5), stride: IntPair(1, 1), padding: .same)
-        let many = ConvGeometry(height: 8, width: 8, channels: 6, filters: 16, kernel: IntPair(5, 5), stride: IntPair(1, 1), padding: .same)
+        let few = ConvGeometry(
+            height: 8, width: 8, channels: 1, filters: 6, kernel: IntPair(5, 5), stride: IntPair(1, 1), padding: .same)
+        let many = ConvGeometry(
+            height: 8, width: 8, channels: 6, filters: 16, kernel: IntPair(5, 5), stride: IntPair(1, 1), padding: .same)
         XCTAssertEqual(ConvLayout.preferred(for: few), .channelRows)
         XCTAssertEqual(ConvLayout.preferred(for: many), .pixelRows)
     }
@@ -69,11 +77,13 @@ final class Conv2DLayerTests: XCTestCase {
                 let conv = layer(h, w, c, filters: f, kernel: k, stride: s, padding: p, layout: layout, rng: &rng)
                 let g = conv.geometry
                 let x = GradientCheck.randomTensor([batch, h, w, c], &rng)
-                let expected = NaiveConvolution.forward(g, batch: batch, input: x.scalars, weight: conv.weight.value.scalars,
-                                                        bias: conv.bias.value.scalars)
+                let expected = NaiveConvolution.forward(
+                    g, batch: batch, input: x.scalars, weight: conv.weight.value.scalars,
+                    bias: conv.bias.value.scalars)
                 let dy = GradientCheck.randomTensor([batch, g.outputHeight, g.outputWidth, f], &rng)
-                let reference = NaiveConvolution.backward(g, batch: batch, input: x.scalars,
-                                                          weight: conv.weight.value.scalars, gradOutput: dy.scalars)
+                let reference = NaiveConvolution.backward(
+                    g, batch: batch, input: x.scalars,
+                    weight: conv.weight.value.scalars, gradOutput: dy.scalars)
                 var results: [[Float]] = []
                 for threads in [1, 2] {
                     var context = PassContext(training: true, threads: threads)
@@ -110,8 +120,10 @@ final class Conv2DLayerTests: XCTestCase {
         XCTAssertEqual(results[0], results[1])
     }
 
-    private func assertClose(_ actual: [Float], _ expected: [Float], _ label: String,
-                             file: StaticString = #filePath, line: UInt = #line) {
+    private func assertClose(
+        _ actual: [Float], _ expected: [Float], _ label: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertEqual(actual.count, expected.count, label, file: file, line: line)
         let worst = zip(actual, expected).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
         XCTAssertLessThan(worst, 1e-4, label, file: file, line: line)

@@ -1,5 +1,5 @@
-import XCTest
 import NNCore
+import XCTest
 
 final class DropoutLayerTests: XCTestCase {
     func testTrainingScalesSurvivorsAndGradientFollowsTheMask() {

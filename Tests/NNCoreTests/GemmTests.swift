@@ -1,5 +1,5 @@
-import XCTest
 import NNCore
+import XCTest
 
 final class GemmTests: XCTestCase {
     private func random(_ count: Int, _ rng: inout SeededGenerator) -> [Float] {
@@ -22,11 +22,13 @@ final class GemmTests: XCTestCase {
                             NaiveGemm.multiply(form, m: m, n: n, k: k, a: a, b: b, c: &expected, accumulate: accumulate)
                             for threads in [1, 2] {
                                 var actual = start
-                                Gemm.multiply(form, m: m, n: n, k: k, a: a, b: b, c: &actual,
-                                              accumulate: accumulate, threads: threads)
+                                Gemm.multiply(
+                                    form, m: m, n: n, k: k, a: a, b: b, c: &actual,
+                                    accumulate: accumulate, threads: threads)
                                 let worst = zip(actual, expected).map { abs($0 - $1) }.max() ?? 0
-                                XCTAssertLessThan(worst, 1e-4 * Float(k).squareRoot() + 1e-5,
-                                                  "\(form) m=\(m) n=\(n) k=\(k) acc=\(accumulate) threads=\(threads)")
+                                XCTAssertLessThan(
+                                    worst, 1e-4 * Float(k).squareRoot() + 1e-5,
+                                    "\(form) m=\(m) n=\(n) k=\(k) acc=\(accumulate) threads=\(threads)")
                             }
                         }
                     }

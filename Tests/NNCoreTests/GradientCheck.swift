@@ -1,5 +1,5 @@
-import XCTest
 import NNCore
+import XCTest
 
 /// Finite-difference checks of a layer's backward pass on the scalar loss L = Σ r ⊙ y with a
 /// fixed random r: the analytic gradients (backward given dy = r) must match central
@@ -18,9 +18,11 @@ enum GradientCheck {
     }
 
     /// Checks dx and the gradient of every trainable parameter on up to `samples` entries each.
-    static func check(_ layer: Layer, input: Tensor, seed: UInt64 = 1, epsilon: Float = 1e-2,
-                      tolerance: Double = 3e-2, samples: Int = 40,
-                      file: StaticString = #filePath, line: UInt = #line) {
+    static func check(
+        _ layer: Layer, input: Tensor, seed: UInt64 = 1, epsilon: Float = 1e-2,
+        tolerance: Double = 3e-2, samples: Int = 40,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         var rng = SeededGenerator(seed: seed)
         var context = PassContext(training: true)
         let y = layer.forward(input, &context)
@@ -33,25 +35,30 @@ enum GradientCheck {
         func compare(_ analytic: Float, _ perturb: (Float) -> Double, _ what: String) {
             let numeric = (perturb(epsilon) - perturb(-epsilon)) / (2 * Double(epsilon))
             let error = abs(Double(analytic) - numeric)
-            XCTAssertLessThanOrEqual(error, tolerance * max(abs(numeric), abs(Double(analytic))) + 1e-3,
-                                     "\(what): analytic \(analytic), numeric \(numeric)", file: file, line: line)
+            XCTAssertLessThanOrEqual(
+                error, tolerance * max(abs(numeric), abs(Double(analytic))) + 1e-3,
+                "\(what): analytic \(analytic), numeric \(numeric)", file: file, line: line)
         }
         for i in indices(input.count, samples, &rng) {
-            compare(dx.scalars[i], { delta in
-                var x = input
-                x.scalars[i] += delta
-                return loss(layer, x, r)
-            }, "dx[\(i)]")
+            compare(
+                dx.scalars[i],
+                { delta in
+                    var x = input
+                    x.scalars[i] += delta
+                    return loss(layer, x, r)
+                }, "dx[\(i)]")
         }
         for p in layer.parameters where p.trainable {
             let gradient = p.gradient
             for i in indices(p.value.count, samples, &rng) {
-                compare(gradient.scalars[i], { delta in
-                    let saved = p.value.scalars[i]
-                    p.value.scalars[i] += delta
-                    defer { p.value.scalars[i] = saved }
-                    return loss(layer, input, r)
-                }, "d\(p.name)[\(i)]")
+                compare(
+                    gradient.scalars[i],
+                    { delta in
+                        let saved = p.value.scalars[i]
+                        p.value.scalars[i] += delta
+                        defer { p.value.scalars[i] = saved }
+                        return loss(layer, input, r)
+                    }, "d\(p.name)[\(i)]")
             }
         }
     }
@@ -70,10 +77,13 @@ extension GradientCheck {
 
     /// One numeric-versus-analytic comparison with a relative tolerance (for losses and
     /// whole-network checks, where the caller perturbs the inputs itself).
-    static func compare(numeric: Double, analytic: Double, tolerance: Double, what: String,
-                        file: StaticString, line: UInt) {
+    static func compare(
+        numeric: Double, analytic: Double, tolerance: Double, what: String,
+        file: StaticString, line: UInt
+    ) {
         let scale = max(1, abs(numeric), abs(analytic))
-        XCTAssertLessThanOrEqual(abs(numeric - analytic) / scale, tolerance,
-                                 "\(what): numeric \(numeric) vs analytic \(analytic)", file: file, line: line)
+        XCTAssertLessThanOrEqual(
+            abs(numeric - analytic) / scale, tolerance,
+            "\(what): numeric \(numeric) vs analytic \(analytic)", file: file, line: line)
     }
 }

@@ -1,12 +1,14 @@
 import Foundation
-import XCTest
 import NNCore
+import XCTest
 
 final class ImageAugmentationTests: XCTestCase {
     /// A 4x5 image with 2 channels whose values name their pixel: 100·y + 10·x + channel.
     private func image(_ h: Int = 4, _ w: Int = 5, _ c: Int = 2) -> Tensor {
         var t = Tensor(zeros: [h, w, c])
-        for y in 0..<h { for x in 0..<w { for ch in 0..<c { t.scalars[(y * w + x) * c + ch] = Float(100 * y + 10 * x + ch) } } }
+        for y in 0..<h {
+            for x in 0..<w { for ch in 0..<c { t.scalars[(y * w + x) * c + ch] = Float(100 * y + 10 * x + ch) } }
+        }
         return t
     }
 
@@ -17,8 +19,8 @@ final class ImageAugmentationTests: XCTestCase {
     func testFlipMirrorsColumnsAndTwiceIsIdentity() {
         var t = image()
         ImageAugmentation.transform(&t, draw: .init(flip: true))
-        XCTAssertEqual(pixel(t, 1, 0, 1), 141)   // came from (1, 4)
-        XCTAssertEqual(pixel(t, 3, 4), 300)      // came from (3, 0)
+        XCTAssertEqual(pixel(t, 1, 0, 1), 141)  // came from (1, 4)
+        XCTAssertEqual(pixel(t, 3, 4), 300)  // came from (3, 0)
         ImageAugmentation.transform(&t, draw: .init(flip: true))
         XCTAssertEqual(t, image())
     }
@@ -32,9 +34,9 @@ final class ImageAugmentationTests: XCTestCase {
     func testShiftMovesAKnownPixelAndFillsZeros() {
         var t = image()
         ImageAugmentation.transform(&t, draw: .init(shiftY: 1, shiftX: -2))
-        XCTAssertEqual(pixel(t, 2, 1, 1), 131)   // (1, 3) moved down 1 and left 2
-        XCTAssertEqual(pixel(t, 0, 2), 0)        // shifted in from above
-        XCTAssertEqual(pixel(t, 2, 3), 0)        // shifted in from the right
+        XCTAssertEqual(pixel(t, 2, 1, 1), 131)  // (1, 3) moved down 1 and left 2
+        XCTAssertEqual(pixel(t, 0, 2), 0)  // shifted in from above
+        XCTAssertEqual(pixel(t, 2, 3), 0)  // shifted in from the right
     }
 
     func testRotationByNinetyTurnsClockwise() {
@@ -66,7 +68,8 @@ final class ImageAugmentationTests: XCTestCase {
     }
 
     func testDrawsAreSeededAndStayInRange() {
-        let augmentation = ImageAugmentation(flipHorizontal: true, rotation: 10, shear: 0.1, zoom: 0.1, crop: 2, brightness: 0.2)
+        let augmentation = ImageAugmentation(
+            flipHorizontal: true, rotation: 10, shear: 0.1, zoom: 0.1, crop: 2, brightness: 0.2)
         var a = SeededGenerator(seed: 4), b = SeededGenerator(seed: 4)
         var flips = 0
         for _ in 0..<500 {
@@ -93,13 +96,20 @@ final class ImageAugmentationTests: XCTestCase {
     private let base = #"{"loss": "cross_entropy", "optimizer": {"type": "sgd", "learning_rate": 0.1}"#
 
     func testDecodingAndPaths() throws {
-        let config = try decode(base + #", "augmentation": {"flip_horizontal": true, "rotation": 10, "shear": 0.1, "zoom": 0.1, "crop": 2, "brightness": 0.2}}"#)
-        XCTAssertEqual(config.augmentation, ImageAugmentation(flipHorizontal: true, rotation: 10, shear: 0.1, zoom: 0.1, crop: 2, brightness: 0.2))
+        let config = try decode(
+            base
+                + #", "augmentation": {"flip_horizontal": true, "rotation": 10, "shear": 0.1, "zoom": 0.1, "crop": 2, "brightness": 0.2}}"#
+        )
+        XCTAssertEqual(
+            config.augmentation,
+            ImageAugmentation(flipHorizontal: true, rotation: 10, shear: 0.1, zoom: 0.1, crop: 2, brightness: 0.2))
         let again = try JSONDecoder().decode(TrainingConfig.self, from: JSONEncoder().encode(config))
         XCTAssertEqual(again, config)
-        for (field, path) in [(#""rotaton": 3"#, "augmentation.rotaton"), (#""rotation": 200"#, "augmentation.rotation"),
-                              (#""zoom": 1"#, "augmentation.zoom"), (#""crop": -1"#, "augmentation.crop"),
-                              (#""brightness": "x""#, "augmentation.brightness")] {
+        for (field, path) in [
+            (#""rotaton": 3"#, "augmentation.rotaton"), (#""rotation": 200"#, "augmentation.rotation"),
+            (#""zoom": 1"#, "augmentation.zoom"), (#""crop": -1"#, "augmentation.crop"),
+            (#""brightness": "x""#, "augmentation.brightness"),
+        ] {
             XCTAssertThrowsError(try decode(base + #", "augmentation": {"# + field + "}}")) { error in
                 XCTAssertEqual((error as? SpecError)?.path, path, field)
             }
@@ -107,10 +117,12 @@ final class ImageAugmentationTests: XCTestCase {
     }
 
     func testNonImageInputsRejectAugmentation() throws {
-        let network = try Network(spec: ModelSpec(inputShape: [4], layers: [.dense(units: 2, activation: .linear, useBias: true)]), seed: 0)
+        let network = try Network(
+            spec: ModelSpec(inputShape: [4], layers: [.dense(units: 2, activation: .linear, useBias: true)]), seed: 0)
         let data = Dataset(inputs: Tensor(zeros: [2, 4]), targets: .classes([0, 1], count: 2))
-        let config = TrainingConfig(loss: .crossEntropy, optimizer: .sgd(learningRate: 0.1, momentum: 0, nesterov: false, weightDecay: 0),
-                                    augmentation: ImageAugmentation(flipHorizontal: true))
+        let config = TrainingConfig(
+            loss: .crossEntropy, optimizer: .sgd(learningRate: 0.1, momentum: 0, nesterov: false, weightDecay: 0),
+            augmentation: ImageAugmentation(flipHorizontal: true))
         XCTAssertThrowsError(try Trainer(network: network, config: config, training: data, validation: nil)) { error in
             XCTAssertEqual((error as? SpecError)?.path, "augmentation")
         }

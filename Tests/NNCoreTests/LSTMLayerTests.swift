@@ -1,5 +1,5 @@
-import XCTest
 import NNCore
+import XCTest
 
 /// Gradient checks through time for the LSTM, and thread-count invariance.
 final class LSTMLayerTests: XCTestCase {
@@ -15,19 +15,23 @@ final class LSTMLayerTests: XCTestCase {
 
     /// LSTM into RNN into a dense head; a batch of 33 rows runs as two row ranges.
     func testGradientsStackedWithDenseHead() throws {
-        let spec = ModelSpec(inputShape: [5, 3], layers: [
-            .lstm(units: 6, returnSequences: true),
-            .lstm(units: 4, returnSequences: false),
-            .dense(units: 3, activation: .linear, useBias: true),
-        ])
+        let spec = ModelSpec(
+            inputShape: [5, 3],
+            layers: [
+                .lstm(units: 6, returnSequences: true),
+                .lstm(units: 4, returnSequences: false),
+                .dense(units: 3, activation: .linear, useBias: true),
+            ])
         try GradientCheck.check(spec, batch: 33)
     }
 
     func testStackedRNNThenLSTM() throws {
-        let spec = ModelSpec(inputShape: [5, 2], layers: [
-            .rnn(units: 6, activation: .tanh, returnSequences: true),
-            .lstm(units: 8, returnSequences: true),
-        ])
+        let spec = ModelSpec(
+            inputShape: [5, 2],
+            layers: [
+                .rnn(units: 6, activation: .tanh, returnSequences: true),
+                .lstm(units: 8, returnSequences: true),
+            ])
         try GradientCheck.check(spec, batch: 2)
     }
 
@@ -35,7 +39,8 @@ final class LSTMLayerTests: XCTestCase {
         let spec = ModelSpec(inputShape: [5, 3], layers: [.lstm(units: 4, returnSequences: true)])
         let network = try Network(spec: spec, seed: 0)
         let named = network.namedParameters
-        XCTAssertEqual(named.map(\.name), ["layers.0.weight_ih", "layers.0.weight_hh", "layers.0.bias_ih", "layers.0.bias_hh"])
+        XCTAssertEqual(
+            named.map(\.name), ["layers.0.weight_ih", "layers.0.weight_hh", "layers.0.bias_ih", "layers.0.bias_hh"])
         XCTAssertEqual(named.map(\.parameter.value.shape), [[16, 3], [16, 4], [16], [16]])
         XCTAssertEqual(network.parameterCount, 4 * 4 * (3 + 4 + 2))
         XCTAssertEqual(named.reduce(0) { $0 + $1.parameter.value.count }, network.parameterCount)

@@ -1,5 +1,5 @@
-import XCTest
 import NNCore
+import XCTest
 
 /// Central-difference gradient checks through the public layer API: the loss is
 /// L = Σ y ⊙ p for a fixed random probe p, so dL/dy = p, and every analytic gradient (each
@@ -41,8 +41,10 @@ extension GradientCheck {
     /// Checks `samples` entries of every trainable parameter and of the input.
     /// Returns the number of entries compared.
     @discardableResult
-    static func check(_ spec: ModelSpec, batch: Int, seed: UInt64 = 1, samples: Int = 12, epsilon: Float = 1e-2,
-                      tolerance: Double = 3e-2, file: StaticString = #filePath, line: UInt = #line) throws -> Int {
+    static func check(
+        _ spec: ModelSpec, batch: Int, seed: UInt64 = 1, samples: Int = 12, epsilon: Float = 1e-2,
+        tolerance: Double = 3e-2, file: StaticString = #filePath, line: UInt = #line
+    ) throws -> Int {
         let network = try Network(spec: spec, seed: seed)
         var rng = SeededGenerator(seed: seed &+ 100)
         var input = normalTensor([batch] + spec.inputShape, &rng)
@@ -58,8 +60,9 @@ extension GradientCheck {
             let numeric = (plus - minus) / (2 * Double(epsilon))
             let error = abs(numeric - Double(analyticValue))
             let scale = max(abs(numeric), abs(Double(analyticValue)))
-            XCTAssertLessThanOrEqual(error, tolerance * scale + 2e-3,
-                                     "\(what): analytic \(analyticValue), numeric \(numeric)", file: file, line: line)
+            XCTAssertLessThanOrEqual(
+                error, tolerance * scale + 2e-3,
+                "\(what): analytic \(analyticValue), numeric \(numeric)", file: file, line: line)
             compared += 1
         }
         for (name, parameter) in network.namedParameters where parameter.trainable {
@@ -79,8 +82,10 @@ extension GradientCheck {
 
 /// Shared by the RNN and LSTM tests: outputs and every gradient equal for 1 and 2 threads.
 extension GradientCheck {
-    static func assertThreadInvariant(_ spec: ModelSpec, batch: Int, file: StaticString = #filePath,
-                                      line: UInt = #line) throws {
+    static func assertThreadInvariant(
+        _ spec: ModelSpec, batch: Int, file: StaticString = #filePath,
+        line: UInt = #line
+    ) throws {
         var rng = SeededGenerator(seed: 5)
         let input = GradientCheck.normalTensor([batch] + spec.inputShape, &rng)
         let probe = GradientCheck.normalTensor([batch] + (try spec.outputShape()), &rng)

@@ -1,5 +1,5 @@
-import XCTest
 import NNCore
+import XCTest
 
 /// The pre-packed product against `Gemm.multiply` (the same bits from m = 6 rows up, where the
 /// GEMM takes its packed path) and against the naive reference below that, on odd shapes.

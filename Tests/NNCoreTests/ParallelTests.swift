@@ -1,5 +1,5 @@
-import XCTest
 import NNCore
+import XCTest
 
 /// `Parallel.forEach` on the worker pool and on its fallback, and `Parallel.team`'s rendezvous.
 final class ParallelTests: XCTestCase {
@@ -79,7 +79,7 @@ final class ParallelTests: XCTestCase {
         for job in 0..<jobs {
             let members = job % 2 == 0 ? 2 : 4
             let expected = (0..<4).map { $0 < members ? 1 : 0 }
-            XCTAssertEqual(Array(runs[job * 4 ..< job * 4 + 4]), expected, "job \(job)")
+            XCTAssertEqual(Array(runs[job * 4..<job * 4 + 4]), expected, "job \(job)")
         }
     }
 }

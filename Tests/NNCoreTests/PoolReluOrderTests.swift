@@ -1,16 +1,18 @@
-import XCTest
 import NNCore
+import XCTest
 
 /// The network runs a max pool that follows a ReLU before it; outputs and gradients must be
 /// those of the order the spec gives, to the bit.
 final class PoolReluOrderTests: XCTestCase {
     func testPoolBeforeReluGivesTheSpecOrdersBits() throws {
-        let spec = ModelSpec(inputShape: [7, 6, 2], layers: [
-            .conv2d(filters: 3, kernel: IntPair(3, 3), stride: IntPair(1, 1), padding: .same, activation: .relu),
-            .maxpool2d(pool: IntPair(2, 2), stride: IntPair(2, 2)),
-            .flatten,
-            .dense(units: 4, activation: .linear, useBias: true),
-        ])
+        let spec = ModelSpec(
+            inputShape: [7, 6, 2],
+            layers: [
+                .conv2d(filters: 3, kernel: IntPair(3, 3), stride: IntPair(1, 1), padding: .same, activation: .relu),
+                .maxpool2d(pool: IntPair(2, 2), stride: IntPair(2, 2)),
+                .flatten,
+                .dense(units: 4, activation: .linear, useBias: true),
+            ])
         let network = try Network(spec: spec, seed: 3)
         XCTAssertTrue(network.layers[1] is MaxPool2DLayer && network.layers[2] is ActivationLayer)
         // The same layer objects in the spec's order: conv, relu, pool, flatten, dense.
@@ -38,10 +40,12 @@ final class PoolReluOrderTests: XCTestCase {
     }
 
     func testAPoolThatEndsTheNetworkStaysLast() throws {
-        let spec = ModelSpec(inputShape: [4, 4, 1], layers: [
-            .conv2d(filters: 2, kernel: IntPair(3, 3), stride: IntPair(1, 1), padding: .same, activation: .relu),
-            .maxpool2d(pool: IntPair(2, 2), stride: IntPair(2, 2)),
-        ])
+        let spec = ModelSpec(
+            inputShape: [4, 4, 1],
+            layers: [
+                .conv2d(filters: 2, kernel: IntPair(3, 3), stride: IntPair(1, 1), padding: .same, activation: .relu),
+                .maxpool2d(pool: IntPair(2, 2), stride: IntPair(2, 2)),
+            ])
         let network = try Network(spec: spec, seed: 1)
         XCTAssertTrue(network.layers.last is MaxPool2DLayer)
     }

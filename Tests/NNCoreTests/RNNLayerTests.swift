@@ -1,5 +1,5 @@
-import XCTest
 import NNCore
+import XCTest
 
 /// Gradient checks through time for the simple RNN, and thread-count invariance.
 final class RNNLayerTests: XCTestCase {
@@ -21,18 +21,23 @@ final class RNNLayerTests: XCTestCase {
 
     /// Two stacked layers and a dense head; a batch of 34 rows runs as two row ranges.
     func testGradientsStackedWithDenseHead() throws {
-        let spec = ModelSpec(inputShape: [6, 3], layers: [
-            .rnn(units: 7, activation: .tanh, returnSequences: true),
-            .rnn(units: 5, activation: .tanh, returnSequences: false),
-            .dense(units: 2, activation: .linear, useBias: true),
-        ])
+        let spec = ModelSpec(
+            inputShape: [6, 3],
+            layers: [
+                .rnn(units: 7, activation: .tanh, returnSequences: true),
+                .rnn(units: 5, activation: .tanh, returnSequences: false),
+                .dense(units: 2, activation: .linear, useBias: true),
+            ])
         try GradientCheck.check(spec, batch: 34)
     }
 
     func testParametersFollowPyTorch() throws {
-        let network = try Network(spec: ModelSpec(inputShape: [5, 3], layers: [.rnn(units: 4, activation: .tanh, returnSequences: false)]), seed: 0)
+        let network = try Network(
+            spec: ModelSpec(inputShape: [5, 3], layers: [.rnn(units: 4, activation: .tanh, returnSequences: false)]),
+            seed: 0)
         let named = network.namedParameters
-        XCTAssertEqual(named.map(\.name), ["layers.0.weight_ih", "layers.0.weight_hh", "layers.0.bias_ih", "layers.0.bias_hh"])
+        XCTAssertEqual(
+            named.map(\.name), ["layers.0.weight_ih", "layers.0.weight_hh", "layers.0.bias_ih", "layers.0.bias_hh"])
         XCTAssertEqual(named.map(\.parameter.value.shape), [[4, 3], [4, 4], [4], [4]])
         XCTAssertEqual(named.reduce(0) { $0 + $1.parameter.value.count }, network.parameterCount)
         for (_, parameter) in named {
@@ -44,7 +49,9 @@ final class RNNLayerTests: XCTestCase {
 
     /// An empty batch (a prediction request without rows) gives an empty output.
     func testEmptyBatch() throws {
-        for layer: LayerSpec in [.rnn(units: 3, activation: .tanh, returnSequences: true), .lstm(units: 3, returnSequences: false)] {
+        for layer: LayerSpec in [
+            .rnn(units: 3, activation: .tanh, returnSequences: true), .lstm(units: 3, returnSequences: false),
+        ] {
             let network = try Network(spec: ModelSpec(inputShape: [4, 2], layers: [layer]), seed: 0)
             let output = network.predict(Tensor(zeros: [0, 4, 2]), loss: nil)
             XCTAssertEqual(output.count, 0)

@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 import NNCore
+import XCTest
 
 /// Outputs and gradients of the rnn and lstm layers against PyTorch's on the same weights and
 /// inputs (`Fixtures/recurrent.json`, written by `scripts/fixtures/make_rnn_fixtures.py`).
@@ -43,10 +43,12 @@ final class RecurrentFixtureTests: XCTestCase {
     private func run(_ name: String) throws {
         let item = try XCTUnwrap(Self.fixture.cases.first { $0.name == name })
         for result in item.results {
-            let layer: LayerSpec = item.type == "lstm"
+            let layer: LayerSpec =
+                item.type == "lstm"
                 ? .lstm(units: item.units, returnSequences: result.return_sequences)
-                : .rnn(units: item.units, activation: item.activation == "relu" ? .relu : .tanh,
-                       returnSequences: result.return_sequences)
+                : .rnn(
+                    units: item.units, activation: item.activation == "relu" ? .relu : .tanh,
+                    returnSequences: result.return_sequences)
             let spec = ModelSpec(inputShape: [item.steps, item.features], layers: [layer])
             let network = try Network(spec: spec, seed: 0)
             for (fullName, parameter) in network.namedParameters {
@@ -56,7 +58,9 @@ final class RecurrentFixtureTests: XCTestCase {
             let input = Tensor(shape: [item.batch, item.steps, item.features], scalars: item.input)
             let label = "\(name) return_sequences=\(result.return_sequences)"
             let output = GradientCheck.output(network, input)
-            XCTAssertEqual(output.shape, result.return_sequences ? [item.batch, item.steps, item.units] : [item.batch, item.units])
+            XCTAssertEqual(
+                output.shape,
+                result.return_sequences ? [item.batch, item.steps, item.units] : [item.batch, item.units])
             assertClose(output.scalars, result.output, "\(label) output")
             let probe = Tensor(shape: output.shape, scalars: result.probe)
             let gradInput = GradientCheck.analytic(network, input, probe: probe)

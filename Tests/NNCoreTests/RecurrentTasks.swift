@@ -40,15 +40,18 @@ enum RecurrentTasks {
     }
 
     static func adam(_ learningRate: Double, epochs: Int, seed: UInt64 = 0, clip: Double? = nil) -> TrainingConfig {
-        TrainingConfig(loss: .crossEntropy,
-                       optimizer: .adam(learningRate: learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0),
-                       batchSize: 32, epochs: epochs, seed: seed, gradientClip: clip)
+        TrainingConfig(
+            loss: .crossEntropy,
+            optimizer: .adam(learningRate: learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0),
+            batchSize: 32, epochs: epochs, seed: seed, gradientClip: clip)
     }
 
     /// A recurrent layer of 16 units reading the last step, and a dense head of two logits.
     static func network(_ recurrent: LayerSpec, _ data: Dataset, seed: UInt64 = 0) throws -> Network {
-        try Network(spec: ModelSpec(inputShape: data.sampleShape,
-                                    layers: [recurrent, .dense(units: 2, activation: .linear, useBias: true)]), seed: seed)
+        try Network(
+            spec: ModelSpec(
+                inputShape: data.sampleShape,
+                layers: [recurrent, .dense(units: 2, activation: .linear, useBias: true)]), seed: seed)
     }
 
     /// Sets the forget-gate block of both LSTM biases (gates i, f, g, o) to `value`.
@@ -72,7 +75,9 @@ enum RecurrentTasks {
         network.layers.first?.needsInputGradient = false
         let steps = data.inputs.shape[1], width = data.inputs.shape[2]
         var squares = [Double](repeating: 0, count: steps)
-        for (i, value) in gradient.scalars.enumerated() { squares[(i / width) % steps] += Double(value) * Double(value) }
+        for (i, value) in gradient.scalars.enumerated() {
+            squares[(i / width) % steps] += Double(value) * Double(value)
+        }
         return squares.map { $0.squareRoot() }
     }
 }

@@ -1,11 +1,13 @@
-import XCTest
 import NNCore
+import XCTest
 
 /// Small trainings that must reach an accuracy, the vanishing gradient of the simple RNN over
 /// 50 steps as the gradient-norm record shows it, and clipping on an exploding RNN.
 final class RecurrentTrainingTests: XCTestCase {
-    private func run(_ network: Network, _ config: TrainingConfig, _ data: Dataset,
-                       test: Dataset? = nil) throws -> [EpochMetrics] {
+    private func run(
+        _ network: Network, _ config: TrainingConfig, _ data: Dataset,
+        test: Dataset? = nil
+    ) throws -> [EpochMetrics] {
         let trainer = try Trainer(network: network, config: config, training: data, validation: test, threads: 2)
         var history: [EpochMetrics] = []
         while !trainer.isFinished { history.append(try trainer.runEpoch()) }
@@ -13,9 +15,13 @@ final class RecurrentTrainingTests: XCTestCase {
     }
 
     func testRNNAndLSTMLearnTheSignOfASum() throws {
-        let train = RecurrentTasks.signOfSum(1024, steps: 10, seed: 1), test = RecurrentTasks.signOfSum(512, steps: 10, seed: 2)
-        for layer: LayerSpec in [.rnn(units: 16, activation: .tanh, returnSequences: false), .lstm(units: 16, returnSequences: false)] {
-            let history = try run(try RecurrentTasks.network(layer, train), RecurrentTasks.adam(0.01, epochs: 15), train, test: test)
+        let train = RecurrentTasks.signOfSum(1024, steps: 10, seed: 1),
+            test = RecurrentTasks.signOfSum(512, steps: 10, seed: 2)
+        for layer: LayerSpec in [
+            .rnn(units: 16, activation: .tanh, returnSequences: false), .lstm(units: 16, returnSequences: false),
+        ] {
+            let history = try run(
+                try RecurrentTasks.network(layer, train), RecurrentTasks.adam(0.01, epochs: 15), train, test: test)
             let accuracy = try XCTUnwrap(history.last?.valAccuracy)
             print("\(layer.typeName) sign of sum: test accuracy \(accuracy)")
             XCTAssertGreaterThanOrEqual(accuracy, 0.9, layer.typeName)
@@ -29,7 +35,8 @@ final class RecurrentTrainingTests: XCTestCase {
     /// 1.5 in each bias vector (3 in total, f ≈ 0.95), the usual remedy (Gers et al. 2000;
     /// Jozefowicz et al. 2015).
     func testLSTMRemembersTheFirstOfFiftySteps() throws {
-        let train = RecurrentTasks.firstStep(1024, steps: 50, seed: 1), test = RecurrentTasks.firstStep(512, steps: 50, seed: 2)
+        let train = RecurrentTasks.firstStep(1024, steps: 50, seed: 1),
+            test = RecurrentTasks.firstStep(512, steps: 50, seed: 2)
         let network = try RecurrentTasks.network(.lstm(units: 16, returnSequences: false), train)
         RecurrentTasks.setForgetBias(network, 1.5)
         // Adam at 0.01 learns this within 6 to 14 epochs depending on the seed (checked for six).
@@ -51,7 +58,9 @@ final class RecurrentTrainingTests: XCTestCase {
         let signal = RecurrentTasks.firstStep(1024, steps: 50, seed: 1)
         let blank = RecurrentTasks.firstStep(1024, steps: 50, signal: 0, seed: 1)
         let test = RecurrentTasks.firstStep(512, steps: 50, seed: 2)
-        func records(_ layer: LayerSpec) throws -> (signal: [Double], blank: [Double], accuracy: Double, network: Network) {
+        func records(
+            _ layer: LayerSpec
+        ) throws -> (signal: [Double], blank: [Double], accuracy: Double, network: Network) {
             var runs: [[EpochMetrics]] = []
             var last: Network?
             for (index, data) in [signal, blank].enumerated() {
@@ -64,15 +73,19 @@ final class RecurrentTrainingTests: XCTestCase {
                     XCTAssertTrue(epoch.gradNorms.values.allSatisfy { $0.isFinite && $0 > 0 }, "\(epoch.gradNorms)")
                 }
             }
-            return (runs[0].map { $0.gradNorms["layers.0"]! }, runs[1].map { $0.gradNorms["layers.0"]! },
-                    runs[0].last!.valAccuracy!, last!)
+            return (
+                runs[0].map { $0.gradNorms["layers.0"]! }, runs[1].map { $0.gradNorms["layers.0"]! },
+                runs[0].last!.valAccuracy!, last!
+            )
         }
         let rnn = try records(.rnn(units: 16, activation: .tanh, returnSequences: false))
         let lstm = try records(.lstm(units: 16, returnSequences: false))
         func difference(_ a: [Double], _ b: [Double]) -> Double {
             zip(a, b).map { abs($0 - $1) / $1 }.max()!
         }
-        print("layers.0 grad norms, rnn: \(rnn.signal) with step 1, \(rnn.blank) without; lstm: \(lstm.signal), \(lstm.blank)")
+        print(
+            "layers.0 grad norms, rnn: \(rnn.signal) with step 1, \(rnn.blank) without; lstm: \(lstm.signal), \(lstm.blank)"
+        )
         XCTAssertLessThan(difference(rnn.signal, rnn.blank), 1e-5, "the RNN's gradient record ignores step 1")
         XCTAssertGreaterThan(difference(lstm.signal, lstm.blank), 1e-2, "the LSTM's gradient record depends on step 1")
         XCTAssertLessThan(rnn.accuracy, 0.65, "the RNN cannot learn what never reaches it")
@@ -96,15 +109,18 @@ final class RecurrentTrainingTests: XCTestCase {
             recurrent.value = Tensor(zeros: [8, 8])
             for j in 0..<8 { recurrent.value.scalars[j * 9] = 1.5 }
             let before = network.trainableParameters.map(\.value)
-            let config = TrainingConfig(loss: .crossEntropy, optimizer: .sgd(learningRate: 0.1, momentum: 0, nesterov: false, weightDecay: 0),
-                                        batchSize: 32, epochs: 1, shuffle: false, gradientClip: clip)
+            let config = TrainingConfig(
+                loss: .crossEntropy, optimizer: .sgd(learningRate: 0.1, momentum: 0, nesterov: false, weightDecay: 0),
+                batchSize: 32, epochs: 1, shuffle: false, gradientClip: clip)
             let metrics = try run(network, config, data)[0]
             var moved = 0.0
             for (old, parameter) in zip(before, network.trainableParameters) {
                 for (a, b) in zip(old.scalars, parameter.value.scalars) { moved += Double(a - b) * Double(a - b) }
             }
             moved = moved.squareRoot()
-            print("clip \(String(describing: clip)): grad norm \(metrics.gradNorm) (\(metrics.gradNorms)), update \(moved)")
+            print(
+                "clip \(String(describing: clip)): grad norm \(metrics.gradNorm) (\(metrics.gradNorms)), update \(moved)"
+            )
             XCTAssertGreaterThan(metrics.gradNorm, 1e3, "the gradient explodes")
             XCTAssertGreaterThan(metrics.gradNorms["layers.0"]!, metrics.gradNorms["layers.1"]!)
             if let clip {

@@ -1,11 +1,16 @@
 import Foundation
-import XCTest
 import NNCore
+import XCTest
 
 final class SafetensorsTests: XCTestCase {
     private func network() throws -> Network {
-        try Network(spec: ModelSpec(inputShape: [6], layers: [.dense(units: 4, activation: .relu, useBias: true),
-                                                              .dense(units: 3, activation: .linear, useBias: false)]), seed: 1)
+        try Network(
+            spec: ModelSpec(
+                inputShape: [6],
+                layers: [
+                    .dense(units: 4, activation: .relu, useBias: true),
+                    .dense(units: 3, activation: .linear, useBias: false),
+                ]), seed: 1)
     }
 
     func testRoundTripKeepsNamesLayoutsAndBits() throws {
@@ -38,13 +43,31 @@ final class SafetensorsTests: XCTestCase {
             ("header not JSON", raw("{nope"), "not valid JSON"),
             ("header not an object", raw("[1]"), "JSON object"),
             ("wrong dtype", raw(#"{"a":{"dtype":"F16","shape":[4],"data_offsets":[0,8]}}"#, data: eight), "F32"),
-            ("shape does not match bytes", raw(#"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, data: eight), "span"),
-            ("offsets out of range", raw(#"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#, data: eight), "outside"),
-            ("overlapping tensors", raw(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, data: eight), "overlaps"),
+            (
+                "shape does not match bytes",
+                raw(#"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, data: eight), "span"
+            ),
+            (
+                "offsets out of range", raw(#"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#, data: eight),
+                "outside"
+            ),
+            (
+                "overlapping tensors",
+                raw(
+                    #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
+                    data: eight), "overlaps"
+            ),
             ("gap in data", raw(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, data: eight), "gap"),
-            ("unused trailing bytes", raw(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, data: eight), "no tensor uses"),
+            (
+                "unused trailing bytes", raw(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, data: eight),
+                "no tensor uses"
+            ),
             ("missing fields", raw(#"{"a":{"dtype":"F32"}}"#), "needs dtype"),
-            ("huge shape", raw(#"{"a":{"dtype":"F32","shape":[2147483648,2147483648,4],"data_offsets":[0,8]}}"#, data: eight), "larger"),
+            (
+                "huge shape",
+                raw(#"{"a":{"dtype":"F32","shape":[2147483648,2147483648,4],"data_offsets":[0,8]}}"#, data: eight),
+                "larger"
+            ),
         ]
         for (what, bytes, reason) in cases {
             XCTAssertThrowsError(try SafetensorsFile(bytes: bytes), what) { error in
@@ -73,13 +96,21 @@ final class SafetensorsTests: XCTestCase {
     func testResumedTrainingMatchesAnUninterruptedRun() throws {
         var rng = SeededGenerator(seed: 4)
         let inputs = Tensor(shape: [90, 6], scalars: (0..<540).map { _ in rng.normal() })
-        let data = Dataset(inputs: inputs, targets: .classes((0..<90).map { _ in Int32(rng.index(below: 3)) }, count: 3))
-        let spec = ModelSpec(inputShape: [6], layers: [.dense(units: 8, activation: .relu, useBias: true), .dropout(rate: 0.3),
-                                                       .dense(units: 3, activation: .softmax, useBias: true)])
-        for optimizer in [OptimizerConfig.sgd(learningRate: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01),
-                          .adam(learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0)] {
-            let config = TrainingConfig(loss: .crossEntropy, optimizer: optimizer, batchSize: 16, epochs: 4, seed: 3,
-                                        schedule: .cosine)
+        let data = Dataset(
+            inputs: inputs, targets: .classes((0..<90).map { _ in Int32(rng.index(below: 3)) }, count: 3))
+        let spec = ModelSpec(
+            inputShape: [6],
+            layers: [
+                .dense(units: 8, activation: .relu, useBias: true), .dropout(rate: 0.3),
+                .dense(units: 3, activation: .softmax, useBias: true),
+            ])
+        for optimizer in [
+            OptimizerConfig.sgd(learningRate: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01),
+            .adam(learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0),
+        ] {
+            let config = TrainingConfig(
+                loss: .crossEntropy, optimizer: optimizer, batchSize: 16, epochs: 4, seed: 3,
+                schedule: .cosine)
             let straight = try Network(spec: spec, seed: 7)
             let straightTrainer = try Trainer(network: straight, config: config, training: data, validation: nil)
             var straightHistory: [Double] = []

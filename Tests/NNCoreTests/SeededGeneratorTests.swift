@@ -1,5 +1,5 @@
-import XCTest
 import NNCore
+import XCTest
 
 final class SeededGeneratorTests: XCTestCase {
     func testSameSeedSameSequence() {

@@ -1,5 +1,5 @@
-import XCTest
 import NNCore
+import XCTest
 
 /// The eight-lane exp, sigmoid and tanh against libm, over a grid that covers the range the
 /// gates see, the clamped extremes and lengths that leave a partial last vector.
@@ -8,8 +8,10 @@ final class VectorMathTests: XCTestCase {
         (0..<count).map { low + (high - low) * Float($0) / Float(count - 1) }
     }
 
-    private func compare(_ values: [Float], _ fast: (UnsafeMutablePointer<Float>, Int) -> Void,
-                         _ reference: (Float) -> Float, relative: Float, absolute: Float, _ name: String) {
+    private func compare(
+        _ values: [Float], _ fast: (UnsafeMutablePointer<Float>, Int) -> Void,
+        _ reference: (Float) -> Float, relative: Float, absolute: Float, _ name: String
+    ) {
         var out = values
         out.withUnsafeMutableBufferPointer { fast($0.baseAddress!, $0.count) }
         var worst: Float = 0
@@ -17,19 +19,22 @@ final class VectorMathTests: XCTestCase {
             let expected = reference(x)
             let error = abs(y - expected)
             worst = max(worst, error / max(abs(expected), 1e-30))
-            XCTAssertLessThanOrEqual(error, relative * abs(expected) + absolute, "\(name)(\(x)) = \(y), libm \(expected)")
+            XCTAssertLessThanOrEqual(
+                error, relative * abs(expected) + absolute, "\(name)(\(x)) = \(y), libm \(expected)")
         }
         print("\(name): worst relative error \(worst)")
     }
 
     func testExpMatchesLibm() {
-        compare(grid(20_001, from: -80, to: 80), VectorMath.exp, VectorMath.scalarReferenceExp,
-                relative: 4e-7, absolute: 0, "exp")
+        compare(
+            grid(20_001, from: -80, to: 80), VectorMath.exp, VectorMath.scalarReferenceExp,
+            relative: 4e-7, absolute: 0, "exp")
     }
 
     func testSigmoidMatchesLibm() {
-        compare(grid(20_003, from: -40, to: 40) + [-200, 200, 0], VectorMath.sigmoid,
-                VectorMath.scalarReferenceSigmoid, relative: 5e-7, absolute: 1e-37, "sigmoid")
+        compare(
+            grid(20_003, from: -40, to: 40) + [-200, 200, 0], VectorMath.sigmoid,
+            VectorMath.scalarReferenceSigmoid, relative: 5e-7, absolute: 1e-37, "sigmoid")
     }
 
     func testTanhMatchesLibm() {

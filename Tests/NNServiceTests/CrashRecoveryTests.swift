@@ -10,22 +10,31 @@ final class CrashRecoveryTests: XCTestCase {
     }
 
     private func submit(_ client: TestClient, csv: String) throws -> String {
-        let dataset = try client.request("POST", "/v1/datasets?drop=split", body: Array(csv.utf8), contentType: "text/csv")
+        let dataset = try client.request(
+            "POST", "/v1/datasets?drop=split", body: Array(csv.utf8), contentType: "text/csv")
         XCTAssertEqual(dataset.status, 201, dataset.text)
         let job: [String: Any] = [
-            "model": ["input_shape": [64], "layers": [["type": "dense", "units": 384, "activation": "relu"],
-                                                      ["type": "dropout", "rate": 0.2],
-                                                      ["type": "dense", "units": 384, "activation": "tanh"],
-                                                      ["type": "dense", "units": 10]]],
+            "model": [
+                "input_shape": [64],
+                "layers": [
+                    ["type": "dense", "units": 384, "activation": "relu"],
+                    ["type": "dropout", "rate": 0.2],
+                    ["type": "dense", "units": 384, "activation": "tanh"],
+                    ["type": "dense", "units": 10],
+                ],
+            ],
             "dataset": dataset.object["id"] as? String ?? "", "loss": "cross_entropy", "validation": ["split": 0.1],
             "optimizer": ["type": "adam", "learning_rate": 0.001], "batch_size": 32, "epochs": 24, "seed": 7,
-            "checkpoint_every": 2, "lr_schedule": ["type": "cosine"]]
+            "checkpoint_every": 2, "lr_schedule": ["type": "cosine"],
+        ]
         let response = try client.json("POST", "/v1/jobs", job)
         XCTAssertEqual(response.status, 202, response.text)
         return response.object["id"] as? String ?? ""
     }
 
-    private func waitFor(_ client: TestClient, job: String, until done: ([String: Any]) -> Bool, timeout: Double = 240) throws -> [String: Any] {
+    private func waitFor(
+        _ client: TestClient, job: String, until done: ([String: Any]) -> Bool, timeout: Double = 240
+    ) throws -> [String: Any] {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let object = try client.request("GET", "/v1/jobs/\(job)").object
@@ -36,11 +45,15 @@ final class CrashRecoveryTests: XCTestCase {
     }
 
     private func finalWeights(_ client: TestClient, job: String) throws -> (weights: [UInt8], losses: [Double]) {
-        let object = try waitFor(client, job: job) { ["succeeded", "failed", "cancelled"].contains($0["status"] as? String ?? "") }
+        let object = try waitFor(client, job: job) {
+            ["succeeded", "failed", "cancelled"].contains($0["status"] as? String ?? "")
+        }
         XCTAssertEqual(object["status"] as? String, "succeeded", "\(object)")
         let model = object["model_id"] as? String ?? ""
         let history = try client.request("GET", "/v1/jobs/\(job)/metrics").object["epochs"] as? [[String: Any]] ?? []
-        return (try client.request("GET", "/v1/models/\(model)/weights").body, history.compactMap { $0["loss"] as? Double })
+        return (
+            try client.request("GET", "/v1/models/\(model)/weights").body, history.compactMap { $0["loss"] as? Double }
+        )
     }
 
     func testKilledServerResumesToTheSameWeights() throws {

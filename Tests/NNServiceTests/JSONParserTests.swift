@@ -15,8 +15,10 @@ final class JSONParserTests: XCTestCase {
     /// The exact fast path and strtod agree with Swift's own parser on every number, to the bit.
     func testNumbersAreCorrectlyRounded() throws {
         var rng = SeededGenerator(seed: 1)
-        var samples = ["0", "-0", "0.1", "1e22", "1e23", "123456789012345", "1234567890123456789", "9007199254740993",
-                       "0.000001234", "1.7976931348623157e308", "4.9e-324", "2.2250738585072014e-308", "-0.0", "1E+2"]
+        var samples = [
+            "0", "-0", "0.1", "1e22", "1e23", "123456789012345", "1234567890123456789", "9007199254740993",
+            "0.000001234", "1.7976931348623157e308", "4.9e-324", "2.2250738585072014e-308", "-0.0", "1E+2",
+        ]
         for _ in 0..<2000 {
             let digits = (0..<(1 + rng.index(below: 18))).map { _ in String(rng.index(below: 10)) }.joined()
             let point = rng.index(below: digits.count + 1)
@@ -34,9 +36,11 @@ final class JSONParserTests: XCTestCase {
     }
 
     func testMalformedInputIsRejected() {
-        for text in ["", "NaN", "[NaN]", "Infinity", "-Infinity", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "+1", "1e", "0x10",
-                     "[1 2]", "{a:1}", "\"\\x\"", "\"a", "[", "tru", "nul", "1 2", "\"\u{01}\"",
-                     String(repeating: "[", count: 100) + String(repeating: "]", count: 100)] {
+        for text in [
+            "", "NaN", "[NaN]", "Infinity", "-Infinity", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "+1", "1e", "0x10",
+            "[1 2]", "{a:1}", "\"\\x\"", "\"a", "[", "tru", "nul", "1 2", "\"\u{01}\"",
+            String(repeating: "[", count: 100) + String(repeating: "]", count: 100),
+        ] {
             XCTAssertThrowsError(try parse(text), text)
         }
     }

@@ -24,11 +24,22 @@ final class JobStatusTests: XCTestCase {
         let service = try ServiceHarness()
         defer { service.shutdown() }
         let client = service.client
-        let dataset = try client.json("POST", "/v1/datasets", ["inputs": [[1e30, -1e30], [-1e30, 1e30]],
-                                                               "targets": [[1.0], [0.0]]]).object["id"] as? String ?? ""
-        let job = try client.json("POST", "/v1/jobs", [
-            "model": ["input_shape": [2], "layers": [["type": "dense", "units": 4], ["type": "dense", "units": 1]]],
-            "dataset": dataset, "loss": "mse", "optimizer": ["type": "sgd", "learning_rate": 1000.0], "epochs": 50])
+        let dataset =
+            try client.json(
+                "POST", "/v1/datasets",
+                [
+                    "inputs": [[1e30, -1e30], [-1e30, 1e30]],
+                    "targets": [[1.0], [0.0]],
+                ]
+            ).object["id"] as? String ?? ""
+        let job = try client.json(
+            "POST", "/v1/jobs",
+            [
+                "model": [
+                    "input_shape": [2], "layers": [["type": "dense", "units": 4], ["type": "dense", "units": 1]],
+                ],
+                "dataset": dataset, "loss": "mse", "optimizer": ["type": "sgd", "learning_rate": 1000.0], "epochs": 50,
+            ])
         XCTAssertEqual(job.status, 202, job.text)
         let final = try service.waitForJob(job.object["id"] as? String ?? "")
         XCTAssertEqual(final["status"] as? String, "failed")

@@ -28,7 +28,8 @@ final class OperationsTests: XCTestCase {
         _ = try client.request("GET", "/v1/jobs/job_nope")
         let text = try client.request("GET", "/metrics").text
         XCTAssert(text.contains(#"nnserve_http_requests_total{route="/healthz",method="GET",status="200"} 3"#), text)
-        XCTAssert(text.contains(#"nnserve_http_requests_total{route="/v1/jobs/{id}",method="GET",status="404"} 1"#), text)
+        XCTAssert(
+            text.contains(#"nnserve_http_requests_total{route="/v1/jobs/{id}",method="GET",status="404"} 1"#), text)
         XCTAssert(text.contains(#"nnserve_http_request_duration_seconds_count{route="/healthz"} 3"#), text)
         for name in ["nnserve_jobs{status=\"queued\"} 0", "nnserve_training_samples_total 0", "nnserve_queue_depth 0"] {
             XCTAssert(text.contains(name), name)
@@ -41,12 +42,21 @@ final class OperationsTests: XCTestCase {
         let client = service.client
         let inputs: [[Double]] = (0..<64).map { [Double($0 % 8), Double($0 / 8)] }
         let targets: [Int] = (0..<64).map { $0 % 2 }
-        let dataset = try client.json("POST", "/v1/datasets", ["inputs": inputs, "targets": targets]).object["id"] as? String ?? ""
+        let dataset =
+            try client.json("POST", "/v1/datasets", ["inputs": inputs, "targets": targets]).object["id"] as? String
+            ?? ""
         func submit(epochs: Int) throws -> String {
-            let model: [String: Any] = ["input_shape": [2], "layers": [["type": "dense", "units": 8, "activation": "tanh"],
-                                                                       ["type": "dense", "units": 2]]]
-            let body: [String: Any] = ["model": model, "dataset": dataset, "loss": "cross_entropy",
-                                       "optimizer": ["type": "sgd", "learning_rate": 0.1], "epochs": epochs]
+            let model: [String: Any] = [
+                "input_shape": [2],
+                "layers": [
+                    ["type": "dense", "units": 8, "activation": "tanh"],
+                    ["type": "dense", "units": 2],
+                ],
+            ]
+            let body: [String: Any] = [
+                "model": model, "dataset": dataset, "loss": "cross_entropy",
+                "optimizer": ["type": "sgd", "learning_rate": 0.1], "epochs": epochs,
+            ]
             return try client.json("POST", "/v1/jobs", body).object["id"] as? String ?? ""
         }
         // A long job holds the only worker, so the watched job waits queued while two
@@ -75,10 +85,13 @@ final class OperationsTests: XCTestCase {
             XCTAssertEqual(text.components(separatedBy: "event: epoch").count - 1, 3, text)
             XCTAssert(text.contains("\"status\":\"queued\""), text)
             XCTAssert(text.contains("\"status\":\"running\""), text)
-            XCTAssert(text.hasSuffix("\"status\":\"succeeded\"}\n\n") || text.contains("\"status\":\"succeeded\""), text)
+            XCTAssert(
+                text.hasSuffix("\"status\":\"succeeded\"}\n\n") || text.contains("\"status\":\"succeeded\""), text)
         }
         let ended = try client.request("GET", "/v1/jobs/\(id)/events")
-        XCTAssertEqual(ended.text.components(separatedBy: "event: status").count - 1, 1, "an ended job's stream is one status event")
+        XCTAssertEqual(
+            ended.text.components(separatedBy: "event: status").count - 1, 1,
+            "an ended job's stream is one status event")
         XCTAssertEqual(service.app.events.listenerCount, 0)
         let metrics = try client.request("GET", "/metrics").text
         XCTAssert(metrics.contains("nnserve_jobs{status=\"succeeded\"} 1"), metrics)
@@ -88,11 +101,17 @@ final class OperationsTests: XCTestCase {
         let service = try ServiceHarness(maxQueuedJobs: 1)
         defer { service.shutdown() }
         let client = service.client
-        let dataset = try client.json("POST", "/v1/datasets", ["inputs": [[0.0], [1.0]], "targets": [0, 1]]).object["id"] as? String ?? ""
+        let dataset =
+            try client.json("POST", "/v1/datasets", ["inputs": [[0.0], [1.0]], "targets": [0, 1]]).object["id"]
+            as? String ?? ""
         func submit() throws -> TestClient.Response {
-            try client.json("POST", "/v1/jobs", ["model": ["input_shape": [1], "layers": [["type": "dense", "units": 2]]],
-                                                 "dataset": dataset, "loss": "cross_entropy",
-                                                 "optimizer": ["type": "sgd", "learning_rate": 0.1], "epochs": 90_000])
+            try client.json(
+                "POST", "/v1/jobs",
+                [
+                    "model": ["input_shape": [1], "layers": [["type": "dense", "units": 2]]],
+                    "dataset": dataset, "loss": "cross_entropy",
+                    "optimizer": ["type": "sgd", "learning_rate": 0.1], "epochs": 90_000,
+                ])
         }
         let running = try submit()
         XCTAssertEqual(running.status, 202)
@@ -117,19 +136,31 @@ final class OperationsTests: XCTestCase {
         }
         defer { service.shutdown() }
         let client = service.client
-        let dataset = try client.json("POST", "/v1/datasets", ["inputs": [[0.0], [1.0]], "targets": [0, 1]]).object["id"] as? String ?? ""
+        let dataset =
+            try client.json("POST", "/v1/datasets", ["inputs": [[0.0], [1.0]], "targets": [0, 1]]).object["id"]
+            as? String ?? ""
         let before = try service.counts()
-        let big: [String: Any] = ["input_shape": [1], "layers": [["type": "dense", "units": 64], ["type": "dense", "units": 2]]]
+        let big: [String: Any] = [
+            "input_shape": [1], "layers": [["type": "dense", "units": 64], ["type": "dense", "units": 2]],
+        ]
         let tooBig = try client.json("POST", "/v1/models", big)
         XCTAssertEqual(tooBig.status, 422)
         XCTAssertEqual(tooBig.errorCode, "too_large")
         let small: [String: Any] = ["input_shape": [1], "layers": [["type": "dense", "units": 2]]]
-        let long = try client.json("POST", "/v1/jobs", ["model": small, "dataset": dataset, "loss": "cross_entropy",
-                                                        "optimizer": ["type": "sgd", "learning_rate": 0.1], "epochs": 11])
+        let long = try client.json(
+            "POST", "/v1/jobs",
+            [
+                "model": small, "dataset": dataset, "loss": "cross_entropy",
+                "optimizer": ["type": "sgd", "learning_rate": 0.1], "epochs": 11,
+            ])
         XCTAssertEqual(long.status, 422)
         XCTAssertEqual(long.errorPath, "epochs")
-        let bigJob = try client.json("POST", "/v1/jobs", ["model": big, "dataset": dataset, "loss": "cross_entropy",
-                                                          "optimizer": ["type": "sgd", "learning_rate": 0.1], "epochs": 1])
+        let bigJob = try client.json(
+            "POST", "/v1/jobs",
+            [
+                "model": big, "dataset": dataset, "loss": "cross_entropy",
+                "optimizer": ["type": "sgd", "learning_rate": 0.1], "epochs": 1,
+            ])
         XCTAssertEqual(bigJob.status, 422)
         XCTAssertEqual(bigJob.errorPath, "model.layers")
         XCTAssertEqual(try service.counts(), before)

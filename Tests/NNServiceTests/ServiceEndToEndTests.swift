@@ -3,12 +3,19 @@ import NNCore
 import XCTest
 
 final class ServiceEndToEndTests: XCTestCase {
-    nonisolated(unsafe) static let a1Model: [String: Any] = ["input_shape": [64], "layers": [
-        ["type": "dense", "units": 64, "activation": "relu"], ["type": "dense", "units": 10]]]
+    nonisolated(unsafe) static let a1Model: [String: Any] = [
+        "input_shape": [64],
+        "layers": [
+            ["type": "dense", "units": 64, "activation": "relu"], ["type": "dense", "units": 10],
+        ],
+    ]
 
     static func a1Job(_ dataset: String, epochs: Int = 50) -> [String: Any] {
-        ["model": a1Model, "dataset": dataset, "loss": "cross_entropy",
-         "optimizer": ["type": "sgd", "learning_rate": 0.1, "momentum": 0.9], "batch_size": 32, "epochs": epochs, "seed": 0]
+        [
+            "model": a1Model, "dataset": dataset, "loss": "cross_entropy",
+            "optimizer": ["type": "sgd", "learning_rate": 0.1, "momentum": 0.9], "batch_size": 32, "epochs": epochs,
+            "seed": 0,
+        ]
     }
 
     /// Upload digits, train A1 through the API, predict the test rows.
@@ -17,8 +24,9 @@ final class ServiceEndToEndTests: XCTestCase {
         defer { service.shutdown() }
         let client = service.client
         let digits = try DigitsFixture.load()
-        let upload = try client.request("POST", "/v1/datasets?name=digits&drop=split&target=label",
-                                        body: Array(digits.trainCSV.utf8), contentType: "text/csv")
+        let upload = try client.request(
+            "POST", "/v1/datasets?name=digits&drop=split&target=label",
+            body: Array(digits.trainCSV.utf8), contentType: "text/csv")
         XCTAssertEqual(upload.status, 201, upload.text)
         XCTAssertEqual(upload.object["rows"] as? Int, 1437)
         XCTAssertEqual((upload.object["target"] as? [String: Any])?["classes"] as? Int, 10)
@@ -46,7 +54,8 @@ final class ServiceEndToEndTests: XCTestCase {
         let classes = try XCTUnwrap(prediction.object["classes"] as? [Int])
         let outputs = try XCTUnwrap(prediction.object["outputs"] as? [[Double]])
         XCTAssertEqual(outputs.first?.reduce(0, +) ?? 0, 1, accuracy: 1e-4, "softmax probabilities")
-        let accuracy = Double(zip(classes, digits.testLabels).filter { $0 == $1 }.count) / Double(digits.testLabels.count)
+        let accuracy =
+            Double(zip(classes, digits.testLabels).filter { $0 == $1 }.count) / Double(digits.testLabels.count)
         XCTAssertGreaterThanOrEqual(accuracy, 0.96, "A1 through the API: \(accuracy)")
 
         // The weights download loads back through upload into a new model with the same spec.
@@ -55,21 +64,31 @@ final class ServiceEndToEndTests: XCTestCase {
         let file = try SafetensorsFile(bytes: weights.body)
         XCTAssertEqual(file.tensor(named: "layers.0.weight")?.shape, [64, 64])
         let copy = try client.json("POST", "/v1/models", Self.a1Model).object["id"] as? String ?? ""
-        XCTAssertEqual(try client.json("POST", "/v1/models/\(copy)/predict", ["inputs": [digits.testRows[0]]]).status, 409)
-        XCTAssertEqual(try client.request("PUT", "/v1/models/\(copy)/weights", body: weights.body,
-                                          contentType: "application/octet-stream").status, 200)
-        let copied = try client.json("POST", "/v1/models/\(copy)/predict", ["inputs": Array(digits.testRows[0..<5])]).object
-        let original = try client.json("POST", "/v1/models/\(modelID)/predict", ["inputs": Array(digits.testRows[0..<5])]).object
+        XCTAssertEqual(
+            try client.json("POST", "/v1/models/\(copy)/predict", ["inputs": [digits.testRows[0]]]).status, 409)
+        XCTAssertEqual(
+            try client.request(
+                "PUT", "/v1/models/\(copy)/weights", body: weights.body,
+                contentType: "application/octet-stream"
+            ).status, 200)
+        let copied = try client.json("POST", "/v1/models/\(copy)/predict", ["inputs": Array(digits.testRows[0..<5])])
+            .object
+        let original = try client.json(
+            "POST", "/v1/models/\(modelID)/predict", ["inputs": Array(digits.testRows[0..<5])]
+        ).object
         // Uploaded weights answer the last layer's raw outputs; their argmax is the same class.
         let raw = try XCTUnwrap(copied["outputs"] as? [[Double]])
         XCTAssertEqual(raw.map { row in row.indices.max { row[$0] < row[$1] }! }, original["classes"] as? [Int])
 
         // Checkpoints: one per epoch; a missing epoch is a 404.
-        let checkpoints = try client.request("GET", "/v1/models/\(modelID)/checkpoints").object["items"] as? [[String: Any]]
+        let checkpoints =
+            try client.request("GET", "/v1/models/\(modelID)/checkpoints").object["items"] as? [[String: Any]]
         XCTAssertEqual(checkpoints?.count, 50)
         XCTAssertEqual(try client.request("GET", "/v1/models/\(modelID)/weights?epoch=999").status, 404)
         XCTAssertEqual(try client.request("GET", "/v1/models/\(modelID)/weights?epoch=10").status, 200)
-        XCTAssertEqual(try client.json("POST", "/v1/models/\(modelID)/predict?epoch=10", ["inputs": [digits.testRows[0]]]).status, 200)
+        XCTAssertEqual(
+            try client.json("POST", "/v1/models/\(modelID)/predict?epoch=10", ["inputs": [digits.testRows[0]]]).status,
+            200)
         XCTAssertEqual(try service.store.integrityCheck(), ["ok"])
     }
 
@@ -78,9 +97,13 @@ final class ServiceEndToEndTests: XCTestCase {
         defer { service.shutdown() }
         let client = service.client
         let digits = try DigitsFixture.load()
-        let dataset = try client.request("POST", "/v1/datasets?drop=split", body: Array(digits.trainCSV.utf8),
-                                         contentType: "text/csv").object["id"] as? String ?? ""
-        let first = try client.json("POST", "/v1/jobs", Self.a1Job(dataset, epochs: 100_000)).object["id"] as? String ?? ""
+        let dataset =
+            try client.request(
+                "POST", "/v1/datasets?drop=split", body: Array(digits.trainCSV.utf8),
+                contentType: "text/csv"
+            ).object["id"] as? String ?? ""
+        let first =
+            try client.json("POST", "/v1/jobs", Self.a1Job(dataset, epochs: 100_000)).object["id"] as? String ?? ""
         let second = try client.json("POST", "/v1/jobs", Self.a1Job(dataset, epochs: 5)).object["id"] as? String ?? ""
         // The second waits behind the first (one worker): cancel it while queued.
         let cancelledQueued = try client.request("POST", "/v1/jobs/\(second)/cancel")
@@ -101,7 +124,8 @@ final class ServiceEndToEndTests: XCTestCase {
         XCTAssertEqual(final["status"] as? String, "cancelled")
         // Its last checkpoint stays usable.
         let model = final["model_id"] as? String ?? ""
-        XCTAssertEqual(try client.json("POST", "/v1/models/\(model)/predict", ["inputs": [digits.testRows[0]]]).status, 200)
+        XCTAssertEqual(
+            try client.json("POST", "/v1/models/\(model)/predict", ["inputs": [digits.testRows[0]]]).status, 200)
         let listed = try client.request("GET", "/v1/jobs?status=cancelled").object["items"] as? [[String: Any]]
         XCTAssertEqual(listed?.count, 2)
     }

@@ -13,8 +13,10 @@ final class ServiceHarness {
     let server: HTTPServer
     var client: TestClient
 
-    init(token: String? = nil, maxQueuedJobs: Int = 1000, workers: Int = 1,
-         configure: (inout ServiceApp.Options) -> Void = { _ in }) throws {
+    init(
+        token: String? = nil, maxQueuedJobs: Int = 1000, workers: Int = 1,
+        configure: (inout ServiceApp.Options) -> Void = { _ in }
+    ) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("nnserve-test-\(UUID().uuidString)")
         store = try ServiceStore(path: directory.appendingPathComponent("nnserve.sqlite").path)
         queue = JobQueue(store: store, events: JobEvents(), workers: workers, threadsPerJob: 1, log: { _ in })
@@ -24,9 +26,11 @@ final class ServiceHarness {
         configure(&options)
         app = ServiceApp(store: store, queue: queue, options: options, log: { _ in })
         let metrics = app.metrics
-        server = HTTPServer(configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, router: app.router(),
-                                                                   accessLog: nil, observers: [{ metrics.observe($0) }],
-                                                                   errorLog: nil))
+        server = HTTPServer(
+            configuration: HTTPServerConfiguration(
+                host: "127.0.0.1", port: 0, router: app.router(),
+                accessLog: nil, observers: [{ metrics.observe($0) }],
+                errorLog: nil))
         try queue.start()
         try server.start()
         client = TestClient(port: server.port, token: token)
@@ -44,7 +48,9 @@ final class ServiceHarness {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let job = try client.request("GET", "/v1/jobs/\(id)").object
-            if let status = job["status"] as? String, ["succeeded", "failed", "cancelled"].contains(status) { return job }
+            if let status = job["status"] as? String, ["succeeded", "failed", "cancelled"].contains(status) {
+                return job
+            }
             Thread.sleep(forTimeInterval: 0.05)
         }
         throw ClientError("job \(id) did not end within \(timeout) s")
@@ -67,7 +73,9 @@ enum DigitsFixture {
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data")
     }
 
-    static func load(_ name: String = "digits.csv") throws -> (trainCSV: String, testRows: [[Double]], testLabels: [Int]) {
+    static func load(
+        _ name: String = "digits.csv"
+    ) throws -> (trainCSV: String, testRows: [[Double]], testLabels: [Int]) {
         let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
         var lines = text.components(separatedBy: .newlines).filter { !$0.isEmpty }
         let header = lines.removeFirst()

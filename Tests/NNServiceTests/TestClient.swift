@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,8 +20,10 @@ struct TestClient {
     var port: Int
     var token: String?
 
-    func request(_ method: String, _ target: String, body: [UInt8] = [], contentType: String? = "application/json",
-                 headers extra: [String: String] = [:], timeout: Double = 30) throws -> Response {
+    func request(
+        _ method: String, _ target: String, body: [UInt8] = [], contentType: String? = "application/json",
+        headers extra: [String: String] = [:], timeout: Double = 30
+    ) throws -> Response {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ClientError("socket failed") }
         defer { close(fd) }
@@ -31,11 +34,15 @@ struct TestClient {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else { throw ClientError("connect to port \(port) failed") }
         var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-        if let contentType, !body.isEmpty || method == "POST" || method == "PUT" { head += "Content-Type: \(contentType)\r\n" }
+        if let contentType, !body.isEmpty || method == "POST" || method == "PUT" {
+            head += "Content-Type: \(contentType)\r\n"
+        }
         if method == "POST" || method == "PUT" || !body.isEmpty { head += "Content-Length: \(body.count)\r\n" }
         if let token { head += "Authorization: Bearer \(token)\r\n" }
         for (name, value) in extra { head += "\(name): \(value)\r\n" }
@@ -61,13 +68,16 @@ struct TestClient {
     }
 
     static func parse(_ bytes: [UInt8]) throws -> Response {
-        guard let split = bytes.firstRange(of: Array("\r\n\r\n".utf8)) else { throw ClientError("no response head in \(bytes.count) bytes") }
+        guard let split = bytes.firstRange(of: Array("\r\n\r\n".utf8)) else {
+            throw ClientError("no response head in \(bytes.count) bytes")
+        }
         let lines = String(decoding: bytes[..<split.lowerBound], as: UTF8.self).components(separatedBy: "\r\n")
         let status = Int(lines[0].split(separator: " ")[1]) ?? 0
         var headers: [String: String] = [:]
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                in: .whitespaces)
         }
         var body = Array(bytes[split.upperBound...])
         if headers["transfer-encoding"] == "chunked" { body = dechunk(body) }

@@ -29,11 +29,13 @@ final class ConnectionTransactionTests: XCTestCase {
     }
 
     func testThrowingBodyRollsBackEverythingAndRethrows() throws {
-        XCTAssertThrowsError(try database.inTransaction { db in
-            try db.execute("INSERT INTO t VALUES (1)")
-            try db.execute("INSERT INTO t VALUES (2)")
-            throw Abort()
-        }) { XCTAssertTrue($0 is Abort) }
+        XCTAssertThrowsError(
+            try database.inTransaction { db in
+                try db.execute("INSERT INTO t VALUES (1)")
+                try db.execute("INSERT INTO t VALUES (2)")
+                throw Abort()
+            }
+        ) { XCTAssertTrue($0 is Abort) }
         XCTAssertEqual(try values(), [])
         XCTAssertFalse(try database.read { $0.isInTransaction })
     }
@@ -53,10 +55,11 @@ final class ConnectionTransactionTests: XCTestCase {
         try database.write { db in
             try db.inTransaction {
                 try db.execute("INSERT INTO t VALUES (1)")
-                XCTAssertThrowsError(try db.inTransaction {
-                    try db.execute("INSERT INTO t VALUES (2)")
-                    throw Abort()
-                })
+                XCTAssertThrowsError(
+                    try db.inTransaction {
+                        try db.execute("INSERT INTO t VALUES (2)")
+                        throw Abort()
+                    })
                 try db.inTransaction { try db.execute("INSERT INTO t VALUES (3)") }
                 XCTAssertTrue(db.isInTransaction)
             }
@@ -65,10 +68,11 @@ final class ConnectionTransactionTests: XCTestCase {
     }
 
     func testOuterRollbackUndoesCommittedSavepoints() throws {
-        XCTAssertThrowsError(try database.inTransaction { db in
-            try db.inTransaction { try db.execute("INSERT INTO t VALUES (1)") }
-            throw Abort()
-        })
+        XCTAssertThrowsError(
+            try database.inTransaction { db in
+                try db.inTransaction { try db.execute("INSERT INTO t VALUES (1)") }
+                throw Abort()
+            })
         XCTAssertEqual(try values(), [])
     }
 
@@ -84,10 +88,11 @@ final class ConnectionTransactionTests: XCTestCase {
     func testTransactionInsideAManualBeginUsesASavepoint() throws {
         try database.write { db in
             try db.execute("BEGIN")
-            XCTAssertThrowsError(try db.inTransaction {
-                try db.execute("INSERT INTO t VALUES (5)")
-                throw Abort()
-            })
+            XCTAssertThrowsError(
+                try db.inTransaction {
+                    try db.execute("INSERT INTO t VALUES (5)")
+                    throw Abort()
+                })
             try db.execute("INSERT INTO t VALUES (6)")
             try db.execute("COMMIT")
         }

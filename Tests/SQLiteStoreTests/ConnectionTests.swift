@@ -16,13 +16,16 @@ final class ConnectionTests: XCTestCase {
             XCTAssertEqual(error?.primaryCode, 21)  // SQLITE_MISUSE
             XCTAssertNotNil(try db.queryOne("SELECT * FROM sqlite_master WHERE name = 'v'"))
             try db.execute("SELECT 1; -- a trailing comment is not a statement")
-            try db.executeScript("""
+            try db.executeScript(
+                """
                 CREATE TABLE a(x);
                 INSERT INTO a VALUES (1);
                 INSERT INTO a VALUES (2); -- done
                 """)
             XCTAssertEqual(try db.query("SELECT x FROM a").count, 2)
-            let bad = expectDatabaseError { try db.executeScript("INSERT INTO a VALUES (3); INSERT INTO nope VALUES (1)") }
+            let bad = expectDatabaseError {
+                try db.executeScript("INSERT INTO a VALUES (3); INSERT INTO nope VALUES (1)")
+            }
             XCTAssertTrue(bad?.message.contains("no such table: nope") ?? false, "\(String(describing: bad))")
         }
     }

@@ -8,7 +8,8 @@ final class DatabaseErrorTests: XCTestCase {
     override func setUpWithError() throws {
         database = try Database.inMemory()
         try database.write { db in
-            try db.executeScript("""
+            try db.executeScript(
+                """
                 CREATE TABLE datasets(id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, rows INTEGER CHECK (rows > 0));
                 CREATE TABLE jobs(id TEXT PRIMARY KEY, dataset TEXT NOT NULL REFERENCES datasets(id));
                 INSERT INTO datasets VALUES ('ds_1', 'digits', 10);
@@ -23,16 +24,17 @@ final class DatabaseErrorTests: XCTestCase {
     func testUniqueViolationCarriesCodesMessageAndSQL() {
         let sql = "INSERT INTO datasets(id, name, rows) VALUES (?, ?, ?)"
         let error = failingWrite(sql, ["ds_2", "digits", 5])
-        XCTAssertEqual(error?.primaryCode, 19)      // SQLITE_CONSTRAINT
-        XCTAssertEqual(error?.extendedCode, 2067)   // SQLITE_CONSTRAINT_UNIQUE
+        XCTAssertEqual(error?.primaryCode, 19)  // SQLITE_CONSTRAINT
+        XCTAssertEqual(error?.extendedCode, 2067)  // SQLITE_CONSTRAINT_UNIQUE
         XCTAssertEqual(error?.isConstraintViolation, true)
         XCTAssertEqual(error?.isUniqueViolation, true)
         XCTAssertEqual(error?.isForeignKeyViolation, false)
         XCTAssertEqual(error?.isBusy, false)
         XCTAssertEqual(error?.sql, sql)
         XCTAssertEqual(error?.message, "UNIQUE constraint failed: datasets.name")
-        XCTAssertEqual(error?.description,
-                       "SQLite error 19/2067 (constraint failed): UNIQUE constraint failed: datasets.name [SQL: \(sql)]")
+        XCTAssertEqual(
+            error?.description,
+            "SQLite error 19/2067 (constraint failed): UNIQUE constraint failed: datasets.name [SQL: \(sql)]")
     }
 
     func testPrimaryKeyNotNullCheckAndForeignKeyViolationsAreDistinguishable() {

@@ -8,8 +8,9 @@ final class DatabaseTests: XCTestCase {
     }
 
     func testFileDatabaseIsInWALModeWithNormalSyncForeignKeysAndBusyTimeout() throws {
-        let database = try Database(path: try makeDatabasePath(),
-                                    options: .init(busyTimeoutMilliseconds: 1234))
+        let database = try Database(
+            path: try makeDatabasePath(),
+            options: .init(busyTimeoutMilliseconds: 1234))
         XCTAssertEqual(try pragma(database, "journal_mode"), .text("wal"))
         XCTAssertEqual(try pragma(database, "synchronous"), .integer(1))
         XCTAssertEqual(try pragma(database, "foreign_keys"), .integer(1))

@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import SQLiteStore
+import Synchronization
 import XCTest
 
 private struct Refused: Error {}
@@ -21,7 +21,8 @@ final class MigratorTests: XCTestCase {
         migrator.register("002_create_models") { db in
             log("002")
             // Depends on 001 having run first.
-            try db.executeScript("""
+            try db.executeScript(
+                """
                 CREATE TABLE models(id TEXT PRIMARY KEY, dataset TEXT REFERENCES datasets(id));
                 INSERT INTO datasets VALUES ('ds_seed', 'seed');
                 """)
@@ -39,7 +40,9 @@ final class MigratorTests: XCTestCase {
         XCTAssertEqual(ran.lines, ["001", "002"])
         XCTAssertEqual(try tables(database), ["datasets", "models", "schema_migrations"])
 
-        let records = try database.read { try $0.query("SELECT name, applied_at FROM schema_migrations ORDER BY rowid") }
+        let records = try database.read {
+            try $0.query("SELECT name, applied_at FROM schema_migrations ORDER BY rowid")
+        }
         XCTAssertEqual(try records.map { try $0.get("name") as String }, ["001_create_datasets", "002_create_models"])
         for record in records {
             let appliedAt: String = try record.get("applied_at")

@@ -18,9 +18,12 @@ final class StatementColumnsTests: XCTestCase {
         return values
     }
 
-    private func assertBitExact(_ actual: [Float], _ expected: [Float], file: StaticString = #filePath, line: UInt = #line) {
+    private func assertBitExact(
+        _ actual: [Float], _ expected: [Float], file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertEqual(actual.count, expected.count, file: file, line: line)
-        XCTAssertTrue(actual.map(\.bitPattern) == expected.map(\.bitPattern), "float bits differ", file: file, line: line)
+        XCTAssertTrue(
+            actual.map(\.bitPattern) == expected.map(\.bitPattern), "float bits differ", file: file, line: line)
     }
 
     func testFourMegabytesOfFloatsRoundTripBitExact() throws {

@@ -57,8 +57,9 @@ final class StatementTests: XCTestCase {
     func testNamedBindingWithAndWithoutPrefix() throws {
         try database.write { db in
             try db.execute("CREATE TABLE n(a INTEGER, b TEXT, c REAL, d BLOB, e INTEGER)")
-            try db.execute("INSERT INTO n VALUES (:a, @b, $c, :d, :e)",
-                           named: ["a": 7, "@b": "bee", "c": 1.5, ":d": Data([9]), "e": nil])
+            try db.execute(
+                "INSERT INTO n VALUES (:a, @b, $c, :d, :e)",
+                named: ["a": 7, "@b": "bee", "c": 1.5, ":d": Data([9]), "e": nil])
             let row = try XCTUnwrap(db.queryOne("SELECT * FROM n WHERE a = :a", named: ["a": 7]))
             XCTAssertEqual(try row.get("a") as Int, 7)
             XCTAssertEqual(try row.get("b") as String, "bee")

@@ -18,8 +18,10 @@ extension XCTestCase {
     }
 
     /// Runs `body`, which must throw a DatabaseError, and answers that error.
-    func expectDatabaseError(_ message: String = "", file: StaticString = #filePath, line: UInt = #line,
-                             _ body: () throws -> Void) -> DatabaseError? {
+    func expectDatabaseError(
+        _ message: String = "", file: StaticString = #filePath, line: UInt = #line,
+        _ body: () throws -> Void
+    ) -> DatabaseError? {
         do {
             try body()
             XCTFail("expected a DatabaseError \(message)", file: file, line: line)

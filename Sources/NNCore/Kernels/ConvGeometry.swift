@@ -18,8 +18,10 @@ public struct ConvGeometry: Equatable, Sendable {
     public let outputHeight: Int
     public let outputWidth: Int
 
-    public init(height: Int, width: Int, channels: Int, filters: Int, kernel: IntPair, stride: IntPair,
-                padding: LayerSpec.Padding) {
+    public init(
+        height: Int, width: Int, channels: Int, filters: Int, kernel: IntPair, stride: IntPair,
+        padding: LayerSpec.Padding
+    ) {
         precondition(height > 0 && width > 0 && channels > 0 && filters > 0)
         precondition(kernel.height > 0 && kernel.width > 0 && stride.height > 0 && stride.width > 0)
         inputHeight = height

@@ -22,9 +22,11 @@ public enum Gemm {
     static let parallelMin = 400_000
 
     /// C (+)= op(A) · op(B).
-    public static func multiply(_ form: GemmForm, m: Int, n: Int, k: Int,
-                                a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                                c: UnsafeMutablePointer<Float>, accumulate: Bool, threads: Int = 1) {
+    public static func multiply(
+        _ form: GemmForm, m: Int, n: Int, k: Int,
+        a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, accumulate: Bool, threads: Int = 1
+    ) {
         guard m > 0, n > 0 else { return }
         guard k > 0 else {
             if !accumulate { c.update(repeating: 0, count: m * n) }
@@ -44,8 +46,10 @@ public enum Gemm {
     }
 
     /// Array convenience for tests and benchmarks.
-    public static func multiply(_ form: GemmForm, m: Int, n: Int, k: Int, a: [Float], b: [Float],
-                                c: inout [Float], accumulate: Bool, threads: Int = 1) {
+    public static func multiply(
+        _ form: GemmForm, m: Int, n: Int, k: Int, a: [Float], b: [Float],
+        c: inout [Float], accumulate: Bool, threads: Int = 1
+    ) {
         precondition(a.count >= m * k && b.count >= k * n && c.count >= m * n, "GEMM operand too small")
         guard m > 0, n > 0 else { return }
         // An empty operand (k == 0) has no base address; any valid pointer will do then.
@@ -53,8 +57,9 @@ public enum Gemm {
         (a.isEmpty ? placeholder : a).withUnsafeBufferPointer { a in
             (b.isEmpty ? placeholder : b).withUnsafeBufferPointer { b in
                 c.withUnsafeMutableBufferPointer { c in
-                    multiply(form, m: m, n: n, k: k, a: a.baseAddress!, b: b.baseAddress!,
-                             c: c.baseAddress!, accumulate: accumulate, threads: threads)
+                    multiply(
+                        form, m: m, n: n, k: k, a: a.baseAddress!, b: b.baseAddress!,
+                        c: c.baseAddress!, accumulate: accumulate, threads: threads)
                 }
             }
         }

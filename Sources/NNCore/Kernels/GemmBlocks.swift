@@ -28,8 +28,10 @@ struct GemmBlocks {
 
     var scratchCount: Int { copies * (aSize + bSize) }
 
-    func run(team: Parallel.Team, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-             c: UnsafeMutablePointer<Float>, accumulate: Bool, scratch: UnsafeMutablePointer<Float>) {
+    func run(
+        team: Parallel.Team, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, accumulate: Bool, scratch: UnsafeMutablePointer<Float>
+    ) {
         let mr = Gemm.mr, nr = Gemm.nr
         var bStep = 0, aStep = 0
         var columnStart = 0
@@ -44,8 +46,9 @@ struct GemmBlocks {
                 bStep += 1
                 let myB = Self.share(columnPanels, team)
                 if !myB.isEmpty {
-                    GemmPacking.packB(form, b: b, n: n, k: k, columns: Self.span(myB, of: columns, by: nr),
-                                      depths: depths, into: packedB + myB.lowerBound * nr * depthCount)
+                    GemmPacking.packB(
+                        form, b: b, n: n, k: k, columns: Self.span(myB, of: columns, by: nr),
+                        depths: depths, into: packedB + myB.lowerBound * nr * depthCount)
                 }
                 var rowStart = 0
                 while rowStart < m {
@@ -55,8 +58,9 @@ struct GemmBlocks {
                     aStep += 1
                     let myA = Self.share(rowPanels, team)
                     if !myA.isEmpty {
-                        GemmPacking.packA(form, a: a, m: m, k: k, rows: Self.span(myA, of: rows, by: mr),
-                                          depths: depths, into: packedA + myA.lowerBound * mr * depthCount)
+                        GemmPacking.packA(
+                            form, a: a, m: m, k: k, rows: Self.span(myA, of: rows, by: mr),
+                            depths: depths, into: packedA + myA.lowerBound * mr * depthCount)
                     }
                     team.sync()
                     // Split the tiles along whichever side leaves the busiest member less work;
@@ -77,9 +81,10 @@ struct GemmBlocks {
                         let aPanel = UnsafePointer(packedA + rowPanel * mr * depthCount)
                         for columnPanel in tileColumns {
                             let column = columns.lowerBound + columnPanel * nr
-                            GemmMicroKernel.run(kc: depthCount, a: aPanel, b: packedB + columnPanel * nr * depthCount,
-                                                c: c + row * n + column, ldc: n, rows: min(mr, rows.upperBound - row),
-                                                cols: min(nr, columns.upperBound - column), accumulate: add)
+                            GemmMicroKernel.run(
+                                kc: depthCount, a: aPanel, b: packedB + columnPanel * nr * depthCount,
+                                c: c + row * n + column, ldc: n, rows: min(mr, rows.upperBound - row),
+                                cols: min(nr, columns.upperBound - column), accumulate: add)
                         }
                     }
                     rowStart += Gemm.mg
@@ -97,7 +102,8 @@ struct GemmBlocks {
 
     /// The rows or columns of `range` that the panels `panels` (of `size` each) cover.
     private static func span(_ panels: Range<Int>, of range: Range<Int>, by size: Int) -> Range<Int> {
-        (range.lowerBound + panels.lowerBound * size)..<min(range.upperBound, range.lowerBound + panels.upperBound * size)
+        (range.lowerBound + panels.lowerBound * size)..<min(
+            range.upperBound, range.lowerBound + panels.upperBound * size)
     }
 
     private static func roundUp(_ value: Int, _ multiple: Int) -> Int {

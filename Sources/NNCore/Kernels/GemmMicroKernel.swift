@@ -4,8 +4,10 @@
 enum GemmMicroKernel {
     /// C[0..<rows, 0..<cols] (+)= Apanel · Bpanel over `kc` depths. `ldc` is C's row stride.
     @inline(__always)
-    static func run(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool) {
+    static func run(
+        kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool
+    ) {
         typealias V = SIMD8<Float>
         var c0a = V(), c0b = V(), c1a = V(), c1b = V(), c2a = V(), c2b = V()
         var c3a = V(), c3b = V(), c4a = V(), c4b = V(), c5a = V(), c5b = V()
@@ -68,13 +70,16 @@ enum GemmMicroKernel {
 
     /// Writes (or adds) one 16-wide row of a tile; shared with `RowMicroKernel`.
     @inline(__always)
-    static func storeRow(_ lo: SIMD8<Float>, _ hi: SIMD8<Float>, to c: UnsafeMutablePointer<Float>,
-                         accumulate: Bool) {
+    static func storeRow(
+        _ lo: SIMD8<Float>, _ hi: SIMD8<Float>, to c: UnsafeMutablePointer<Float>,
+        accumulate: Bool
+    ) {
         let raw = UnsafeMutableRawPointer(c)
         if accumulate {
             raw.storeBytes(of: raw.loadUnaligned(as: SIMD8<Float>.self) + lo, as: SIMD8<Float>.self)
-            raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self) + hi,
-                           toByteOffset: 32, as: SIMD8<Float>.self)
+            raw.storeBytes(
+                of: raw.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self) + hi,
+                toByteOffset: 32, as: SIMD8<Float>.self)
         } else {
             raw.storeBytes(of: lo, as: SIMD8<Float>.self)
             raw.storeBytes(of: hi, toByteOffset: 32, as: SIMD8<Float>.self)

@@ -11,37 +11,47 @@
 enum GemmPacking {
     typealias V = SIMD8<Float>
 
-    static func packA(_ form: GemmForm, a: UnsafePointer<Float>, m: Int, k: Int,
-                      rows: Range<Int>, depths: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+    static func packA(
+        _ form: GemmForm, a: UnsafePointer<Float>, m: Int, k: Int,
+        rows: Range<Int>, depths: Range<Int>, into out: UnsafeMutablePointer<Float>
+    ) {
         // A stored [m, k] runs across the panel's depths; stored [k, m] (`tn`) along them.
-        packPanels(a, across: form != .tn, stride: form == .tn ? m : k, lanes: rows, depths: depths,
-                   width: Gemm.mr, into: out)
+        packPanels(
+            a, across: form != .tn, stride: form == .tn ? m : k, lanes: rows, depths: depths,
+            width: Gemm.mr, into: out)
     }
 
-    static func packB(_ form: GemmForm, b: UnsafePointer<Float>, n: Int, k: Int,
-                      columns: Range<Int>, depths: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+    static func packB(
+        _ form: GemmForm, b: UnsafePointer<Float>, n: Int, k: Int,
+        columns: Range<Int>, depths: Range<Int>, into out: UnsafeMutablePointer<Float>
+    ) {
         // B stored [n, k] (`nt`) runs across the panel's depths; stored [k, n] along them.
-        packPanels(b, across: form == .nt, stride: form == .nt ? k : n, lanes: columns, depths: depths,
-                   width: Gemm.nr, into: out)
+        packPanels(
+            b, across: form == .nt, stride: form == .nt ? k : n, lanes: columns, depths: depths,
+            width: Gemm.nr, into: out)
     }
 
     /// Panels of `width` lanes for `lanes` (rows of A or columns of B), one after another.
     /// `across`: each lane's depths are contiguous and lanes lie `stride` apart; otherwise
     /// each depth's lanes are contiguous and depths lie `stride` apart.
     @inline(__always)
-    private static func packPanels(_ x: UnsafePointer<Float>, across: Bool, stride: Int, lanes: Range<Int>,
-                                   depths: Range<Int>, width: Int, into out: UnsafeMutablePointer<Float>) {
+    private static func packPanels(
+        _ x: UnsafePointer<Float>, across: Bool, stride: Int, lanes: Range<Int>,
+        depths: Range<Int>, width: Int, into out: UnsafeMutablePointer<Float>
+    ) {
         let kc = depths.count
         var start = lanes.lowerBound
         var dst = out
         while start < lanes.upperBound {
             let count = min(width, lanes.upperBound - start)
             if across {
-                packAcross(x + start * stride + depths.lowerBound, stride: stride, count: count, width: width,
-                           depths: kc, into: dst)
+                packAcross(
+                    x + start * stride + depths.lowerBound, stride: stride, count: count, width: width,
+                    depths: kc, into: dst)
             } else {
-                packAlong(x + depths.lowerBound * stride + start, stride: stride, count: count, width: width,
-                          depths: kc, into: dst)
+                packAlong(
+                    x + depths.lowerBound * stride + start, stride: stride, count: count, width: width,
+                    depths: kc, into: dst)
             }
             dst += width * kc
             start += width
@@ -52,8 +62,10 @@ enum GemmPacking {
     /// contiguous depths, `stride` apart: dst[p·width + r] = src[r·stride + p], zero for
     /// r ≥ count. A full panel goes 8 depths at a time through `Transpose8x8`.
     @inline(__always)
-    private static func packAcross(_ src: UnsafePointer<Float>, stride: Int, count: Int, width: Int,
-                                   depths kc: Int, into dst: UnsafeMutablePointer<Float>) {
+    private static func packAcross(
+        _ src: UnsafePointer<Float>, stride: Int, count: Int, width: Int,
+        depths kc: Int, into dst: UnsafeMutablePointer<Float>
+    ) {
         var p = 0
         if count == width && width == Gemm.nr {
             while p + 8 <= kc {
@@ -98,16 +110,19 @@ enum GemmPacking {
     /// One panel of `width` lanes from `count` contiguous values per depth, depths `stride`
     /// apart: dst[p·width + r] = src[p·stride + r], zero for r ≥ count.
     @inline(__always)
-    private static func packAlong(_ src: UnsafePointer<Float>, stride: Int, count: Int, width: Int,
-                                  depths kc: Int, into dst: UnsafeMutablePointer<Float>) {
+    private static func packAlong(
+        _ src: UnsafePointer<Float>, stride: Int, count: Int, width: Int,
+        depths kc: Int, into dst: UnsafeMutablePointer<Float>
+    ) {
         for p in 0..<kc {
             let from = UnsafeRawPointer(src + p * stride), to = UnsafeMutableRawPointer(dst + p * width)
             if count == width && width == Gemm.nr {
                 to.storeBytes(of: from.loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
             } else if count == width && width == Gemm.mr {
                 to.storeBytes(of: from.loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
-                to.storeBytes(of: from.loadUnaligned(fromByteOffset: 16, as: SIMD2<Float>.self),
-                              toByteOffset: 16, as: SIMD2<Float>.self)
+                to.storeBytes(
+                    of: from.loadUnaligned(fromByteOffset: 16, as: SIMD2<Float>.self),
+                    toByteOffset: 16, as: SIMD2<Float>.self)
             } else {
                 for r in 0..<width { dst[p * width + r] = r < count ? src[p * stride + r] : 0 }
             }

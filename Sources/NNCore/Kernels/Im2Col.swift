@@ -28,8 +28,9 @@ enum Im2Col {
                 var src = x + source
                 if short && src + (rows - 1) * w.lineLength <= lastReadable {
                     for _ in 0..<rows {
-                        UnsafeMutableRawPointer(dst).storeBytes(of: UnsafeRawPointer(src).loadUnaligned(as: SIMD8<Float>.self),
-                                                                as: SIMD8<Float>.self)
+                        UnsafeMutableRawPointer(dst).storeBytes(
+                            of: UnsafeRawPointer(src).loadUnaligned(as: SIMD8<Float>.self),
+                            as: SIMD8<Float>.self)
                         dst += w.rowLength
                         src += w.lineLength
                     }
@@ -64,12 +65,15 @@ enum Im2Col {
         w.forEachOutputRow { oy, firstY, lastY, line in
             w.forEachPixel(row: oy, line: line) { pixel, source in
                 for ky in firstY..<lastY {
-                    add(cols + pixel + ky * w.rowLength, into: dx + source + (ky - firstY) * w.lineLength, count: w.rowLength)
+                    add(
+                        cols + pixel + ky * w.rowLength, into: dx + source + (ky - firstY) * w.lineLength,
+                        count: w.rowLength)
                 }
             } edge: { pixel, source, count, zerosBefore in
                 guard count > 0 else { return }
                 for ky in firstY..<lastY {
-                    add(cols + pixel + ky * w.rowLength + zerosBefore, into: dx + source + (ky - firstY) * w.lineLength,
+                    add(
+                        cols + pixel + ky * w.rowLength + zerosBefore, into: dx + source + (ky - firstY) * w.lineLength,
                         count: count)
                 }
             }
@@ -140,16 +144,21 @@ enum Im2Col {
         if count >= 8 {
             var i = 0
             while i + 8 <= count {
-                t.storeBytes(of: s.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self), toByteOffset: i * 4, as: SIMD8<Float>.self)
+                t.storeBytes(
+                    of: s.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self), toByteOffset: i * 4,
+                    as: SIMD8<Float>.self)
                 i += 8
             }
             if i < count {
                 let last = (count - 8) * 4
-                t.storeBytes(of: s.loadUnaligned(fromByteOffset: last, as: SIMD8<Float>.self), toByteOffset: last, as: SIMD8<Float>.self)
+                t.storeBytes(
+                    of: s.loadUnaligned(fromByteOffset: last, as: SIMD8<Float>.self), toByteOffset: last,
+                    as: SIMD8<Float>.self)
             }
         } else if count >= 4 {
             let last = (count - 4) * 4
-            let head = s.loadUnaligned(as: SIMD4<Float>.self), tail = s.loadUnaligned(fromByteOffset: last, as: SIMD4<Float>.self)
+            let head = s.loadUnaligned(as: SIMD4<Float>.self),
+                tail = s.loadUnaligned(fromByteOffset: last, as: SIMD4<Float>.self)
             t.storeBytes(of: head, as: SIMD4<Float>.self)
             t.storeBytes(of: tail, toByteOffset: last, as: SIMD4<Float>.self)
         } else {
@@ -181,7 +190,8 @@ enum Im2Col {
         let s = UnsafeRawPointer(source), t = UnsafeMutableRawPointer(target)
         var i = 0
         while i + 8 <= count {
-            let sum = t.loadUnaligned(fromByteOffset: i * 4, as: V.self) + s.loadUnaligned(fromByteOffset: i * 4, as: V.self)
+            let sum =
+                t.loadUnaligned(fromByteOffset: i * 4, as: V.self) + s.loadUnaligned(fromByteOffset: i * 4, as: V.self)
             t.storeBytes(of: sum, toByteOffset: i * 4, as: V.self)
             i += 8
         }

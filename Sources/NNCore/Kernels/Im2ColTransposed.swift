@@ -50,7 +50,8 @@ enum Im2ColTransposed {
                 // Output columns firstX..<lastX read inside the image: 0 ≤ ox·sw − padLeft + kx < W.
                 let shift = g.padLeft - kx
                 let firstX = min(ow, shift > 0 ? (shift + sw - 1) / sw : 0)
-                let lastX = max(firstX, min(ow, (g.inputWidth - 1 + shift) >= 0 ? (g.inputWidth - 1 + shift) / sw + 1 : 0))
+                let lastX = max(
+                    firstX, min(ow, (g.inputWidth - 1 + shift) >= 0 ? (g.inputWidth - 1 + shift) / sw + 1 : 0))
                 for channel in 0..<c {
                     for oy in 0..<g.outputHeight {
                         let iy = oy * g.strideHeight - g.padTop + ky

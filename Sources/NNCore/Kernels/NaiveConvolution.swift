@@ -30,9 +30,12 @@ public enum NaiveConvolution {
         }
     }
 
-    public static func forward(_ g: ConvGeometry, batch: Int, input x: [Float], weight w: [Float],
-                               bias b: [Float]) -> [Float] {
-        precondition(x.count == batch * g.inputSize && w.count == g.weightShape.reduce(1, *) && b.count == g.outputChannels)
+    public static func forward(
+        _ g: ConvGeometry, batch: Int, input x: [Float], weight w: [Float],
+        bias b: [Float]
+    ) -> [Float] {
+        precondition(
+            x.count == batch * g.inputSize && w.count == g.weightShape.reduce(1, *) && b.count == g.outputChannels)
         var y = [Float](repeating: 0, count: batch * g.outputPixels * g.outputChannels)
         for i in y.indices { y[i] = b[i % g.outputChannels] }
         forEachTap(g, batch: batch) { out, input, weight in y[out] += x[input] * w[weight] }
@@ -40,8 +43,10 @@ public enum NaiveConvolution {
     }
 
     /// Gradients of Σ dy ⊙ y with respect to x, w and b.
-    public static func backward(_ g: ConvGeometry, batch: Int, input x: [Float], weight w: [Float],
-                                gradOutput dy: [Float]) -> (input: [Float], weight: [Float], bias: [Float]) {
+    public static func backward(
+        _ g: ConvGeometry, batch: Int, input x: [Float], weight w: [Float],
+        gradOutput dy: [Float]
+    ) -> (input: [Float], weight: [Float], bias: [Float]) {
         var dx = [Float](repeating: 0, count: x.count)
         var dw = [Float](repeating: 0, count: w.count)
         var db = [Float](repeating: 0, count: g.outputChannels)

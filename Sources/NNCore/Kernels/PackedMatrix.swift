@@ -26,8 +26,9 @@ public final class PackedMatrix {
         var depth = 0
         while depth < k {
             let depths = depth..<min(k, depth + Gemm.kc)
-            GemmPacking.packB(form, b: b, n: n, k: k, columns: 0..<n, depths: depths,
-                              into: out + columnPanels * Gemm.nr * depth)
+            GemmPacking.packB(
+                form, b: b, n: n, k: k, columns: 0..<n, depths: depths,
+                into: out + columnPanels * Gemm.nr * depth)
             depth += Gemm.kc
         }
     }
@@ -46,9 +47,10 @@ public final class PackedMatrix {
                 let rows = min(Gemm.mr, m - row)
                 for panel in 0..<columnPanels {
                     let column = panel * Gemm.nr
-                    RowMicroKernel.run(kc: depthCount, a: a + row * k + depth, lda: k,
-                                       b: bBlock + panel * Gemm.nr * depthCount, c: c + row * n + column, ldc: n,
-                                       rows: rows, cols: min(Gemm.nr, n - column), accumulate: add)
+                    RowMicroKernel.run(
+                        kc: depthCount, a: a + row * k + depth, lda: k,
+                        b: bBlock + panel * Gemm.nr * depthCount, c: c + row * n + column, ldc: n,
+                        rows: rows, cols: min(Gemm.nr, n - column), accumulate: add)
                 }
                 row += Gemm.mr
             }

@@ -27,8 +27,10 @@ struct RowBlocks {
 
     /// Per-feature sums: `body(rows, partial)` adds its block's terms into `partial` (`width`
     /// zeros to start with); the blocks' partials are then added in order into `total`.
-    func sum(width: Int, into total: UnsafeMutablePointer<Float>, threads: Int,
-             _ body: (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
+    func sum(
+        width: Int, into total: UnsafeMutablePointer<Float>, threads: Int,
+        _ body: (Range<Int>, UnsafeMutablePointer<Float>) -> Void
+    ) {
         total.update(repeating: 0, count: width)
         reduce(width: width, threads: threads, body) { _, partial in Im2Col.add(partial, into: total, count: width) }
     }
@@ -36,8 +38,10 @@ struct RowBlocks {
     /// `body(rows, partial)` fills each block's `partial` (`width` zeros to start with), on
     /// up to `threads` threads; then `combine(rows, partial)` takes the blocks in order on the
     /// calling thread.
-    func reduce(width: Int, threads: Int, _ body: (Range<Int>, UnsafeMutablePointer<Float>) -> Void,
-                combine: (Range<Int>, UnsafePointer<Float>) -> Void) {
+    func reduce(
+        width: Int, threads: Int, _ body: (Range<Int>, UnsafeMutablePointer<Float>) -> Void,
+        combine: (Range<Int>, UnsafePointer<Float>) -> Void
+    ) {
         guard count > 0 else { return }
         ScratchPool.shared.withBuffer(count: count * width) { partials in
             forEach(threads: threads) { rows in

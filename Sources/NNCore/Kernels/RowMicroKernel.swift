@@ -8,8 +8,10 @@
 /// order as `GemmMicroKernel.run`, so the sums carry the same bits.
 enum RowMicroKernel {
     @inline(__always)
-    static func run(kc: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
-                    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool) {
+    static func run(
+        kc: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool
+    ) {
         typealias V = SIMD8<Float>
         // Rows past the edge re-read the last valid row; their sums are never stored.
         let a0 = a, a1 = a + min(1, rows - 1) * lda, a2 = a + min(2, rows - 1) * lda
@@ -45,8 +47,10 @@ enum RowMicroKernel {
     /// Writes (or adds) the first `cols` values of one tile row: whole vectors where they
     /// fit, element by element past them.
     @inline(__always)
-    static func store(_ lo: SIMD8<Float>, _ hi: SIMD8<Float>, to c: UnsafeMutablePointer<Float>,
-                      cols: Int, accumulate: Bool) {
+    static func store(
+        _ lo: SIMD8<Float>, _ hi: SIMD8<Float>, to c: UnsafeMutablePointer<Float>,
+        cols: Int, accumulate: Bool
+    ) {
         if cols == 16 {
             GemmMicroKernel.storeRow(lo, hi, to: c, accumulate: accumulate)
             return

@@ -2,9 +2,11 @@
 /// Packing would cost as much as the product, so it works on the operands where they lie,
 /// vectorised along the contiguous axis.
 enum SmallGemm {
-    static func multiply(_ form: GemmForm, m: Int, n: Int, k: Int,
-                         a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                         c: UnsafeMutablePointer<Float>, accumulate: Bool) {
+    static func multiply(
+        _ form: GemmForm, m: Int, n: Int, k: Int,
+        a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, accumulate: Bool
+    ) {
         for i in 0..<m {
             let cRow = c + i * n
             if form == .nt {
@@ -31,19 +33,24 @@ enum SmallGemm {
         var p = 0
         let rx = UnsafeRawPointer(x), ry = UnsafeRawPointer(y)
         while p + 32 <= count {
-            s0.addProduct(rx.loadUnaligned(fromByteOffset: p * 4, as: V.self),
-                          ry.loadUnaligned(fromByteOffset: p * 4, as: V.self))
-            s1.addProduct(rx.loadUnaligned(fromByteOffset: p * 4 + 32, as: V.self),
-                          ry.loadUnaligned(fromByteOffset: p * 4 + 32, as: V.self))
-            s2.addProduct(rx.loadUnaligned(fromByteOffset: p * 4 + 64, as: V.self),
-                          ry.loadUnaligned(fromByteOffset: p * 4 + 64, as: V.self))
-            s3.addProduct(rx.loadUnaligned(fromByteOffset: p * 4 + 96, as: V.self),
-                          ry.loadUnaligned(fromByteOffset: p * 4 + 96, as: V.self))
+            s0.addProduct(
+                rx.loadUnaligned(fromByteOffset: p * 4, as: V.self),
+                ry.loadUnaligned(fromByteOffset: p * 4, as: V.self))
+            s1.addProduct(
+                rx.loadUnaligned(fromByteOffset: p * 4 + 32, as: V.self),
+                ry.loadUnaligned(fromByteOffset: p * 4 + 32, as: V.self))
+            s2.addProduct(
+                rx.loadUnaligned(fromByteOffset: p * 4 + 64, as: V.self),
+                ry.loadUnaligned(fromByteOffset: p * 4 + 64, as: V.self))
+            s3.addProduct(
+                rx.loadUnaligned(fromByteOffset: p * 4 + 96, as: V.self),
+                ry.loadUnaligned(fromByteOffset: p * 4 + 96, as: V.self))
             p += 32
         }
         while p + 8 <= count {
-            s0.addProduct(rx.loadUnaligned(fromByteOffset: p * 4, as: V.self),
-                          ry.loadUnaligned(fromByteOffset: p * 4, as: V.self))
+            s0.addProduct(
+                rx.loadUnaligned(fromByteOffset: p * 4, as: V.self),
+                ry.loadUnaligned(fromByteOffset: p * 4, as: V.self))
             p += 8
         }
         var sum = ((s0 + s1) + (s2 + s3)).sum()

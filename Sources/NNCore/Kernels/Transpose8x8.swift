@@ -27,10 +27,12 @@ enum Transpose8x8 {
         let u2 = pairs(t1, t3, high: false), u3 = pairs(t1, t3, high: true)
         let u4 = pairs(t4, t6, high: false), u5 = pairs(t4, t6, high: true)
         let u6 = pairs(t5, t7, high: false), u7 = pairs(t5, t7, high: true)
-        return (V(lowHalf: u0.lowHalf, highHalf: u4.lowHalf), V(lowHalf: u1.lowHalf, highHalf: u5.lowHalf),
-                V(lowHalf: u2.lowHalf, highHalf: u6.lowHalf), V(lowHalf: u3.lowHalf, highHalf: u7.lowHalf),
-                V(lowHalf: u0.highHalf, highHalf: u4.highHalf), V(lowHalf: u1.highHalf, highHalf: u5.highHalf),
-                V(lowHalf: u2.highHalf, highHalf: u6.highHalf), V(lowHalf: u3.highHalf, highHalf: u7.highHalf))
+        return (
+            V(lowHalf: u0.lowHalf, highHalf: u4.lowHalf), V(lowHalf: u1.lowHalf, highHalf: u5.lowHalf),
+            V(lowHalf: u2.lowHalf, highHalf: u6.lowHalf), V(lowHalf: u3.lowHalf, highHalf: u7.lowHalf),
+            V(lowHalf: u0.highHalf, highHalf: u4.highHalf), V(lowHalf: u1.highHalf, highHalf: u5.highHalf),
+            V(lowHalf: u2.highHalf, highHalf: u6.highHalf), V(lowHalf: u3.highHalf, highHalf: u7.highHalf)
+        )
     }
 
     /// Interleaves the 64-bit halves of each 128-bit lane of `a` and `b` (`vunpck{l,h}pd`).

@@ -85,7 +85,9 @@ public enum VectorMath {
     }
 
     public static func exp(_ values: UnsafeMutablePointer<Float>, count: Int) { apply(values, count: count, exp) }
-    public static func sigmoid(_ values: UnsafeMutablePointer<Float>, count: Int) { apply(values, count: count, sigmoid) }
+    public static func sigmoid(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        apply(values, count: count, sigmoid)
+    }
     public static func tanh(_ values: UnsafeMutablePointer<Float>, count: Int) { apply(values, count: count, tanh) }
 
     /// libm versions of the same functions, for comparing against.

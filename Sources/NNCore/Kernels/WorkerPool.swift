@@ -53,7 +53,8 @@ package final class WorkerPool: @unchecked Sendable {
     /// Returns false, having run nothing, when the pool is busy or too small.
     package func run(members: Int, _ body: (Int) -> Void) -> Bool {
         guard members >= 2, members - 1 <= workers,
-              busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
+        else {
             return false
         }
         withoutActuallyEscaping(body) { body in

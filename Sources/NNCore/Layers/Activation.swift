@@ -26,8 +26,10 @@ public enum Activation {
     }
 
     /// y = f(x) element-wise (x and y may be the same buffer), in fixed blocks of rows.
-    static func forward(_ function: ActivationFunction, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
-                        count: Int, width: Int, threads: Int) {
+    static func forward(
+        _ function: ActivationFunction, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+        count: Int, width: Int, threads: Int
+    ) {
         let rows = count / max(width, 1)
         RowBlocks(rows: rows, features: width).forEach(threads: threads) { block in
             let range = (block.lowerBound * width)..<(block.upperBound * width)
@@ -35,7 +37,7 @@ public enum Activation {
             case .linear:
                 if UnsafePointer(y) != x { for i in range { y[i] = x[i] } }
             case .relu:
-                for i in range { y[i] = x[i] > 0 ? x[i] : 0 }   // branch-free, so it vectorises
+                for i in range { y[i] = x[i] > 0 ? x[i] : 0 }  // branch-free, so it vectorises
             case .sigmoid:
                 for i in range { y[i] = sigmoid(x[i]) }
             case .tanh:
@@ -50,13 +52,17 @@ public enum Activation {
     }
 
     /// dx = f'(x) ⊙ dy through the output y, into a new tensor.
-    public static func backward(_ function: ActivationFunction, output y: Tensor, gradient dy: Tensor, threads: Int) -> Tensor {
+    public static func backward(
+        _ function: ActivationFunction, output y: Tensor, gradient dy: Tensor, threads: Int
+    ) -> Tensor {
         let width = y.shape.last ?? 1
         let scalars = y.scalars.withUnsafeBufferPointer { y in
             dy.scalars.withUnsafeBufferPointer { g in
                 [Float](unsafeUninitializedCapacity: g.count) { dx, initialized in
                     if let yp = y.baseAddress, let gp = g.baseAddress {
-                        backward(function, y: yp, dy: gp, dx: dx.baseAddress!, count: g.count, width: width, threads: threads)
+                        backward(
+                            function, y: yp, dy: gp, dx: dx.baseAddress!, count: g.count, width: width, threads: threads
+                        )
                     }
                     initialized = g.count
                 }
@@ -66,8 +72,10 @@ public enum Activation {
     }
 
     /// dx from dy and y element-wise, in fixed blocks of rows.
-    static func backward(_ function: ActivationFunction, y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-                         dx: UnsafeMutablePointer<Float>, count: Int, width: Int, threads: Int) {
+    static func backward(
+        _ function: ActivationFunction, y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+        dx: UnsafeMutablePointer<Float>, count: Int, width: Int, threads: Int
+    ) {
         let rows = count / max(width, 1)
         RowBlocks(rows: rows, features: width).forEach(threads: threads) { block in
             let range = (block.lowerBound * width)..<(block.upperBound * width)

@@ -44,7 +44,8 @@ public final class BatchNormLayer: Layer {
     public var parameters: [Parameter] { [weight, bias, runningMean, runningVar] }
 
     public func forward(_ input: Tensor, _ context: inout PassContext) -> Tensor {
-        precondition(input.shape.last == features, "batchnorm expects \(features) features on the last axis, got \(input.shape)")
+        precondition(
+            input.shape.last == features, "batchnorm expects \(features) features on the last axis, got \(input.shape)")
         let f = features, rows = input.count / f
         var variance = [Float](repeating: 0, count: f)
         if context.training {
@@ -58,27 +59,30 @@ public final class BatchNormLayer: Layer {
                         // Per block, in cache: the block's mean, then its centred sum of squares
                         // (two passes avoid cancellation); blocks merged in order (Chan et al.).
                         var merged = 0
-                        blocks.reduce(width: 2 * f, threads: context.threads, { block, partial in
-                            let blockMean = partial, blockSquares = partial + f
-                            for row in block { Im2Col.add(x + row * f, into: blockMean, count: f) }
-                            for j in 0..<f { blockMean[j] /= Float(block.count) }
-                            for row in block {
-                                let xs = x + row * f
-                                for j in 0..<f {
-                                    let d = xs[j] - blockMean[j]
-                                    blockSquares[j] += d * d
+                        blocks.reduce(
+                            width: 2 * f, threads: context.threads,
+                            { block, partial in
+                                let blockMean = partial, blockSquares = partial + f
+                                for row in block { Im2Col.add(x + row * f, into: blockMean, count: f) }
+                                for j in 0..<f { blockMean[j] /= Float(block.count) }
+                                for row in block {
+                                    let xs = x + row * f
+                                    for j in 0..<f {
+                                        let d = xs[j] - blockMean[j]
+                                        blockSquares[j] += d * d
+                                    }
                                 }
-                            }
-                        }, combine: { block, partial in
-                            let before = Float(merged), added = Float(block.count)
-                            merged += block.count
-                            let total = Float(merged)
-                            for j in 0..<f {
-                                let delta = partial[j] - mean[j]
-                                mean[j] += delta * (added / total)
-                                variance[j] += partial[f + j] + delta * delta * (before * added / total)
-                            }
-                        })
+                            },
+                            combine: { block, partial in
+                                let before = Float(merged), added = Float(block.count)
+                                merged += block.count
+                                let total = Float(merged)
+                                for j in 0..<f {
+                                    let delta = partial[j] - mean[j]
+                                    mean[j] += delta * (added / total)
+                                    variance[j] += partial[f + j] + delta * delta * (before * added / total)
+                                }
+                            })
                         for j in 0..<f { variance[j] /= Float(rows) }
                     }
                 }
@@ -86,7 +90,8 @@ public final class BatchNormLayer: Layer {
             let unbias = rows > 1 ? Float(rows) / Float(rows - 1) : 1
             for j in 0..<f {
                 runningMean.value.scalars[j] = momentum * runningMean.value.scalars[j] + (1 - momentum) * mean[j]
-                runningVar.value.scalars[j] = momentum * runningVar.value.scalars[j] + (1 - momentum) * variance[j] * unbias
+                runningVar.value.scalars[j] =
+                    momentum * runningVar.value.scalars[j] + (1 - momentum) * variance[j] * unbias
             }
         } else {
             mean = runningMean.value.scalars
@@ -167,7 +172,9 @@ public final class BatchNormLayer: Layer {
                 gradInput.scalars.withUnsafeMutableBufferPointer { dx in
                     mean.withUnsafeBufferPointer { mean in
                         coefficients.withUnsafeBufferPointer { k in
-                            let (mean, a, b, c) = (mean.baseAddress!, k.baseAddress!, k.baseAddress! + f, k.baseAddress! + 2 * f)
+                            let (mean, a, b, c) = (
+                                mean.baseAddress!, k.baseAddress!, k.baseAddress! + f, k.baseAddress! + 2 * f
+                            )
                             let (x, dy, dx) = (x.baseAddress!, dy.baseAddress!, dx.baseAddress!)
                             blocks.forEach(threads: context.threads) { block in
                                 for row in block {

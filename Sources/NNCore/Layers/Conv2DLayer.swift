@@ -44,8 +44,9 @@ public final class Conv2DLayer: Layer {
 
     public func forward(_ input: Tensor, _ context: inout PassContext) -> Tensor {
         let g = geometry
-        precondition(input.rank == 4 && Array(input.shape.dropFirst()) == [g.inputHeight, g.inputWidth, g.inputChannels],
-                     "conv2d expects [N, \(g.inputHeight), \(g.inputWidth), \(g.inputChannels)], got \(input.shape)")
+        precondition(
+            input.rank == 4 && Array(input.shape.dropFirst()) == [g.inputHeight, g.inputWidth, g.inputChannels],
+            "conv2d expects [N, \(g.inputHeight), \(g.inputWidth), \(g.inputChannels)], got \(input.shape)")
         let n = input.batchSize, pixels = g.outputPixels, outC = g.outputChannels
         if context.training { self.input = input }
         packWeight()
@@ -59,8 +60,9 @@ public final class Conv2DLayer: Layer {
                         kernel.prepareForward(weight: w)
                         Parallel.forEach(chunks: n, threads: context.threads) { image in
                             ScratchPool.shared.withBuffer(count: kernel.scratchCount) { scratch in
-                                kernel.forward(x: x + image * g.inputSize, weight: w, bias: b,
-                                               y: y + image * pixels * outC, scratch: scratch)
+                                kernel.forward(
+                                    x: x + image * g.inputSize, weight: w, bias: b,
+                                    y: y + image * pixels * outC, scratch: scratch)
                             }
                         }
                     }
@@ -74,18 +76,23 @@ public final class Conv2DLayer: Layer {
         let g = geometry
         let n = input.batchSize, pixels = g.outputPixels, k = g.patchSize, outC = g.outputChannels
         precondition(gradOutput.count == n * pixels * outC, "conv2d backward needs the forward batch's gradient")
-        guard n > 0 else { return Tensor(zeros: needsInputGradient ? [0, g.inputHeight, g.inputWidth, g.inputChannels] : [0]) }
+        guard n > 0 else {
+            return Tensor(zeros: needsInputGradient ? [0, g.inputHeight, g.inputWidth, g.inputChannels] : [0])
+        }
         let groups = (n + Self.imagesPerGroup - 1) / Self.imagesPerGroup
         let stride = outC * k + outC
         if groupGradients.count < groups * stride { groupGradients = [Float](repeating: 0, count: groups * stride) }
-        var gradInput = Tensor(uninitialized: needsInputGradient ? [n, g.inputHeight, g.inputWidth, g.inputChannels] : [0])
+        var gradInput = Tensor(
+            uninitialized: needsInputGradient ? [n, g.inputHeight, g.inputWidth, g.inputChannels] : [0])
         let needsInput = needsInputGradient, kernel = kernel
         input.scalars.withUnsafeBufferPointer { x in
             gradOutput.scalars.withUnsafeBufferPointer { dy in
                 packedWeight.withUnsafeBufferPointer { w in
                     groupGradients.withUnsafeMutableBufferPointer { partials in
                         gradInput.scalars.withUnsafeMutableBufferPointer { dx in
-                            let (x, dy, w, partials) = (x.baseAddress!, dy.baseAddress!, w.baseAddress!, partials.baseAddress!)
+                            let (x, dy, w, partials) = (
+                                x.baseAddress!, dy.baseAddress!, w.baseAddress!, partials.baseAddress!
+                            )
                             let dx = needsInput ? dx.baseAddress : nil
                             if needsInput { kernel.prepareBackward(weight: w) }
                             Parallel.forEach(chunks: groups, threads: context.threads) { group in
@@ -95,8 +102,9 @@ public final class Conv2DLayer: Layer {
                                 ScratchPool.shared.withBuffer(count: kernel.scratchCount) { scratch in
                                     for image in first..<min(n, first + Self.imagesPerGroup) {
                                         let dyi = dy + image * pixels * outC
-                                        kernel.backward(x: x + image * g.inputSize, weight: w, dy: dyi, dw: dw,
-                                                        dx: dx.map { $0 + image * g.inputSize }, scratch: scratch)
+                                        kernel.backward(
+                                            x: x + image * g.inputSize, weight: w, dy: dyi, dw: dw,
+                                            dx: dx.map { $0 + image * g.inputSize }, scratch: scratch)
                                         for row in 0..<pixels { Im2Col.add(dyi + row * outC, into: db, count: outC) }
                                     }
                                 }

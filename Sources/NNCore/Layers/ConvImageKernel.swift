@@ -52,8 +52,10 @@ final class ConvImageKernel {
     }
 
     /// y = im2col(x) · Wpᵀ + b.
-    func forward(x: UnsafePointer<Float>, weight wp: UnsafePointer<Float>, bias b: UnsafePointer<Float>,
-                 y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+    func forward(
+        x: UnsafePointer<Float>, weight wp: UnsafePointer<Float>, bias b: UnsafePointer<Float>,
+        y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
+    ) {
         let g = geometry, pixels = g.outputPixels, k = g.patchSize, outC = g.outputChannels
         switch layout {
         case .pixelRows:
@@ -71,9 +73,11 @@ final class ConvImageKernel {
     }
 
     /// dWp += dyᵀ · im2col(x); when `dx` is given, dx = col2im(dy · Wp).
-    func backward(x: UnsafePointer<Float>, weight wp: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-                  dw: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>?,
-                  scratch: UnsafeMutablePointer<Float>) {
+    func backward(
+        x: UnsafePointer<Float>, weight wp: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+        dw: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>?,
+        scratch: UnsafeMutablePointer<Float>
+    ) {
         let g = geometry, pixels = g.outputPixels, k = g.patchSize, outC = g.outputChannels
         switch layout {
         case .pixelRows:

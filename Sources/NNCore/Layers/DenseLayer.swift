@@ -30,11 +30,14 @@ public final class DenseLayer: Layer {
                 output.scalars.withUnsafeMutableBufferPointer { y in
                     if let bias {
                         bias.value.scalars.withUnsafeBufferPointer { b in
-                            for row in 0..<n { (y.baseAddress! + row * outputSize).update(from: b.baseAddress!, count: outputSize) }
+                            for row in 0..<n {
+                                (y.baseAddress! + row * outputSize).update(from: b.baseAddress!, count: outputSize)
+                            }
                         }
                     }
-                    Gemm.multiply(.nt, m: n, n: outputSize, k: inputSize, a: x.baseAddress!, b: w.baseAddress!,
-                                  c: y.baseAddress!, accumulate: bias != nil, threads: context.threads)
+                    Gemm.multiply(
+                        .nt, m: n, n: outputSize, k: inputSize, a: x.baseAddress!, b: w.baseAddress!,
+                        c: y.baseAddress!, accumulate: bias != nil, threads: context.threads)
                 }
             }
         }
@@ -47,8 +50,9 @@ public final class DenseLayer: Layer {
         gradOutput.scalars.withUnsafeBufferPointer { dy in
             input.scalars.withUnsafeBufferPointer { x in
                 weight.gradient.scalars.withUnsafeMutableBufferPointer { dw in
-                    Gemm.multiply(.tn, m: outputSize, n: inputSize, k: n, a: dy.baseAddress!, b: x.baseAddress!,
-                                  c: dw.baseAddress!, accumulate: true, threads: context.threads)
+                    Gemm.multiply(
+                        .tn, m: outputSize, n: inputSize, k: n, a: dy.baseAddress!, b: x.baseAddress!,
+                        c: dw.baseAddress!, accumulate: true, threads: context.threads)
                 }
             }
             if let bias {
@@ -64,8 +68,9 @@ public final class DenseLayer: Layer {
         gradOutput.scalars.withUnsafeBufferPointer { dy in
             weight.value.scalars.withUnsafeBufferPointer { w in
                 gradInput.scalars.withUnsafeMutableBufferPointer { dx in
-                    Gemm.multiply(.nn, m: n, n: inputSize, k: outputSize, a: dy.baseAddress!, b: w.baseAddress!,
-                                  c: dx.baseAddress!, accumulate: false, threads: context.threads)
+                    Gemm.multiply(
+                        .nn, m: n, n: inputSize, k: outputSize, a: dy.baseAddress!, b: w.baseAddress!,
+                        c: dx.baseAddress!, accumulate: false, threads: context.threads)
                 }
             }
         }

@@ -33,8 +33,9 @@ public final class LSTMLayer: Layer {
     public var parameters: [Parameter] { weights.all }
 
     public func forward(_ input: Tensor, _ context: inout PassContext) -> Tensor {
-        precondition(input.rank == 3 && input.shape[1] >= 1 && input.shape[2] == features,
-                     "lstm expects [N, T, \(features)], got \(input.shape)")
+        precondition(
+            input.rank == 3 && input.shape[1] >= 1 && input.shape[2] == features,
+            "lstm expects [N, T, \(features)], got \(input.shape)")
         let n = input.shape[0], t = input.shape[1], h = units, w = 4 * units
         batch = n
         steps = t
@@ -60,9 +61,10 @@ public final class LSTMLayer: Layer {
                 }
                 for row in rows {
                     let r = (step - 1) * n + row
-                    RecurrentMath.lstmCellForward(gates: gates + r * w, previousCell: cells + r * h,
-                                                  cell: cells + (r + n) * h, tanhCell: tanhCells + r * h,
-                                                  state: states + (r + n) * h, units: h)
+                    RecurrentMath.lstmCellForward(
+                        gates: gates + r * w, previousCell: cells + r * h,
+                        cell: cells + (r + n) * h, tanhCell: tanhCells + r * h,
+                        state: states + (r + n) * h, units: h)
                 }
             }
         }
@@ -94,20 +96,23 @@ public final class LSTMLayer: Layer {
                             RecurrentMath.add(dh, dy + row * h, into: dh, count: h)
                         }
                         let r = (step - 1) * n + row
-                        RecurrentMath.lstmCellBackward(gates: gates + r * w, previousCell: cells + r * h,
-                                                       tanhCell: tanhCells + r * h, dh: dh, dc: carryC + row * h,
-                                                       dz: dz + r * w, units: h)
+                        RecurrentMath.lstmCellBackward(
+                            gates: gates + r * w, previousCell: cells + r * h,
+                            tanhCell: tanhCells + r * h, dh: dh, dc: carryC + row * h,
+                            dz: dz + r * w, units: h)
                     }
                     if step > 1 {
                         let first = (step - 1) * n + rows.lowerBound
-                        recurrent.multiply(a: dz + first * w, m: rows.count, c: carryH + rows.lowerBound * h,
-                                           accumulate: false)
+                        recurrent.multiply(
+                            a: dz + first * w, m: rows.count, c: carryH + rows.lowerBound * h,
+                            accumulate: false)
                     }
                 }
             }
         }
-        weights.accumulateGradients(gateGradients: dz, inputs: xs.pointer, previousStates: states.pointer,
-                                    rows: t * n, threads: context.threads)
+        weights.accumulateGradients(
+            gateGradients: dz, inputs: xs.pointer, previousStates: states.pointer,
+            rows: t * n, threads: context.threads)
         guard needsInputGradient else { return Tensor(zeros: [0]) }
         let dx = dxs.reserve(t * n * features)
         weights.inputGradient(gateGradients: dz, rows: t * n, into: dx, threads: context.threads)

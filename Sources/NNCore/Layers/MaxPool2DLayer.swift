@@ -39,7 +39,8 @@ public final class MaxPool2DLayer: Layer {
                     Parallel.forEach(chunks: p.batch, threads: context.threads) { n in
                         let xs = x + n * p.inputSize
                         p.forEachOutput(sample: n) { out, firstTap in
-                            Self.maximum(xs, taps: p, firstTap: firstTap, end: end, into: y + out, winners: w.map { $0 + out })
+                            Self.maximum(
+                                xs, taps: p, firstTap: firstTap, end: end, into: y + out, winners: w.map { $0 + out })
                         }
                     }
                 }
@@ -54,9 +55,11 @@ public final class MaxPool2DLayer: Layer {
     /// too, reading past them into the next pixel where x goes on that far (before `end`),
     /// and only their lanes are stored.
     @inline(__always)
-    private static func maximum(_ xs: UnsafePointer<Float>, taps p: PoolGeometry, firstTap: Int,
-                                end: UnsafePointer<Float>,
-                                into y: UnsafeMutablePointer<Float>, winners: UnsafeMutablePointer<Int32>?) {
+    private static func maximum(
+        _ xs: UnsafePointer<Float>, taps p: PoolGeometry, firstTap: Int,
+        end: UnsafePointer<Float>,
+        into y: UnsafeMutablePointer<Float>, winners: UnsafeMutablePointer<Int32>?
+    ) {
         let c = p.channels
         var ch = 0
         while ch + 8 <= c {
@@ -87,8 +90,10 @@ public final class MaxPool2DLayer: Layer {
 
     /// The window's maximum of channels ch..<ch+8 and the offsets of the winning taps.
     @inline(__always)
-    private static func eightChannels(_ xs: UnsafePointer<Float>, taps p: PoolGeometry, firstTap: Int,
-                                      from ch: Int) -> (SIMD8<Float>, SIMD8<Int32>) {
+    private static func eightChannels(
+        _ xs: UnsafePointer<Float>, taps p: PoolGeometry, firstTap: Int,
+        from ch: Int
+    ) -> (SIMD8<Float>, SIMD8<Int32>) {
         typealias V = SIMD8<Float>
         typealias I = SIMD8<Int32>
         let lanes = I(0, 1, 2, 3, 4, 5, 6, 7)

@@ -20,8 +20,10 @@ public final class RNNLayer: Layer {
     private let recurrentForward: PackedMatrix, recurrentBackward: PackedMatrix
     private var batch = 0, steps = 0
 
-    public init(features: Int, units: Int, activation: ActivationFunction, returnSequences: Bool,
-                rng: inout SeededGenerator) {
+    public init(
+        features: Int, units: Int, activation: ActivationFunction, returnSequences: Bool,
+        rng: inout SeededGenerator
+    ) {
         precondition(activation == .tanh || activation == .relu, "rnn activation is tanh or relu")
         self.features = features
         self.units = units
@@ -36,8 +38,9 @@ public final class RNNLayer: Layer {
     public var parameters: [Parameter] { weights.all }
 
     public func forward(_ input: Tensor, _ context: inout PassContext) -> Tensor {
-        precondition(input.rank == 3 && input.shape[1] >= 1 && input.shape[2] == features,
-                     "rnn expects [N, T, \(features)], got \(input.shape)")
+        precondition(
+            input.rank == 3 && input.shape[1] >= 1 && input.shape[2] == features,
+            "rnn expects [N, T, \(features)], got \(input.shape)")
         let n = input.shape[0], t = input.shape[1], h = units
         batch = n
         steps = t
@@ -101,14 +104,16 @@ public final class RNNLayer: Layer {
                         }
                     }
                     if step > 1 {
-                        recurrent.multiply(a: dz + ((step - 1) * n + rows.lowerBound) * h, m: rows.count,
-                                           c: carry + rows.lowerBound * h, accumulate: false)
+                        recurrent.multiply(
+                            a: dz + ((step - 1) * n + rows.lowerBound) * h, m: rows.count,
+                            c: carry + rows.lowerBound * h, accumulate: false)
                     }
                 }
             }
         }
-        weights.accumulateGradients(gateGradients: dz, inputs: xs.pointer, previousStates: states,
-                                    rows: t * n, threads: context.threads)
+        weights.accumulateGradients(
+            gateGradients: dz, inputs: xs.pointer, previousStates: states,
+            rows: t * n, threads: context.threads)
         guard needsInputGradient else { return Tensor(zeros: [0]) }
         let dx = dxs.reserve(t * n * features)
         weights.inputGradient(gateGradients: dz, rows: t * n, into: dx, threads: context.threads)

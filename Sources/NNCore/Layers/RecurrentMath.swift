@@ -23,8 +23,10 @@ enum RecurrentMath {
 
     /// out = a + b.
     @inline(__always)
-    static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
-                    count: Int) {
+    static func add(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
+        count: Int
+    ) {
         var j = 0
         while j < count {
             let lanes = min(8, count - j)
@@ -48,9 +50,11 @@ enum RecurrentMath {
     /// Gate nonlinearities on a pre-activation row in place, then
     /// c_t = f ⊙ c_{t−1} + i ⊙ g, h_t = o ⊙ tanh(c_t).
     @inline(__always)
-    static func lstmCellForward(gates a: UnsafeMutablePointer<Float>, previousCell cp: UnsafePointer<Float>,
-                                cell c: UnsafeMutablePointer<Float>, tanhCell tc: UnsafeMutablePointer<Float>,
-                                state h: UnsafeMutablePointer<Float>, units: Int) {
+    static func lstmCellForward(
+        gates a: UnsafeMutablePointer<Float>, previousCell cp: UnsafePointer<Float>,
+        cell c: UnsafeMutablePointer<Float>, tanhCell tc: UnsafeMutablePointer<Float>,
+        state h: UnsafeMutablePointer<Float>, units: Int
+    ) {
         VectorMath.sigmoid(a, count: 2 * units)
         VectorMath.tanh(a + 2 * units, count: units)
         VectorMath.sigmoid(a + 3 * units, count: units)
@@ -71,9 +75,11 @@ enum RecurrentMath {
     /// From dh_t (the carried gradient plus this step's output gradient) and the carried dc,
     /// the gate pre-activation gradients dz, and dc_{t−1} = dc ⊙ f written back to `dc`.
     @inline(__always)
-    static func lstmCellBackward(gates a: UnsafePointer<Float>, previousCell cp: UnsafePointer<Float>,
-                                 tanhCell tc: UnsafePointer<Float>, dh: UnsafePointer<Float>,
-                                 dc: UnsafeMutablePointer<Float>, dz: UnsafeMutablePointer<Float>, units: Int) {
+    static func lstmCellBackward(
+        gates a: UnsafePointer<Float>, previousCell cp: UnsafePointer<Float>,
+        tanhCell tc: UnsafePointer<Float>, dh: UnsafePointer<Float>,
+        dc: UnsafeMutablePointer<Float>, dz: UnsafeMutablePointer<Float>, units: Int
+    ) {
         let one = V(repeating: 1)
         var j = 0
         while j < units {

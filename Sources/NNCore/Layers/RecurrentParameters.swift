@@ -50,8 +50,9 @@ final class RecurrentParameters {
         }
         for r in 1..<rows { (z + r * width).update(from: z, count: width) }
         weightIH.value.scalars.withUnsafeBufferPointer { w in
-            Gemm.multiply(.nt, m: rows, n: width, k: features, a: x, b: w.baseAddress!, c: z,
-                          accumulate: true, threads: threads)
+            Gemm.multiply(
+                .nt, m: rows, n: width, k: features, a: x, b: w.baseAddress!, c: z,
+                accumulate: true, threads: threads)
         }
     }
 
@@ -61,8 +62,10 @@ final class RecurrentParameters {
     /// gives the bias sums. It is computed transposed so that dz, the largest operand
     /// (megabytes at W3's size), is read once, as the right operand, which the GEMM packs
     /// eight lanes at a time.
-    func accumulateGradients(gateGradients dz: UnsafePointer<Float>, inputs x: UnsafePointer<Float>,
-                             previousStates hp: UnsafePointer<Float>, rows: Int, threads: Int) {
+    func accumulateGradients(
+        gateGradients dz: UnsafePointer<Float>, inputs x: UnsafePointer<Float>,
+        previousStates hp: UnsafePointer<Float>, rows: Int, threads: Int
+    ) {
         let width = self.width, stacked = features + units + 1
         let operand = scratch.reserve(rows * stacked + stacked * width)
         let product = operand + rows * stacked
@@ -72,8 +75,9 @@ final class RecurrentParameters {
             (row + features).update(from: hp + r * units, count: units)
             row[stacked - 1] = 1
         }
-        Gemm.multiply(.tn, m: stacked, n: width, k: rows, a: operand, b: dz, c: product,
-                      accumulate: false, threads: threads)
+        Gemm.multiply(
+            .tn, m: stacked, n: width, k: rows, a: operand, b: dz, c: product,
+            accumulate: false, threads: threads)
         for (parameter, first, columns) in [(weightIH, 0, features), (weightHH, features, units)] {
             parameter.gradient.scalars.withUnsafeMutableBufferPointer { g in
                 for row in 0..<width {
@@ -91,11 +95,14 @@ final class RecurrentParameters {
     }
 
     /// dx = dz · W_ih for all rows.
-    func inputGradient(gateGradients dz: UnsafePointer<Float>, rows: Int, into dx: UnsafeMutablePointer<Float>,
-                       threads: Int) {
+    func inputGradient(
+        gateGradients dz: UnsafePointer<Float>, rows: Int, into dx: UnsafeMutablePointer<Float>,
+        threads: Int
+    ) {
         weightIH.value.scalars.withUnsafeBufferPointer { w in
-            Gemm.multiply(.nn, m: rows, n: features, k: width, a: dz, b: w.baseAddress!, c: dx,
-                          accumulate: false, threads: threads)
+            Gemm.multiply(
+                .nn, m: rows, n: features, k: width, a: dz, b: w.baseAddress!, c: dx,
+                accumulate: false, threads: threads)
         }
     }
 }

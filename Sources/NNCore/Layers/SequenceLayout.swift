@@ -3,8 +3,10 @@
 /// step are contiguous and form one GEMM operand.
 enum SequenceLayout {
     /// dst[j, i, :] = src[i, j, :] for a source of shape [a, b, inner].
-    static func swapLeadingAxes(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
-                                a: Int, b: Int, inner: Int) {
+    static func swapLeadingAxes(
+        _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
+        a: Int, b: Int, inner: Int
+    ) {
         for i in 0..<a {
             for j in 0..<b {
                 (dst + (j * a + i) * inner).update(from: src + (i * b + j) * inner, count: inner)
@@ -22,8 +24,10 @@ enum SequenceLayout {
 
     /// A recurrent layer's output from its time-major states `[T + 1, N, H]` (step 0 is the
     /// zero initial state): every step `[N, T, H]`, or the last step `[N, H]`.
-    static func output(states: UnsafePointer<Float>, batch n: Int, steps t: Int, units h: Int,
-                       returnSequences: Bool) -> Tensor {
+    static func output(
+        states: UnsafePointer<Float>, batch n: Int, steps t: Int, units h: Int,
+        returnSequences: Bool
+    ) -> Tensor {
         if returnSequences {
             var output = Tensor(zeros: [n, t, h])
             output.scalars.withUnsafeMutableBufferPointer {

@@ -12,8 +12,9 @@ extension KeyedDecodingContainer where Key == AnyKey {
     func rejectUnknownFields(allowed: Set<String>, context: String) throws {
         for key in allKeys.map(\.stringValue).sorted() where !allowed.contains(key) {
             let known = allowed.sorted().joined(separator: ", ")
-            throw SpecError(code: "unknown_field", path: key,
-                            "unknown field '\(key)' for \(context); allowed fields are: \(known)")
+            throw SpecError(
+                code: "unknown_field", path: key,
+                "unknown field '\(key)' for \(context); allowed fields are: \(known)")
         }
     }
 

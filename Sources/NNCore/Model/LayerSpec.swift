@@ -59,15 +59,20 @@ extension LayerSpec: Codable {
     public init(from decoder: Decoder) throws {
         let fields = try decoder.container(keyedBy: AnyKey.self)
         guard let type = try fields.optional(String.self, "type") else {
-            throw SpecError(code: "missing_field", path: "type",
-                            "each layer needs a 'type': one of \(Self.fieldsByType.keys.sorted().joined(separator: ", "))")
+            throw SpecError(
+                code: "missing_field", path: "type",
+                "each layer needs a 'type': one of \(Self.fieldsByType.keys.sorted().joined(separator: ", "))")
         }
         guard let allowed = Self.fieldsByType[type] else {
-            throw SpecError(path: "type", "unknown layer type '\(type)'; use one of: \(Self.fieldsByType.keys.sorted().joined(separator: ", "))")
+            throw SpecError(
+                path: "type",
+                "unknown layer type '\(type)'; use one of: \(Self.fieldsByType.keys.sorted().joined(separator: ", "))")
         }
         try fields.rejectUnknownFields(allowed: allowed.union(["type"]), context: "a \(type) layer")
         let context = "a \(type) layer"
-        func activation(_ name: String = "activation", default value: ActivationFunction = .linear) throws -> ActivationFunction {
+        func activation(
+            _ name: String = "activation", default value: ActivationFunction = .linear
+        ) throws -> ActivationFunction {
             guard let text = try fields.optional(String.self, name) else { return value }
             return try ActivationFunction.parse(text, path: name)
         }
@@ -85,18 +90,21 @@ extension LayerSpec: Codable {
         }
         switch type {
         case "dense":
-            self = .dense(units: try positive("units", try fields.required(Int.self, "units", context: context)),
-                          activation: try activation(),
-                          useBias: try fields.optional(Bool.self, "use_bias") ?? true)
+            self = .dense(
+                units: try positive("units", try fields.required(Int.self, "units", context: context)),
+                activation: try activation(),
+                useBias: try fields.optional(Bool.self, "use_bias") ?? true)
         case "conv2d":
             let paddingText = try fields.optional(String.self, "padding") ?? "valid"
             guard let padding = Padding(rawValue: paddingText) else {
                 throw SpecError(path: "padding", "padding must be 'valid' or 'same', got '\(paddingText)'")
             }
-            self = .conv2d(filters: try positive("filters", try fields.required(Int.self, "filters", context: context)),
-                           kernel: try positivePair("kernel_size", try fields.required(IntPair.self, "kernel_size", context: context)),
-                           stride: try positivePair("stride", try fields.optional(IntPair.self, "stride") ?? IntPair(1, 1)),
-                           padding: padding, activation: try activation())
+            self = .conv2d(
+                filters: try positive("filters", try fields.required(Int.self, "filters", context: context)),
+                kernel: try positivePair(
+                    "kernel_size", try fields.required(IntPair.self, "kernel_size", context: context)),
+                stride: try positivePair("stride", try fields.optional(IntPair.self, "stride") ?? IntPair(1, 1)),
+                padding: padding, activation: try activation())
         case "maxpool2d", "avgpool2d":
             let pool = try positivePair("pool_size", try fields.optional(IntPair.self, "pool_size") ?? IntPair(2, 2))
             let stride = try positivePair("stride", try fields.optional(IntPair.self, "stride") ?? pool)
@@ -129,12 +137,14 @@ extension LayerSpec: Codable {
             guard function == .tanh || function == .relu else {
                 throw SpecError(path: "activation", "an rnn layer's activation must be 'tanh' or 'relu'")
             }
-            self = .rnn(units: try positive("units", try fields.required(Int.self, "units", context: context)),
-                        activation: function,
-                        returnSequences: try fields.optional(Bool.self, "return_sequences") ?? false)
+            self = .rnn(
+                units: try positive("units", try fields.required(Int.self, "units", context: context)),
+                activation: function,
+                returnSequences: try fields.optional(Bool.self, "return_sequences") ?? false)
         default:
-            self = .lstm(units: try positive("units", try fields.required(Int.self, "units", context: context)),
-                         returnSequences: try fields.optional(Bool.self, "return_sequences") ?? false)
+            self = .lstm(
+                units: try positive("units", try fields.required(Int.self, "units", context: context)),
+                returnSequences: try fields.optional(Bool.self, "return_sequences") ?? false)
         }
     }
 

@@ -29,12 +29,18 @@ public struct ModelSpec: Equatable, Sendable {
     /// Errors carry paths such as `layers[2].units`.
     public func validate() throws -> [LayerSummary] {
         guard !inputShape.isEmpty, inputShape.count <= 3 else {
-            throw SpecError(path: "input_shape", "input_shape needs 1 to 3 dimensions ([features], [steps, features] or [height, width, channels]), got \(inputShape.count)")
+            throw SpecError(
+                path: "input_shape",
+                "input_shape needs 1 to 3 dimensions ([features], [steps, features] or [height, width, channels]), got \(inputShape.count)"
+            )
         }
         for (axis, size) in inputShape.enumerated() where size < 1 || size > Self.maxInputElements {
-            throw SpecError(path: "input_shape[\(axis)]", "every input dimension must be between 1 and \(Self.maxInputElements), got \(size)")
+            throw SpecError(
+                path: "input_shape[\(axis)]",
+                "every input dimension must be between 1 and \(Self.maxInputElements), got \(size)")
         }
-        guard inputShape.reduce(1, { $0.multipliedReportingOverflow(by: $1).partialValue }) <= Self.maxInputElements else {
+        guard inputShape.reduce(1, { $0.multipliedReportingOverflow(by: $1).partialValue }) <= Self.maxInputElements
+        else {
             throw SpecError(path: "input_shape", "the input has more than \(Self.maxInputElements) values per sample")
         }
         guard !layers.isEmpty else {
@@ -44,7 +50,8 @@ public struct ModelSpec: Equatable, Sendable {
         var summary: [LayerSummary] = []
         for (index, layer) in layers.enumerated() {
             do {
-                let (output, params) = try ShapeInference.infer(layer, input: shape, next: layers.dropFirst(index + 1).first)
+                let (output, params) = try ShapeInference.infer(
+                    layer, input: shape, next: layers.dropFirst(index + 1).first)
                 shape = output
                 summary.append(LayerSummary(index: index, type: layer.typeName, outputShape: output, params: params))
             } catch let error as SpecError {
@@ -66,7 +73,8 @@ extension ModelSpec: Codable {
         try fields.rejectUnknownFields(allowed: ["input_shape", "layers"], context: "a model spec")
         inputShape = try fields.required([Int].self, "input_shape", context: "a model spec")
         guard fields.contains(AnyKey("layers")) else {
-            throw SpecError(code: "missing_field", path: "layers", "a model spec needs 'layers', an array of layer objects")
+            throw SpecError(
+                code: "missing_field", path: "layers", "a model spec needs 'layers', an array of layer objects")
         }
         var list: UnkeyedDecodingContainer
         do {
@@ -82,7 +90,8 @@ extension ModelSpec: Codable {
             } catch let error as SpecError {
                 throw error.prefixed("layers[\(index)]")
             } catch {
-                throw SpecError(code: "invalid_type", path: "layers[\(index)]", "each layer must be an object with a 'type'")
+                throw SpecError(
+                    code: "invalid_type", path: "layers[\(index)]", "each layer must be an object with a 'type'")
             }
         }
         self.layers = layers

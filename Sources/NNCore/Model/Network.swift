@@ -16,8 +16,9 @@ public final class Network {
         var rng = SeededGenerator(seed: seed)
         var shape = spec.inputShape
         for (index, layerSpec) in spec.layers.enumerated() {
-            let built = try LayerFactory.make(layerSpec, input: shape, next: spec.layers.dropFirst(index + 1).first,
-                                              rng: &rng)
+            let built = try LayerFactory.make(
+                layerSpec, input: shape, next: spec.layers.dropFirst(index + 1).first,
+                rng: &rng)
             for layer in built {
                 layers.append(layer)
                 specIndex.append(index)
@@ -68,7 +69,8 @@ public final class Network {
 
     /// Runs the layers on `input` `[N, …input_shape]`. With `skippingFinalActivation` the last
     /// activation layer is left out (the loss fuses it).
-    public func forward(_ input: Tensor, _ context: inout PassContext, skippingFinalActivation: Bool = false) -> Tensor {
+    public func forward(_ input: Tensor, _ context: inout PassContext, skippingFinalActivation: Bool = false) -> Tensor
+    {
         var x = input
         let end = skippingFinalActivation && layers.last is ActivationLayer ? layers.count - 1 : layers.count
         for layer in layers[0..<end] { x = layer.forward(x, &context) }

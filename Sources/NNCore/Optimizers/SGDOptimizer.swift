@@ -38,8 +38,10 @@ public final class SGDOptimizer: Optimizer {
 
     /// One parameter's update, eight lanes at a time, then the tail.
     @inline(__always)
-    private func update(_ count: Int, _ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
-                        _ buf: UnsafeMutablePointer<Float>?, _ learningRate: Float) {
+    private func update(
+        _ count: Int, _ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
+        _ buf: UnsafeMutablePointer<Float>?, _ learningRate: Float
+    ) {
         typealias V = SIMD8<Float>
         let rp = UnsafeMutableRawPointer(p), rg = UnsafeRawPointer(g)
         let lr = V(repeating: learningRate), wd = V(repeating: weightDecay), mu = V(repeating: momentum)

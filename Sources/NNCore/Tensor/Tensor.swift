@@ -31,8 +31,9 @@ public struct Tensor: Equatable, Sendable {
 
     /// A tensor over existing scalars; their count must match the shape.
     public init(shape: [Int], scalars: [Float]) {
-        precondition(shape.reduce(1, *) == scalars.count,
-                     "shape \(shape) needs \(shape.reduce(1, *)) scalars, got \(scalars.count)")
+        precondition(
+            shape.reduce(1, *) == scalars.count,
+            "shape \(shape) needs \(shape.reduce(1, *)) scalars, got \(scalars.count)")
         self.shape = shape
         self.scalars = scalars
     }
@@ -62,8 +63,9 @@ public struct Tensor: Equatable, Sendable {
         let stride = sampleSize
         var newShape = shape
         newShape[0] = range.count
-        return Tensor(shape: newShape,
-                      scalars: Array(scalars[(range.lowerBound * stride)..<(range.upperBound * stride)]))
+        return Tensor(
+            shape: newShape,
+            scalars: Array(scalars[(range.lowerBound * stride)..<(range.upperBound * stride)]))
     }
 
     /// The rows at `indices` of the first axis, in that order.

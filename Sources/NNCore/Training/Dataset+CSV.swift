@@ -20,17 +20,21 @@ public struct NumericTable: Sendable {
         var lines = csv.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
         while let last = lines.last, last.trimmingWhitespace().isEmpty { lines.removeLast() }
         guard let headerLine = lines.first else {
-            throw ParseError(row: 0, column: 0, columnName: "", message: "the CSV text is empty; send a header row and data rows")
+            throw ParseError(
+                row: 0, column: 0, columnName: "", message: "the CSV text is empty; send a header row and data rows")
         }
-        header = headerLine.split(separator: ",", omittingEmptySubsequences: false).map { String($0.trimmingWhitespace()) }
+        header = headerLine.split(separator: ",", omittingEmptySubsequences: false).map {
+            String($0.trimmingWhitespace())
+        }
         rows = []
         text = [:]
         let textIndices = Set(header.indices.filter { textColumns.contains(header[$0]) })
         for (offset, line) in lines.dropFirst().enumerated() {
             let cells = line.split(separator: ",", omittingEmptySubsequences: false)
             guard cells.count == header.count else {
-                throw ParseError(row: offset + 1, column: min(cells.count, header.count - 1), columnName: "",
-                                 message: "expected \(header.count) cells as in the header, found \(cells.count)")
+                throw ParseError(
+                    row: offset + 1, column: min(cells.count, header.count - 1), columnName: "",
+                    message: "expected \(header.count) cells as in the header, found \(cells.count)")
             }
             var values = [Float](repeating: 0, count: cells.count)
             for (column, cell) in cells.enumerated() {
@@ -40,8 +44,9 @@ public struct NumericTable: Sendable {
                     continue
                 }
                 guard let value = Float(trimmed), value.isFinite else {
-                    throw ParseError(row: offset + 1, column: column, columnName: header[column],
-                                     message: "'\(trimmed)' is not a finite number")
+                    throw ParseError(
+                        row: offset + 1, column: column, columnName: header[column],
+                        message: "'\(trimmed)' is not a finite number")
                 }
                 values[column] = value
             }

@@ -27,7 +27,8 @@ public struct Dataset: Sendable {
     public func subset(_ indices: [Int]) -> Dataset {
         switch targets {
         case let .classes(classes, count):
-            return Dataset(inputs: inputs.gathering(rows: indices), targets: .classes(indices.map { classes[$0] }, count: count))
+            return Dataset(
+                inputs: inputs.gathering(rows: indices), targets: .classes(indices.map { classes[$0] }, count: count))
         case let .values(values):
             return Dataset(inputs: inputs.gathering(rows: indices), targets: .values(values.gathering(rows: indices)))
         }

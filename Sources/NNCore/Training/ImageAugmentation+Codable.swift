@@ -18,12 +18,13 @@ extension ImageAugmentation: Codable {
         guard (0...1024).contains(crop) else {
             throw SpecError(path: "crop", "'crop' is a shift in pixels between 0 and 1024, got \(crop)")
         }
-        self.init(flipHorizontal: try f.optional(Bool.self, "flip_horizontal") ?? false,
-                  rotation: try number("rotation", 0...180),
-                  shear: try number("shear", 0...1),
-                  zoom: try number("zoom", 0...1, excludingUpper: true),
-                  crop: crop,
-                  brightness: try number("brightness", 0...1))
+        self.init(
+            flipHorizontal: try f.optional(Bool.self, "flip_horizontal") ?? false,
+            rotation: try number("rotation", 0...180),
+            shear: try number("shear", 0...1),
+            zoom: try number("zoom", 0...1, excludingUpper: true),
+            crop: crop,
+            brightness: try number("brightness", 0...1))
     }
 
     public func encode(to encoder: Encoder) throws {

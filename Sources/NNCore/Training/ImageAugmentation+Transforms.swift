@@ -2,8 +2,10 @@
 /// downwards and columns x = 0…W−1 to the right. Every channel moves alike. Each step reads
 /// the image as the previous step left it.
 extension ImageAugmentation {
-    static func transform(_ image: UnsafeMutablePointer<Float>, height h: Int, width w: Int, channels c: Int,
-                          draw d: Draw, scratch: UnsafeMutablePointer<Float>) {
+    static func transform(
+        _ image: UnsafeMutablePointer<Float>, height h: Int, width w: Int, channels c: Int,
+        draw d: Draw, scratch: UnsafeMutablePointer<Float>
+    ) {
         let size = h * w * c
         if d.flip {
             // Flip: out[y, x] = in[y, W − 1 − x]. Applying it twice gives the image back.
@@ -50,8 +52,10 @@ extension ImageAugmentation {
     /// pixels outside the image counting as 0. So, on screen, a positive θ turns the content
     /// clockwise (a pixel right of the centre moves below it), a positive shear moves rows
     /// below the centre to the right by s per row, and z > 1 enlarges the content.
-    private static func affine(from source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>,
-                               height h: Int, width w: Int, channels c: Int, draw d: Draw) {
+    private static func affine(
+        from source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>,
+        height h: Int, width w: Int, channels c: Int, draw d: Draw
+    ) {
         let theta = Double(d.degrees) * Double.pi / 180
         let cosine = Float(_cos(theta)), sine = Float(_sin(theta))
         let cy = Float(h - 1) / 2, cx = Float(w - 1) / 2

@@ -25,8 +25,10 @@ public struct ImageAugmentation: Equatable, Sendable {
     /// Largest relative change of brightness, 0…1.
     public var brightness: Double
 
-    public init(flipHorizontal: Bool = false, rotation: Double = 0, shear: Double = 0, zoom: Double = 0,
-                crop: Int = 0, brightness: Double = 0) {
+    public init(
+        flipHorizontal: Bool = false, rotation: Double = 0, shear: Double = 0, zoom: Double = 0,
+        crop: Int = 0, brightness: Double = 0
+    ) {
         self.flipHorizontal = flipHorizontal
         self.rotation = rotation
         self.shear = shear
@@ -45,8 +47,10 @@ public struct ImageAugmentation: Equatable, Sendable {
         public var shiftX = 0
         public var brightness: Float = 1
 
-        public init(flip: Bool = false, degrees: Float = 0, shear: Float = 0, zoom: Float = 1,
-                    shiftY: Int = 0, shiftX: Int = 0, brightness: Float = 1) {
+        public init(
+            flip: Bool = false, degrees: Float = 0, shear: Float = 0, zoom: Float = 1,
+            shiftY: Int = 0, shiftX: Int = 0, brightness: Float = 1
+        ) {
             (self.flip, self.degrees, self.shear, self.zoom) = (flip, degrees, shear, zoom)
             (self.shiftY, self.shiftX, self.brightness) = (shiftY, shiftX, brightness)
         }
@@ -79,8 +83,9 @@ public struct ImageAugmentation: Equatable, Sendable {
             scratch.withUnsafeMutableBufferPointer { s in
                 for n in 0..<count {
                     let d = draw(&rng)
-                    Self.transform(x.baseAddress! + n * size, height: h, width: w, channels: c, draw: d,
-                                   scratch: s.baseAddress!)
+                    Self.transform(
+                        x.baseAddress! + n * size, height: h, width: w, channels: c, draw: d,
+                        scratch: s.baseAddress!)
                 }
             }
         }

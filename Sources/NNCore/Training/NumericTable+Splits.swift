@@ -16,7 +16,9 @@ extension NumericTable {
         for value in Set(splits) {
             let chosen = rows.indices.filter { splits[$0] == value }
             result[value] = Dataset(
-                inputs: Tensor(shape: [chosen.count, features.count], scalars: chosen.flatMap { row in features.map { rows[row][$0] } }),
+                inputs: Tensor(
+                    shape: [chosen.count, features.count],
+                    scalars: chosen.flatMap { row in features.map { rows[row][$0] } }),
                 targets: .classes(chosen.map { Int32(rows[$0][labelColumn]) }, count: classes))
         }
         return result

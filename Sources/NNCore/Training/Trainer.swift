@@ -20,8 +20,10 @@ public final class Trainer {
     /// `TrainingError.stopped` and nothing of that epoch is kept by the caller.
     public var shouldStop: (() -> Bool)?
 
-    public init(network: Network, config: TrainingConfig, training: Dataset, validation: Dataset?,
-                threads: Int = 1) throws {
+    public init(
+        network: Network, config: TrainingConfig, training: Dataset, validation: Dataset?,
+        threads: Int = 1
+    ) throws {
         let training = Self.adapted(training, loss: config.loss, network: network)
         let validation = validation.map { Self.adapted($0, loss: config.loss, network: network) }
         try Self.checkCompatibility(network: network, loss: config.loss, data: training)
@@ -91,9 +93,10 @@ public final class Trainer {
             batches += 1
             batchStart += config.batchSize
         }
-        var metrics = EpochMetrics(epoch: epochIndex + 1, loss: lossSum / Double(order.count),
-                                   learningRate: learningRate, gradNorm: normSum / Double(max(batches, 1)),
-                                   gradNorms: layerNormSums.mapValues { $0 / Double(max(batches, 1)) }, seconds: 0)
+        var metrics = EpochMetrics(
+            epoch: epochIndex + 1, loss: lossSum / Double(order.count),
+            learningRate: learningRate, gradNorm: normSum / Double(max(batches, 1)),
+            gradNorms: layerNormSums.mapValues { $0 / Double(max(batches, 1)) }, seconds: 0)
         if judged > 0 { metrics.accuracy = Double(correct) / Double(judged) }
         if let validation {
             let evaluation = evaluate(validation)
@@ -113,7 +116,8 @@ public final class Trainer {
         while start < data.count {
             let indices = Array(start..<min(data.count, start + batchSize))
             var context = PassContext(training: false, threads: threads)
-            let outputs = network.forward(data.inputs.gathering(rows: indices), &context, skippingFinalActivation: fused)
+            let outputs = network.forward(
+                data.inputs.gathering(rows: indices), &context, skippingFinalActivation: fused)
             let result = config.loss.compute(outputs: outputs, targets: data.targetBatch(indices))
             lossSum += result.loss * Double(indices.count)
             correct += result.correct
@@ -124,7 +128,8 @@ public final class Trainer {
     }
 
     private func updateEarlyStopping(_ metrics: EpochMetrics) {
-        guard let stopping = config.earlyStopping, let (value, higherIsBetter) = metrics.monitored(stopping.monitor) else { return }
+        guard let stopping = config.earlyStopping, let (value, higherIsBetter) = metrics.monitored(stopping.monitor)
+        else { return }
         let improved: Bool
         if let best = progress.best {
             improved = higherIsBetter ? value > best + stopping.minDelta : value < best - stopping.minDelta

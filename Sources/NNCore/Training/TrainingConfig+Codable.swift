@@ -3,8 +3,10 @@ extension TrainingConfig: Codable {
     /// accepted here so that one decoder can reject every other unknown field.
     public static let serviceFields: Set<String> = ["model", "model_id", "dataset"]
 
-    static let fields: Set<String> = ["loss", "optimizer", "batch_size", "epochs", "shuffle", "seed", "validation",
-                                      "gradient_clip", "early_stopping", "lr_schedule", "checkpoint_every", "augmentation"]
+    static let fields: Set<String> = [
+        "loss", "optimizer", "batch_size", "epochs", "shuffle", "seed", "validation",
+        "gradient_clip", "early_stopping", "lr_schedule", "checkpoint_every", "augmentation",
+    ]
 
     public init(from decoder: Decoder) throws {
         let f = try decoder.container(keyedBy: AnyKey.self)
@@ -17,19 +19,23 @@ extension TrainingConfig: Codable {
         func integer(_ name: String, _ fallback: Int, _ range: ClosedRange<Int>) throws -> Int {
             let value = try f.optional(Int.self, name) ?? fallback
             guard range.contains(value) else {
-                throw SpecError(path: name, "'\(name)' must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
+                throw SpecError(
+                    path: name, "'\(name)' must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
             }
             return value
         }
-        self.init(loss: loss, optimizer: optimizer,
-                  batchSize: try integer("batch_size", 32, 1...65_536),
-                  epochs: try integer("epochs", 10, 1...1_000_000),
-                  shuffle: try f.optional(Bool.self, "shuffle") ?? true,
-                  seed: UInt64(try integer("seed", 0, 0...Int.max)))
+        self.init(
+            loss: loss, optimizer: optimizer,
+            batchSize: try integer("batch_size", 32, 1...65_536),
+            epochs: try integer("epochs", 10, 1...1_000_000),
+            shuffle: try f.optional(Bool.self, "shuffle") ?? true,
+            seed: UInt64(try integer("seed", 0, 0...Int.max)))
         checkpointEvery = try integer("checkpoint_every", 1, 1...1_000_000)
         augmentation = try f.optional(ImageAugmentation.self, "augmentation")
         if let clip = try f.optional(Double.self, "gradient_clip") {
-            guard clip.isFinite, clip > 0 else { throw SpecError(path: "gradient_clip", "'gradient_clip' must be a positive number, got \(clip)") }
+            guard clip.isFinite, clip > 0 else {
+                throw SpecError(path: "gradient_clip", "'gradient_clip' must be a positive number, got \(clip)")
+            }
             gradientClip = clip
         }
         if f.contains(AnyKey("validation")), try !f.decodeNil(forKey: AnyKey("validation")) {
@@ -43,16 +49,18 @@ extension TrainingConfig: Codable {
                 throw SpecError(path: "validation.split", "'split' must be between 0 and 1 (exclusive), got \(split)")
             }
             if (validationSplit == nil) == (validationDataset == nil) {
-                throw SpecError(path: "validation", "give exactly one of {\"split\": fraction} or {\"dataset\": \"ds_…\"}")
+                throw SpecError(
+                    path: "validation", "give exactly one of {\"split\": fraction} or {\"dataset\": \"ds_…\"}")
             }
         }
         if f.contains(AnyKey("early_stopping")), try !f.decodeNil(forKey: AnyKey("early_stopping")) {
             let e = try f.nestedContainer(keyedBy: AnyKey.self, forKey: AnyKey("early_stopping"))
             do {
                 try e.rejectUnknownFields(allowed: ["monitor", "patience", "min_delta"], context: "early_stopping")
-                let stopping = EarlyStopping(monitor: try e.optional(String.self, "monitor") ?? "val_loss",
-                                             patience: try e.optional(Int.self, "patience") ?? 5,
-                                             minDelta: try e.optional(Double.self, "min_delta") ?? 0)
+                let stopping = EarlyStopping(
+                    monitor: try e.optional(String.self, "monitor") ?? "val_loss",
+                    patience: try e.optional(Int.self, "patience") ?? 5,
+                    minDelta: try e.optional(Double.self, "min_delta") ?? 0)
                 guard ["val_loss", "loss", "val_accuracy", "accuracy"].contains(stopping.monitor) else {
                     throw SpecError(path: "monitor", "'monitor' must be val_loss, loss, val_accuracy or accuracy")
                 }
@@ -83,8 +91,12 @@ extension TrainingConfig: Codable {
                 }
             } catch let error as SpecError { throw error.prefixed("lr_schedule") }
         }
-        if let stopping = earlyStopping, stopping.monitor.hasPrefix("val_"), validationSplit == nil, validationDataset == nil {
-            throw SpecError(path: "early_stopping.monitor", "monitoring '\(stopping.monitor)' needs validation data: add \"validation\": {\"split\": 0.1}")
+        if let stopping = earlyStopping, stopping.monitor.hasPrefix("val_"), validationSplit == nil,
+            validationDataset == nil
+        {
+            throw SpecError(
+                path: "early_stopping.monitor",
+                "monitoring '\(stopping.monitor)' needs validation data: add \"validation\": {\"split\": 0.1}")
         }
     }
 

@@ -33,11 +33,13 @@ public struct TrainingConfig: Equatable, Sendable {
     /// On-the-fly augmentation of image training batches.
     public var augmentation: ImageAugmentation?
 
-    public init(loss: LossFunction, optimizer: OptimizerConfig, batchSize: Int = 32, epochs: Int = 10,
-                shuffle: Bool = true, seed: UInt64 = 0, validationSplit: Double? = nil,
-                validationDataset: String? = nil, gradientClip: Double? = nil,
-                earlyStopping: EarlyStopping? = nil, schedule: Schedule? = nil, checkpointEvery: Int = 1,
-                augmentation: ImageAugmentation? = nil) {
+    public init(
+        loss: LossFunction, optimizer: OptimizerConfig, batchSize: Int = 32, epochs: Int = 10,
+        shuffle: Bool = true, seed: UInt64 = 0, validationSplit: Double? = nil,
+        validationDataset: String? = nil, gradientClip: Double? = nil,
+        earlyStopping: EarlyStopping? = nil, schedule: Schedule? = nil, checkpointEvery: Int = 1,
+        augmentation: ImageAugmentation? = nil
+    ) {
         self.loss = loss
         self.optimizer = optimizer
         self.batchSize = batchSize

@@ -11,10 +11,12 @@ extension Network {
         let available = Dictionary(file.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { first, _ in first })
         for (name, parameter) in expected {
             guard let tensor = available[name] else {
-                throw SafetensorsError("tensor '\(name)' is missing; the model needs \(expected.map(\.name).joined(separator: ", "))")
+                throw SafetensorsError(
+                    "tensor '\(name)' is missing; the model needs \(expected.map(\.name).joined(separator: ", "))")
             }
             guard tensor.shape == parameter.value.shape else {
-                throw SafetensorsError("tensor '\(name)' has shape \(tensor.shape); the model needs \(parameter.value.shape)")
+                throw SafetensorsError(
+                    "tensor '\(name)' has shape \(tensor.shape); the model needs \(parameter.value.shape)")
             }
             guard tensor.isFinite else {
                 throw SafetensorsError("tensor '\(name)' holds NaN or infinite values")

@@ -9,7 +9,8 @@ extension SafetensorsFile {
     /// neither overlap nor leave gaps. Malformed input throws; it never traps.
     public init(bytes: [UInt8]) throws {
         guard bytes.count >= 8 else {
-            throw SafetensorsError("the file is \(bytes.count) bytes; a safetensors file starts with an 8-byte header length")
+            throw SafetensorsError(
+                "the file is \(bytes.count) bytes; a safetensors file starts with an 8-byte header length")
         }
         var headerLength: UInt64 = 0
         for i in 0..<8 { headerLength |= UInt64(bytes[i]) << (8 * UInt64(i)) }
@@ -38,7 +39,8 @@ extension SafetensorsFile {
                 continue
             }
             guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
-                  let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2 else {
+                let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2
+            else {
                 throw SafetensorsError("tensor '\(name)' needs dtype, shape and data_offsets [begin, end]")
             }
             guard dtype == "F32" else {
@@ -49,7 +51,8 @@ extension SafetensorsFile {
             }
             let (begin, end) = (offsets[0], offsets[1])
             guard begin >= 0, begin <= end, end <= dataLength else {
-                throw SafetensorsError("tensor '\(name)' has data_offsets [\(begin), \(end)] outside the \(dataLength)-byte data section")
+                throw SafetensorsError(
+                    "tensor '\(name)' has data_offsets [\(begin), \(end)] outside the \(dataLength)-byte data section")
             }
             var elements = 1
             for dimension in shape {
@@ -60,7 +63,9 @@ extension SafetensorsFile {
                 elements = product
             }
             guard elements * 4 == end - begin else {
-                throw SafetensorsError("tensor '\(name)' has shape \(shape) (\(elements * 4) bytes) but data_offsets span \(end - begin) bytes")
+                throw SafetensorsError(
+                    "tensor '\(name)' has shape \(shape) (\(elements * 4) bytes) but data_offsets span \(end - begin) bytes"
+                )
             }
             entries.append((name, shape, begin, end))
         }
@@ -68,9 +73,10 @@ extension SafetensorsFile {
         var cursor = 0
         for entry in entries where entry.end > entry.begin {
             guard entry.begin == cursor else {
-                throw SafetensorsError(entry.begin < cursor
-                    ? "tensor '\(entry.name)' overlaps the tensor before it"
-                    : "the data section has a gap before tensor '\(entry.name)'")
+                throw SafetensorsError(
+                    entry.begin < cursor
+                        ? "tensor '\(entry.name)' overlaps the tensor before it"
+                        : "the data section has a gap before tensor '\(entry.name)'")
             }
             cursor = entry.end
         }
@@ -83,7 +89,9 @@ extension SafetensorsFile {
             var scalars = [Float](repeating: 0, count: count)
             for i in 0..<count {
                 let at = headerEnd + entry.begin + i * 4
-                let bits = UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
+                let bits =
+                    UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3])
+                    << 24
                 scalars[i] = Float(bitPattern: bits)
             }
             tensors.append((entry.name, Tensor(shape: entry.shape, scalars: scalars)))

@@ -30,7 +30,8 @@ public struct SafetensorsFile: Equatable {
         var offset = 0
         for (name, tensor) in tensors {
             let bytes = tensor.count * 4
-            header[name] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
+            header[name] =
+                ["dtype": "F32", "shape": tensor.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
             offset += bytes
         }
         if !metadata.isEmpty { header["__metadata__"] = metadata }
@@ -42,7 +43,9 @@ public struct SafetensorsFile: Equatable {
         out.append(contentsOf: json)
         for (_, tensor) in tensors {
             tensor.scalars.withUnsafeBufferPointer { buffer in
-                for value in buffer { withUnsafeBytes(of: value.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
+                for value in buffer {
+                    withUnsafeBytes(of: value.bitPattern.littleEndian) { out.append(contentsOf: $0) }
+                }
             }
         }
         return out

@@ -11,9 +11,12 @@ public enum TrainingCheckpoint {
         let state = trainer.optimizer.state
         var file = network.exportWeights()
         for (index, slot) in state.slots.enumerated() { file.tensors.append(("optimizer.\(index)", slot)) }
-        let progress = (try? JSONEncoder().encode(trainer.progress)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
-        file.metadata = ["format": format, "optimizer_steps": String(state.steps),
-                         "optimizer_slots": String(state.slots.count), "progress": progress]
+        let progress =
+            (try? JSONEncoder().encode(trainer.progress)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+        file.metadata = [
+            "format": format, "optimizer_steps": String(state.steps),
+            "optimizer_slots": String(state.slots.count), "progress": progress,
+        ]
         return file.encoded()
     }
 
@@ -22,9 +25,10 @@ public enum TrainingCheckpoint {
     public static func restore(_ bytes: [UInt8], network: Network, trainer: Trainer) throws {
         let file = try SafetensorsFile(bytes: bytes)
         guard file.metadata["format"] == format, let steps = file.metadata["optimizer_steps"].flatMap(Int.init),
-              let slotCount = file.metadata["optimizer_slots"].flatMap(Int.init),
-              let progressText = file.metadata["progress"],
-              let progress = try? JSONDecoder().decode(TrainerProgress.self, from: Data(progressText.utf8)) else {
+            let slotCount = file.metadata["optimizer_slots"].flatMap(Int.init),
+            let progressText = file.metadata["progress"],
+            let progress = try? JSONDecoder().decode(TrainerProgress.self, from: Data(progressText.utf8))
+        else {
             throw SafetensorsError("not an nnserve training checkpoint (its metadata is missing or damaged)")
         }
         var slots: [Tensor] = []

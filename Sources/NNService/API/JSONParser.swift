@@ -63,7 +63,8 @@ public struct JSONParser {
         case UInt8(ascii: "n"): try expect("null"); return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
         default:
-            throw failure("unexpected character '\(Character(Unicode.Scalar(current)))' (NaN and Infinity are not JSON)")
+            throw failure(
+                "unexpected character '\(Character(Unicode.Scalar(current)))' (NaN and Infinity are not JSON)")
         }
     }
 
@@ -137,7 +138,11 @@ public struct JSONParser {
             index += 1
         } else if isDigit(current) {
             while isDigit(current) {
-                if digitCount < 19 { mantissa = mantissa &* 10 &+ UInt64(current - UInt8(ascii: "0")) } else { exponent += 1 }
+                if digitCount < 19 {
+                    mantissa = mantissa &* 10 &+ UInt64(current - UInt8(ascii: "0"))
+                } else {
+                    exponent += 1
+                }
                 if mantissa > 0 { digitCount += 1 }
                 index += 1
             }
@@ -211,7 +216,9 @@ public struct JSONParser {
             case UInt8(ascii: "t"): out.append(0x09)
             case UInt8(ascii: "u"):
                 var scalar = try hex4()
-                if (0xD800..<0xDC00).contains(scalar), current == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
+                if (0xD800..<0xDC00).contains(scalar), current == UInt8(ascii: "\\"),
+                    bytes[index + 1] == UInt8(ascii: "u")
+                {
                     index += 2
                     let low = try hex4()
                     guard (0xDC00..<0xE000).contains(low) else { throw failure("invalid surrogate pair") }

@@ -5,29 +5,37 @@ import NNCore
 extension ServiceApp {
     func addJobRoutes(_ router: inout HTTPRouter) {
         router.post("/v1/jobs", handle { [self] request in try submitJob(request) })
-        router.get("/v1/jobs", handle { [store] request in
-            let page = try request.page()
-            var status: JobStatus?
-            if let text = request.queryValue("status") {
-                guard let parsed = JobStatus(rawValue: text) else {
-                    throw ServiceError(400, "invalid_query", "status must be one of \(JobStatus.allCases.map(\.rawValue).joined(separator: ", "))",
-                                       path: "status")
+        router.get(
+            "/v1/jobs",
+            handle { [store] request in
+                let page = try request.page()
+                var status: JobStatus?
+                if let text = request.queryValue("status") {
+                    guard let parsed = JobStatus(rawValue: text) else {
+                        throw ServiceError(
+                            400, "invalid_query",
+                            "status must be one of \(JobStatus.allCases.map(\.rawValue).joined(separator: ", "))",
+                            path: "status")
+                    }
+                    status = parsed
                 }
-                status = parsed
-            }
-            let items = try store.jobs(status: status, limit: page.limit, after: page.after).map(\.description)
-            return try Self.reply(ListPage(items: items, limit: page.limit, id: \.id))
-        })
+                let items = try store.jobs(status: status, limit: page.limit, after: page.after).map(\.description)
+                return try Self.reply(ListPage(items: items, limit: page.limit, id: \.id))
+            })
         router.get("/v1/jobs/{id}", handle { [self] request in try Self.reply(try job(request).description) })
-        router.get("/v1/jobs/{id}/metrics", handle { [self] request in
-            let record = try job(request)
-            let epochs = try store.metrics(job: record.id)
-            return try Self.reply(MetricsHistory(epochs: epochs))
-        })
-        router.post("/v1/jobs/{id}/cancel", handle { [self] request in
-            let record = try job(request)
-            return try Self.reply(try queue.cancel(record.id).description)
-        })
+        router.get(
+            "/v1/jobs/{id}/metrics",
+            handle { [self] request in
+                let record = try job(request)
+                let epochs = try store.metrics(job: record.id)
+                return try Self.reply(MetricsHistory(epochs: epochs))
+            })
+        router.post(
+            "/v1/jobs/{id}/cancel",
+            handle { [self] request in
+                let record = try job(request)
+                return try Self.reply(try queue.cancel(record.id).description)
+            })
         router.get("/v1/jobs/{id}/events", handleInline { [self] request in try eventStream(try job(request)) })
     }
 
@@ -47,13 +55,16 @@ extension ServiceApp {
             throw ServiceError.invalid("at most \(options.maxEpochs) epochs are allowed on this server", path: "epochs")
         }
         guard let datasetID = body["dataset"]?.stringValue else {
-            throw ServiceError.invalid("'dataset' must name a data set id (ds_…)", path: "dataset", code: "missing_field")
+            throw ServiceError.invalid(
+                "'dataset' must name a data set id (ds_…)", path: "dataset", code: "missing_field")
         }
         guard let data = try store.loadDataset(datasetID) else {
-            throw ServiceError.invalid("no data set has the id '\(datasetID)'", path: "dataset", code: "unknown_dataset")
+            throw ServiceError.invalid(
+                "no data set has the id '\(datasetID)'", path: "dataset", code: "unknown_dataset")
         }
         if let validationID = config.validationDataset, try store.dataset(validationID) == nil {
-            throw ServiceError.invalid("no data set has the id '\(validationID)'", path: "validation.dataset", code: "unknown_dataset")
+            throw ServiceError.invalid(
+                "no data set has the id '\(validationID)'", path: "validation.dataset", code: "unknown_dataset")
         }
         let inlineSpec: ModelSpec?
         let existing: ModelRecord?
@@ -71,7 +82,9 @@ extension ServiceApp {
             existing = nil
         case (.none, .some(let value)):
             guard let id = value.stringValue, let record = try store.model(id) else {
-                throw ServiceError.invalid("no model has the id '\(value.stringValue ?? value.kindName)'", path: "model_id", code: "unknown_model")
+                throw ServiceError.invalid(
+                    "no model has the id '\(value.stringValue ?? value.kindName)'", path: "model_id",
+                    code: "unknown_model")
             }
             inlineSpec = nil
             existing = record
@@ -83,12 +96,16 @@ extension ServiceApp {
         } catch let error as SpecError {
             throw error.prefixed("model")
         }
-        try Trainer.checkCompatibility(network: network, loss: config.loss,
-                                       data: Trainer.adapted(data, loss: config.loss, network: network))
+        try Trainer.checkCompatibility(
+            network: network, loss: config.loss,
+            data: Trainer.adapted(data, loss: config.loss, network: network))
         guard queue.depth < options.maxQueuedJobs else {
-            throw ServiceError(429, "queue_full", "the training queue holds \(options.maxQueuedJobs) jobs; retry later", retryAfter: 30)
+            throw ServiceError(
+                429, "queue_full", "the training queue holds \(options.maxQueuedJobs) jobs; retry later", retryAfter: 30
+            )
         }
-        let record = try store.insertJob(newModel: inlineSpec, modelID: existing?.id, datasetID: datasetID, config: config)
+        let record = try store.insertJob(
+            newModel: inlineSpec, modelID: existing?.id, datasetID: datasetID, config: config)
         queue.submit(record.id)
         var headers = HTTPHeaders()
         headers.set("Location", "/v1/jobs/\(record.id)")
@@ -104,7 +121,9 @@ struct MetricsHistory: Encodable {
 /// decoded by its Codable type with paths relative to it.
 enum JSONEncoderBridge {
     static func data(from body: [UInt8], member: String) throws -> Data {
-        guard let object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any], let value = object[member] else {
+        guard let object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+            let value = object[member]
+        else {
             throw ServiceError.invalid("'\(member)' is missing", path: member)
         }
         guard JSONSerialization.isValidJSONObject(value) else {

@@ -3,70 +3,86 @@ import NNCore
 
 extension ServiceApp {
     func addModelRoutes(_ router: inout HTTPRouter) {
-        router.post("/v1/models", handle { [self] request in
-            let spec = try request.decodeBody(ModelSpec.self)
-            try checkLimits(spec)
-            let record = try store.createModel(spec)
-            var headers = HTTPHeaders()
-            headers.set("Location", "/v1/models/\(record.id)")
-            return try Self.reply(try record.description(), status: .created, headers: headers)
-        })
-        router.get("/v1/models", handle { [store] request in
-            let page = try request.page()
-            let items = try store.models(limit: page.limit, after: page.after).map { try $0.description() }
-            return try Self.reply(ListPage(items: items, limit: page.limit, id: \.id))
-        })
-        router.get("/v1/models/{id}", handle { [self] request in
-            try Self.reply(try model(request).description())
-        })
-        router.delete("/v1/models/{id}", handle { [store] request in
-            try store.deleteModel(request.pathParameter("id"))
-            return .noContent()
-        })
-        router.get("/v1/models/{id}/checkpoints", handle { [self] request in
-            let record = try model(request)
-            let items = try store.checkpoints(model: record.id)
-            if let epoch = try request.optionalIntQuery("epoch") {
-                guard let match = items.first(where: { $0.epoch == epoch }) else {
-                    throw ServiceError(404, "not_found", "model \(record.id) has no checkpoint at epoch \(epoch)")
+        router.post(
+            "/v1/models",
+            handle { [self] request in
+                let spec = try request.decodeBody(ModelSpec.self)
+                try checkLimits(spec)
+                let record = try store.createModel(spec)
+                var headers = HTTPHeaders()
+                headers.set("Location", "/v1/models/\(record.id)")
+                return try Self.reply(try record.description(), status: .created, headers: headers)
+            })
+        router.get(
+            "/v1/models",
+            handle { [store] request in
+                let page = try request.page()
+                let items = try store.models(limit: page.limit, after: page.after).map { try $0.description() }
+                return try Self.reply(ListPage(items: items, limit: page.limit, id: \.id))
+            })
+        router.get(
+            "/v1/models/{id}",
+            handle { [self] request in
+                try Self.reply(try model(request).description())
+            })
+        router.delete(
+            "/v1/models/{id}",
+            handle { [store] request in
+                try store.deleteModel(request.pathParameter("id"))
+                return .noContent()
+            })
+        router.get(
+            "/v1/models/{id}/checkpoints",
+            handle { [self] request in
+                let record = try model(request)
+                let items = try store.checkpoints(model: record.id)
+                if let epoch = try request.optionalIntQuery("epoch") {
+                    guard let match = items.first(where: { $0.epoch == epoch }) else {
+                        throw ServiceError(404, "not_found", "model \(record.id) has no checkpoint at epoch \(epoch)")
+                    }
+                    return try Self.reply(match)
                 }
-                return try Self.reply(match)
-            }
-            return try Self.reply(ListPage(items: items, limit: items.count + 1, id: { "\($0.epoch)" }))
-        })
-        router.get("/v1/models/{id}/weights", handle { [self] request in
-            let record = try model(request)
-            let bytes: [UInt8]
-            if let epoch = try request.optionalIntQuery("epoch") {
-                guard let state = try store.checkpointState(model: record.id, epoch: epoch) else {
-                    throw ServiceError(404, "not_found", "model \(record.id) has no checkpoint at epoch \(epoch)")
+                return try Self.reply(ListPage(items: items, limit: items.count + 1, id: { "\($0.epoch)" }))
+            })
+        router.get(
+            "/v1/models/{id}/weights",
+            handle { [self] request in
+                let record = try model(request)
+                let bytes: [UInt8]
+                if let epoch = try request.optionalIntQuery("epoch") {
+                    guard let state = try store.checkpointState(model: record.id, epoch: epoch) else {
+                        throw ServiceError(404, "not_found", "model \(record.id) has no checkpoint at epoch \(epoch)")
+                    }
+                    // A checkpoint also holds optimizer state; the download is the weights alone.
+                    var file = try SafetensorsFile(bytes: state)
+                    file.tensors.removeAll { $0.name.hasPrefix("optimizer.") }
+                    file.metadata = ["epoch": String(epoch)]
+                    bytes = file.encoded()
+                } else {
+                    guard let weights = try store.modelWeights(record.id) else {
+                        throw ServiceError.conflict("model \(record.id) has no weights yet; train it or upload weights")
+                    }
+                    bytes = weights.bytes
                 }
-                // A checkpoint also holds optimizer state; the download is the weights alone.
-                var file = try SafetensorsFile(bytes: state)
-                file.tensors.removeAll { $0.name.hasPrefix("optimizer.") }
-                file.metadata = ["epoch": String(epoch)]
-                bytes = file.encoded()
-            } else {
-                guard let weights = try store.modelWeights(record.id) else {
-                    throw ServiceError.conflict("model \(record.id) has no weights yet; train it or upload weights")
-                }
-                bytes = weights.bytes
-            }
-            var headers = HTTPHeaders()
-            headers.set("Content-Type", "application/octet-stream")
-            headers.set("Content-Disposition", "attachment; filename=\"\(record.id).safetensors\"")
-            return HTTPResponse(status: .ok, headers: headers, body: bytes)
-        })
-        router.put("/v1/models/{id}/weights", handle { [self] request in
-            let record = try model(request)
-            let network = try Network(spec: record.spec, seed: 0)
-            try network.loadWeights(try SafetensorsFile(bytes: request.body))
-            try store.replaceWeights(record.id, bytes: network.exportWeights().encoded(), loss: nil)
-            return try Self.reply(try model(request).description())
-        })
-        router.post("/v1/models/{id}/predict", handleInline { [self] request in
-            try predict(request)
-        })
+                var headers = HTTPHeaders()
+                headers.set("Content-Type", "application/octet-stream")
+                headers.set("Content-Disposition", "attachment; filename=\"\(record.id).safetensors\"")
+                return HTTPResponse(status: .ok, headers: headers, body: bytes)
+            })
+        router.put(
+            "/v1/models/{id}/weights",
+            handle { [self] request in
+                let record = try model(request)
+                let network = try Network(spec: record.spec, seed: 0)
+                try network.loadWeights(try SafetensorsFile(bytes: request.body))
+                try store.replaceWeights(record.id, bytes: network.exportWeights().encoded(), loss: nil)
+                return try Self.reply(try model(request).description())
+            })
+        router.post(
+            "/v1/models/{id}/predict",
+            handleInline { [self] request in
+                try predict(request)
+            })
     }
 
     func model(_ request: HTTPRequest) throws -> ModelRecord {
@@ -79,8 +95,9 @@ extension ServiceApp {
     func checkLimits(_ spec: ModelSpec, path: String = "") throws {
         let params = try spec.validate().reduce(0) { $0 + $1.params }
         guard params <= options.maxParameters else {
-            throw ServiceError.invalid("the model has \(params) parameters; this server allows at most \(options.maxParameters)",
-                                       path: path.isEmpty ? "layers" : path + ".layers", code: "too_large")
+            throw ServiceError.invalid(
+                "the model has \(params) parameters; this server allows at most \(options.maxParameters)",
+                path: path.isEmpty ? "layers" : path + ".layers", code: "too_large")
         }
     }
 }

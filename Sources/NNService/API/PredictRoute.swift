@@ -13,7 +13,8 @@ extension ServiceApp {
             throw ServiceError.invalid("the body must be {\"inputs\": [row, ...]}", path: nil)
         }
         if let unknown = members.first(where: { $0.0 != "inputs" }) {
-            throw ServiceError.invalid("unknown field '\(unknown.0)'; send {\"inputs\": [row, ...]}", path: unknown.0, code: "unknown_field")
+            throw ServiceError.invalid(
+                "unknown field '\(unknown.0)'; send {\"inputs\": [row, ...]}", path: unknown.0, code: "unknown_field")
         }
         guard let rows = body["inputs"]?.arrayValue, !rows.isEmpty else {
             throw ServiceError.invalid("'inputs' must be a non-empty array of rows", path: "inputs")
@@ -53,12 +54,16 @@ enum PredictionWriter {
                 let base = row * width
                 if loss == .crossEntropy {
                     var best = 0
-                    for j in 1..<max(width, 1) where outputs.scalars[base + j] > outputs.scalars[base + best] { best = j }
+                    for j in 1..<max(width, 1) where outputs.scalars[base + j] > outputs.scalars[base + best] {
+                        best = j
+                    }
                     text += String(best)
                 } else if width == 1 {
                     text += outputs.scalars[base] > 0.5 ? "1" : "0"
                 } else {
-                    text += "[" + (0..<width).map { outputs.scalars[base + $0] > 0.5 ? "1" : "0" }.joined(separator: ",") + "]"
+                    text +=
+                        "[" + (0..<width).map { outputs.scalars[base + $0] > 0.5 ? "1" : "0" }.joined(separator: ",")
+                        + "]"
                 }
             }
             text += "]"

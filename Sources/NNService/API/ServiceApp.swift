@@ -65,8 +65,10 @@ public final class ServiceApp: @unchecked Sendable {
         { [log] request in Self.run(body, request, log: log) }
     }
 
-    static func run(_ body: (HTTPRequest) throws -> HTTPResponse, _ request: HTTPRequest,
-                    log: (String) -> Void) -> HTTPResponse {
+    static func run(
+        _ body: (HTTPRequest) throws -> HTTPResponse, _ request: HTTPRequest,
+        log: (String) -> Void
+    ) -> HTTPResponse {
         do {
             return try body(request)
         } catch {
@@ -75,7 +77,9 @@ public final class ServiceApp: @unchecked Sendable {
     }
 
     /// A JSON response of an encodable value.
-    static func reply<T: Encodable>(_ value: T, status: HTTPStatus = .ok, headers: HTTPHeaders = HTTPHeaders()) throws -> HTTPResponse {
+    static func reply<T: Encodable>(
+        _ value: T, status: HTTPStatus = .ok, headers: HTTPHeaders = HTTPHeaders()
+    ) throws -> HTTPResponse {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return .json(status, [UInt8](try encoder.encode(value)), headers: headers)
@@ -149,15 +153,20 @@ struct BearerAuth: Sendable {
         { [token] request in
             guard request.path.hasPrefix("/v1") else { return nil }
             let presented = request.headers["Authorization"].flatMap { value -> String? in
-                value.lowercased().hasPrefix("bearer ") ? String(value.dropFirst(7)).trimmingCharacters(in: .whitespaces) : nil
+                value.lowercased().hasPrefix("bearer ")
+                    ? String(value.dropFirst(7)).trimmingCharacters(in: .whitespaces) : nil
             }
             if let presented, Self.constantTimeEqual(Array(presented.utf8), Array(token.utf8)) { return nil }
             var headers = HTTPHeaders()
-            headers.set("WWW-Authenticate", presented == nil ? "Bearer realm=\"nnserve\"" : "Bearer realm=\"nnserve\", error=\"invalid_token\"")
-            return .error(.unauthorized, code: "unauthorized",
-                          message: presented == nil ? "send Authorization: Bearer <token>; this server requires an API token"
-                                                    : "the bearer token is not valid for this server",
-                          headers: headers)
+            headers.set(
+                "WWW-Authenticate",
+                presented == nil ? "Bearer realm=\"nnserve\"" : "Bearer realm=\"nnserve\", error=\"invalid_token\"")
+            return .error(
+                .unauthorized, code: "unauthorized",
+                message: presented == nil
+                    ? "send Authorization: Bearer <token>; this server requires an API token"
+                    : "the bearer token is not valid for this server",
+                headers: headers)
         }
     }
 

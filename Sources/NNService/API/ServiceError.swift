@@ -22,7 +22,9 @@ public struct ServiceError: Error, Equatable, CustomStringConvertible {
     public var description: String { "\(status) \(code): \(message)" + (path.map { " (\($0))" } ?? "") }
 
     static func notFound(_ kind: String, _ id: String) -> ServiceError {
-        ServiceError(404, "not_found", "no \(kind) has the id '\(id)'; list them with GET /v1/\(kind == "job" ? "jobs" : kind + "s")")
+        ServiceError(
+            404, "not_found",
+            "no \(kind) has the id '\(id)'; list them with GET /v1/\(kind == "job" ? "jobs" : kind + "s")")
     }
 
     static func badJSON(_ message: String) -> ServiceError {
@@ -41,13 +43,15 @@ public struct ServiceError: Error, Equatable, CustomStringConvertible {
     static func decodingError(_ error: DecodingError) -> ServiceError {
         let context: DecodingError.Context
         switch error {
-        case let .typeMismatch(_, c), let .valueNotFound(_, c), let .keyNotFound(_, c), let .dataCorrupted(c): context = c
+        case let .typeMismatch(_, c), let .valueNotFound(_, c), let .keyNotFound(_, c), let .dataCorrupted(c):
+            context = c
         @unknown default: return ServiceError(422, "invalid_body", "the body does not have the documented form")
         }
         let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
         let trimmed = path.hasPrefix(".") ? String(path.dropFirst()) : path
-        return ServiceError(422, "invalid_type", "this value does not have the documented form: \(context.debugDescription)",
-                            path: trimmed.isEmpty ? nil : trimmed)
+        return ServiceError(
+            422, "invalid_type", "this value does not have the documented form: \(context.debugDescription)",
+            path: trimmed.isEmpty ? nil : trimmed)
     }
 
     /// Maps any error to the API's error response; unknown errors are bugs (500, logged).
@@ -68,11 +72,13 @@ public struct ServiceError: Error, Equatable, CustomStringConvertible {
             mapped = ServiceError(503, "busy", "the database is busy; retry shortly", retryAfter: 1)
         default:
             log("internal error: \(error)")
-            mapped = ServiceError(500, "internal_error", "the server failed to handle this request; the error was logged")
+            mapped = ServiceError(
+                500, "internal_error", "the server failed to handle this request; the error was logged")
         }
         var headers = HTTPHeaders()
         if let retryAfter = mapped.retryAfter { headers.set("Retry-After", String(retryAfter)) }
-        return .error(HTTPStatus(code: mapped.status), code: mapped.code, message: mapped.message, path: mapped.path,
-                      headers: headers)
+        return .error(
+            HTTPStatus(code: mapped.status), code: mapped.code, message: mapped.message, path: mapped.path,
+            headers: headers)
     }
 }

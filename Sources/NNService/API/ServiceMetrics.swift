@@ -9,7 +9,9 @@ public final class ServiceMetrics: @unchecked Sendable {
     static let buckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
     private struct RequestKey: Hashable { var route: String, method: String, status: Int }
-    private struct Histogram { var counts = [Int](repeating: 0, count: ServiceMetrics.buckets.count); var sum = 0.0; var count = 0 }
+    private struct Histogram {
+        var counts = [Int](repeating: 0, count: ServiceMetrics.buckets.count); var sum = 0.0; var count = 0
+    }
 
     private let lock = NSLock()
     private var requests: [RequestKey: Int] = [:]
@@ -22,7 +24,9 @@ public final class ServiceMetrics: @unchecked Sendable {
         let route = record.route ?? "unmatched"
         lock.lock()
         defer { lock.unlock() }
-        requests[RequestKey(route: route, method: record.method?.rawValue ?? "unknown", status: record.status), default: 0] += 1
+        requests[
+            RequestKey(route: route, method: record.method?.rawValue ?? "unknown", status: record.status), default: 0] +=
+            1
         var histogram = latency[route] ?? Histogram()
         for (index, bound) in Self.buckets.enumerated() where record.duration <= bound { histogram.counts[index] += 1 }
         histogram.sum += record.duration
@@ -37,15 +41,19 @@ public final class ServiceMetrics: @unchecked Sendable {
         lock.unlock()
         var out = "# HELP nnserve_http_requests_total HTTP requests answered, by route, method and status.\n"
         out += "# TYPE nnserve_http_requests_total counter\n"
-        for (key, count) in requests.sorted(by: { ($0.key.route, $0.key.method, $0.key.status) < ($1.key.route, $1.key.method, $1.key.status) }) {
-            out += "nnserve_http_requests_total{route=\"\(escape(key.route))\",method=\"\(key.method)\",status=\"\(key.status)\"} \(count)\n"
+        for (key, count) in requests.sorted(by: {
+            ($0.key.route, $0.key.method, $0.key.status) < ($1.key.route, $1.key.method, $1.key.status)
+        }) {
+            out +=
+                "nnserve_http_requests_total{route=\"\(escape(key.route))\",method=\"\(key.method)\",status=\"\(key.status)\"} \(count)\n"
         }
         out += "# HELP nnserve_http_request_duration_seconds Time from the request's head to the end of its response.\n"
         out += "# TYPE nnserve_http_request_duration_seconds histogram\n"
         for (route, histogram) in latency.sorted(by: { $0.key < $1.key }) {
             let label = "route=\"\(escape(route))\""
             for (index, bound) in Self.buckets.enumerated() {
-                out += "nnserve_http_request_duration_seconds_bucket{\(label),le=\"\(bound)\"} \(histogram.counts[index])\n"
+                out +=
+                    "nnserve_http_request_duration_seconds_bucket{\(label),le=\"\(bound)\"} \(histogram.counts[index])\n"
             }
             out += "nnserve_http_request_duration_seconds_bucket{\(label),le=\"+Inf\"} \(histogram.count)\n"
             out += "nnserve_http_request_duration_seconds_sum{\(label)} \(histogram.sum)\n"
@@ -53,7 +61,8 @@ public final class ServiceMetrics: @unchecked Sendable {
         }
         out += "# HELP nnserve_jobs Training jobs by status.\n# TYPE nnserve_jobs gauge\n"
         for status in JobStatus.allCases { out += "nnserve_jobs{status=\"\(status.rawValue)\"} \(jobs[status] ?? 0)\n" }
-        out += "# HELP nnserve_training_samples_total Samples trained on since start.\n# TYPE nnserve_training_samples_total counter\n"
+        out +=
+            "# HELP nnserve_training_samples_total Samples trained on since start.\n# TYPE nnserve_training_samples_total counter\n"
         out += "nnserve_training_samples_total \(trainingSamples)\n"
         out += "# HELP nnserve_queue_depth Jobs waiting for a worker.\n# TYPE nnserve_queue_depth gauge\n"
         out += "nnserve_queue_depth \(queueDepth)\n"

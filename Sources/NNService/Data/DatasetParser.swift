@@ -12,8 +12,9 @@ enum DatasetParser {
         }
         let allowed: Set<String> = ["name", "input_shape", "inputs", "targets", "task"]
         if let unknown = members.first(where: { !allowed.contains($0.0) }) {
-            throw ServiceError.invalid("unknown field '\(unknown.0)'; allowed fields are input_shape, inputs, name, targets, task",
-                                       path: unknown.0, code: "unknown_field")
+            throw ServiceError.invalid(
+                "unknown field '\(unknown.0)'; allowed fields are input_shape, inputs, name, targets, task",
+                path: unknown.0, code: "unknown_field")
         }
         guard let name = body["name"]?.stringValue ?? (body["name"] == nil ? "dataset" : nil), !name.isEmpty else {
             throw ServiceError.invalid("'name' must be a non-empty string", path: "name")
@@ -25,7 +26,8 @@ enum DatasetParser {
             throw ServiceError.invalid("'targets' must be an array with one target per input row", path: "targets")
         }
         guard targetValues.count == rows.count else {
-            throw ServiceError.invalid("'targets' has \(targetValues.count) entries but 'inputs' has \(rows.count) rows", path: "targets")
+            throw ServiceError.invalid(
+                "'targets' has \(targetValues.count) entries but 'inputs' has \(rows.count) rows", path: "targets")
         }
         var inputShape: [Int]
         if let shapeValue = body["input_shape"] {
@@ -55,7 +57,8 @@ enum DatasetParser {
         }
         return try items.enumerated().map { index, item in
             guard let number = item.numberValue, number >= 1, number <= Double(ModelSpec.maxInputElements),
-                  number.rounded() == number else {
+                number.rounded() == number
+            else {
                 throw ServiceError.invalid("'\(path)' entries must be positive integers", path: "\(path)[\(index)]")
             }
             return Int(number)
@@ -85,7 +88,8 @@ struct RowReader {
             try appendNested(row, depth: 0, path: path, to: &out)
             return
         }
-        throw ServiceError.invalid("a row needs \(width) numbers (input_shape \(shape)), this one has \(values.count) values", path: path)
+        throw ServiceError.invalid(
+            "a row needs \(width) numbers (input_shape \(shape)), this one has \(values.count) values", path: path)
     }
 
     private func appendNested(_ value: JSONValue, depth: Int, path: String, to out: inout [Float]) throws {
@@ -94,10 +98,13 @@ struct RowReader {
             return
         }
         guard let items = value.arrayValue, items.count == shape[depth] else {
-            throw ServiceError.invalid("expected \(shape[depth]) values at this level for input_shape \(shape) (flat rows need \(width) numbers)",
-                                       path: path)
+            throw ServiceError.invalid(
+                "expected \(shape[depth]) values at this level for input_shape \(shape) (flat rows need \(width) numbers)",
+                path: path)
         }
-        for (index, item) in items.enumerated() { try appendNested(item, depth: depth + 1, path: "\(path)[\(index)]", to: &out) }
+        for (index, item) in items.enumerated() {
+            try appendNested(item, depth: depth + 1, path: "\(path)[\(index)]", to: &out)
+        }
     }
 
     /// The value as a finite float32. The error path is built only on failure: rows hold

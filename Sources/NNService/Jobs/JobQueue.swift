@@ -22,8 +22,10 @@ public final class JobQueue: @unchecked Sendable {
     private var stopping = false
     private var activeWorkers = 0
 
-    public init(store: ServiceStore, events: JobEvents, workers: Int, threadsPerJob: Int,
-                counters: TrainingCounters = TrainingCounters(), log: @escaping @Sendable (String) -> Void) {
+    public init(
+        store: ServiceStore, events: JobEvents, workers: Int, threadsPerJob: Int,
+        counters: TrainingCounters = TrainingCounters(), log: @escaping @Sendable (String) -> Void
+    ) {
         self.store = store
         self.events = events
         self.workerCount = max(1, workers)
@@ -68,7 +70,8 @@ public final class JobQueue: @unchecked Sendable {
     public func cancel(_ id: String) throws -> JobRecord {
         guard let job = try store.job(id) else { throw ServiceError.notFound("job", id) }
         guard let updated = try store.transition(id, .cancel) else {
-            throw ServiceError.conflict("job \(id) has already ended (\(job.status.rawValue)); only queued or running jobs can be cancelled")
+            throw ServiceError.conflict(
+                "job \(id) has already ended (\(job.status.rawValue)); only queued or running jobs can be cancelled")
         }
         condition.lock()
         cancelled.insert(id)

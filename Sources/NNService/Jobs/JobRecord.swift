@@ -70,12 +70,14 @@ public struct JobRecord: Sendable {
     }
 
     public var description: Description {
-        Description(id: id, model_id: modelID, dataset: datasetID, status: status, epoch: epoch, epochs: config.epochs,
-                    progress: status == .succeeded ? 1 : Double(epoch) / Double(max(config.epochs, 1)),
-                    latest: Latest(loss: latest?.loss, val_loss: latest?.valLoss, accuracy: latest?.accuracy,
-                                   val_accuracy: latest?.valAccuracy),
-                    error: error, stopped_early: stoppedEarly, created_at: createdAt, started_at: startedAt,
-                    finished_at: finishedAt, config: config)
+        Description(
+            id: id, model_id: modelID, dataset: datasetID, status: status, epoch: epoch, epochs: config.epochs,
+            progress: status == .succeeded ? 1 : Double(epoch) / Double(max(config.epochs, 1)),
+            latest: Latest(
+                loss: latest?.loss, val_loss: latest?.valLoss, accuracy: latest?.accuracy,
+                val_accuracy: latest?.valAccuracy),
+            error: error, stopped_early: stoppedEarly, created_at: createdAt, started_at: startedAt,
+            finished_at: finishedAt, config: config)
     }
 }
 

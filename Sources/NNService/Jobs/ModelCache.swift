@@ -65,12 +65,17 @@ final class ModelCache: @unchecked Sendable {
         let bytes: [UInt8]
         if let epoch = key.epoch {
             guard let state = try store.checkpointState(model: model.id, epoch: epoch) else {
-                throw ServiceError(404, "not_found", "model \(model.id) has no checkpoint at epoch \(epoch); list them with GET /v1/models/\(model.id)/checkpoints")
+                throw ServiceError(
+                    404, "not_found",
+                    "model \(model.id) has no checkpoint at epoch \(epoch); list them with GET /v1/models/\(model.id)/checkpoints"
+                )
             }
             bytes = state
         } else {
             guard let weights = try store.modelWeights(model.id) else {
-                throw ServiceError.conflict("model \(model.id) has no weights yet; train it with POST /v1/jobs or upload weights with PUT /v1/models/\(model.id)/weights")
+                throw ServiceError.conflict(
+                    "model \(model.id) has no weights yet; train it with POST /v1/jobs or upload weights with PUT /v1/models/\(model.id)/weights"
+                )
             }
             bytes = weights.bytes
         }

@@ -60,8 +60,9 @@ struct TrainingRun {
         if let weights = try store.modelWeights(job.modelID) {
             try network.loadWeights(try SafetensorsFile(bytes: weights.bytes))
         }
-        let trainer = try Trainer(network: network, config: config, training: training, validation: validation,
-                                  threads: queue.threadsPerJob)
+        let trainer = try Trainer(
+            network: network, config: config, training: training, validation: validation,
+            threads: queue.threadsPerJob)
         let id = jobID
         let queue = self.queue
         trainer.shouldStop = { queue.isCancelled(id) }
@@ -74,7 +75,10 @@ struct TrainingRun {
             let checkpointDue = metrics.epoch % config.checkpointEvery == 0 || trainer.isFinished
             let state = checkpointDue ? TrainingCheckpoint.encode(network: network, trainer: trainer) : nil
             let weights = checkpointDue ? network.exportWeights().encoded() : nil
-            guard try store.recordEpoch(job: job, metrics: metrics, checkpoint: state, weights: weights, loss: config.loss) else {
+            guard
+                try store.recordEpoch(
+                    job: job, metrics: metrics, checkpoint: state, weights: weights, loss: config.loss)
+            else {
                 return
             }
             queue.events.publish(job: jobID, .epoch(metrics))

@@ -50,7 +50,9 @@ public struct DatasetRecord: Sendable {
     }
 
     public var description: Description {
-        Description(id: id, name: name, rows: rows, input_shape: inputShape, target: target, bytes: bytes, created_at: createdAt)
+        Description(
+            id: id, name: name, rows: rows, input_shape: inputShape, target: target, bytes: bytes, created_at: createdAt
+        )
     }
 }
 

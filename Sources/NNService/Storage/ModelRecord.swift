@@ -26,7 +26,8 @@ public struct ModelRecord: Sendable {
 
     public func description() throws -> Description {
         let summary = try spec.validate()
-        return Description(id: id, spec: spec, summary: summary, params: summary.reduce(0) { $0 + $1.params },
-                           status: status, loss: loss?.rawValue, epochs_trained: epochsTrained, created_at: createdAt)
+        return Description(
+            id: id, spec: spec, summary: summary, params: summary.reduce(0) { $0 + $1.params },
+            status: status, loss: loss?.rawValue, epochs_trained: epochsTrained, created_at: createdAt)
     }
 }

@@ -3,15 +3,20 @@ import SQLiteStore
 
 extension ServiceStore {
     public func insertDataset(_ upload: DatasetUpload) throws -> DatasetRecord {
-        let record = DatasetRecord(id: Identifiers.make("ds"), name: upload.name, rows: upload.rows,
-                                   inputShape: upload.inputShape, target: upload.target,
-                                   bytes: (upload.inputs.count + upload.targets.count) * 4, createdAt: Identifiers.now())
+        let record = DatasetRecord(
+            id: Identifiers.make("ds"), name: upload.name, rows: upload.rows,
+            inputShape: upload.inputShape, target: upload.target,
+            bytes: (upload.inputs.count + upload.targets.count) * 4, createdAt: Identifiers.now())
         try database.write { db in
-            try db.execute("""
+            try db.execute(
+                """
                 INSERT INTO datasets(id, name, rows, input_shape, target, inputs, targets, bytes, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, [record.id, record.name, record.rows, StoredJSON.encode(record.inputShape),
-                      StoredJSON.encode(record.target), upload.inputs, upload.targets, record.bytes, record.createdAt])
+                """,
+                [
+                    record.id, record.name, record.rows, StoredJSON.encode(record.inputShape),
+                    StoredJSON.encode(record.target), upload.inputs, upload.targets, record.bytes, record.createdAt,
+                ])
         }
         return record
     }
@@ -19,10 +24,11 @@ extension ServiceStore {
     private static let datasetColumns = "id, name, rows, input_shape, target, bytes, created_at"
 
     private func datasetRecord(_ row: Row) throws -> DatasetRecord {
-        DatasetRecord(id: try row.get("id"), name: try row.get("name"), rows: try row.get("rows"),
-                      inputShape: try StoredJSON.decode([Int].self, try row.get("input_shape")),
-                      target: try StoredJSON.decode(DatasetRecord.Target.self, try row.get("target")),
-                      bytes: try row.get("bytes"), createdAt: try row.get("created_at"))
+        DatasetRecord(
+            id: try row.get("id"), name: try row.get("name"), rows: try row.get("rows"),
+            inputShape: try StoredJSON.decode([Int].self, try row.get("input_shape")),
+            target: try StoredJSON.decode(DatasetRecord.Target.self, try row.get("target")),
+            bytes: try row.get("bytes"), createdAt: try row.get("created_at"))
     }
 
     public func dataset(_ id: String) throws -> DatasetRecord? {
@@ -34,23 +40,29 @@ extension ServiceStore {
     /// A page of data sets in creation order after the cursor (an id).
     public func datasets(limit: Int, after: String?) throws -> [DatasetRecord] {
         try database.read { db in
-            try db.query("""
+            try db.query(
+                """
                 SELECT \(Self.datasetColumns) FROM datasets
                 WHERE seq > COALESCE((SELECT seq FROM datasets WHERE id = ?), 0) ORDER BY seq LIMIT ?
-                """, [after, limit]).map(datasetRecord)
+                """, [after, limit]
+            ).map(datasetRecord)
         }
     }
 
     /// The samples of a data set, as the core's type.
     public func loadDataset(_ id: String) throws -> Dataset? {
         try database.read { db -> Dataset? in
-            guard let row = try db.queryOne("SELECT input_shape, target, rows, inputs, targets FROM datasets WHERE id = ?", [id]) else {
+            guard
+                let row = try db.queryOne(
+                    "SELECT input_shape, target, rows, inputs, targets FROM datasets WHERE id = ?", [id])
+            else {
                 return nil
             }
             let shape = try StoredJSON.decode([Int].self, try row.get("input_shape"))
             let target = try StoredJSON.decode(DatasetRecord.Target.self, try row.get("target"))
-            let upload = DatasetUpload(name: "", inputShape: shape, inputs: try row.floats("inputs"),
-                                       targets: try row.floats("targets"), target: target)
+            let upload = DatasetUpload(
+                name: "", inputShape: shape, inputs: try row.floats("inputs"),
+                targets: try row.floats("targets"), target: target)
             return upload.dataset()
         }
     }
@@ -58,12 +70,17 @@ extension ServiceStore {
     /// Deletes a data set unless a queued or running job uses it (409).
     public func deleteDataset(_ id: String) throws {
         try database.inTransaction { db in
-            guard try db.queryOne("SELECT 1 FROM datasets WHERE id = ?", [id]) != nil else { throw ServiceError.notFound("dataset", id) }
-            if let job = try db.queryOne("""
+            guard try db.queryOne("SELECT 1 FROM datasets WHERE id = ?", [id]) != nil else {
+                throw ServiceError.notFound("dataset", id)
+            }
+            if let job = try db.queryOne(
+                """
                 SELECT id FROM jobs WHERE (dataset_id = ? OR validation_dataset_id = ?) AND status IN ('queued', 'running') LIMIT 1
-                """, [id, id]) {
+                """, [id, id])
+            {
                 let jobID: String = try job.get("id")
-                throw ServiceError.conflict("data set \(id) is used by job \(jobID), which has not ended; cancel it first or wait")
+                throw ServiceError.conflict(
+                    "data set \(id) is used by job \(jobID), which has not ended; cancel it first or wait")
             }
             try db.execute("DELETE FROM datasets WHERE id = ?", [id])
         }

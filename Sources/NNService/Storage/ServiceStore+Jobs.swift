@@ -11,20 +11,23 @@ extension ServiceStore {
     func jobRecord(_ row: Row) throws -> JobRecord {
         let latest: String? = try row.get("latest")
         let error: String? = try row.get("error")
-        return JobRecord(id: try row.get("id"), modelID: try row.get("model_id"), datasetID: try row.get("dataset_id"),
-                         validationDatasetID: try row.get("validation_dataset_id"),
-                         config: try StoredJSON.decode(TrainingConfig.self, try row.get("config")),
-                         status: JobStatus(rawValue: try row.get("status")) ?? .failed,
-                         epoch: try row.get("epoch"), baseEpoch: try row.get("base_epoch"),
-                         latest: try latest.map { try StoredJSON.decode(EpochMetrics.self, $0) },
-                         error: try error.map { try StoredJSON.decode(JobRecord.JobError.self, $0) },
-                         stoppedEarly: try row.get("stopped_early"), createdAt: try row.get("created_at"),
-                         startedAt: try row.get("started_at"), finishedAt: try row.get("finished_at"))
+        return JobRecord(
+            id: try row.get("id"), modelID: try row.get("model_id"), datasetID: try row.get("dataset_id"),
+            validationDatasetID: try row.get("validation_dataset_id"),
+            config: try StoredJSON.decode(TrainingConfig.self, try row.get("config")),
+            status: JobStatus(rawValue: try row.get("status")) ?? .failed,
+            epoch: try row.get("epoch"), baseEpoch: try row.get("base_epoch"),
+            latest: try latest.map { try StoredJSON.decode(EpochMetrics.self, $0) },
+            error: try error.map { try StoredJSON.decode(JobRecord.JobError.self, $0) },
+            stoppedEarly: try row.get("stopped_early"), createdAt: try row.get("created_at"),
+            startedAt: try row.get("started_at"), finishedAt: try row.get("finished_at"))
     }
 
     /// Creates the job (and its model when the spec is inline) in one transaction.
     /// `newModel` and `modelID` are exclusive; 409 when the model is already being trained.
-    public func insertJob(newModel: ModelSpec?, modelID: String?, datasetID: String, config: TrainingConfig) throws -> JobRecord {
+    public func insertJob(
+        newModel: ModelSpec?, modelID: String?, datasetID: String, config: TrainingConfig
+    ) throws -> JobRecord {
         let id = Identifiers.make("job")
         try database.inTransaction { db in
             let model: String
@@ -34,39 +37,53 @@ extension ServiceStore {
             } else {
                 model = modelID!
                 guard let row = try db.queryOne("SELECT epochs_trained FROM models WHERE id = ?", [model]) else {
-                    throw ServiceError.invalid("no model has the id '\(model)'", path: "model_id", code: "unknown_model")
+                    throw ServiceError.invalid(
+                        "no model has the id '\(model)'", path: "model_id", code: "unknown_model")
                 }
                 baseEpoch = try row.get("epochs_trained")
-                if try db.queryOne("SELECT 1 FROM jobs WHERE model_id = ? AND status IN ('queued', 'running')", [model]) != nil {
-                    throw ServiceError.conflict("model \(model) already has a queued or running job; wait for it or cancel it")
+                if try db.queryOne("SELECT 1 FROM jobs WHERE model_id = ? AND status IN ('queued', 'running')", [model])
+                    != nil
+                {
+                    throw ServiceError.conflict(
+                        "model \(model) already has a queued or running job; wait for it or cancel it")
                 }
             }
-            try db.execute("""
+            try db.execute(
+                """
                 INSERT INTO jobs(id, model_id, dataset_id, validation_dataset_id, config, status, epochs, base_epoch, created_at)
                 VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)
-                """, [id, model, datasetID, config.validationDataset, StoredJSON.encode(config), config.epochs, baseEpoch,
-                      Identifiers.now()])
+                """,
+                [
+                    id, model, datasetID, config.validationDataset, StoredJSON.encode(config), config.epochs, baseEpoch,
+                    Identifiers.now(),
+                ])
         }
         return try job(id)!
     }
 
     public func job(_ id: String) throws -> JobRecord? {
-        try database.read { db in try db.queryOne("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [id]).map(jobRecord) }
+        try database.read { db in
+            try db.queryOne("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [id]).map(jobRecord)
+        }
     }
 
     public func jobs(status: JobStatus?, limit: Int, after: String?) throws -> [JobRecord] {
         try database.read { db in
-            try db.query("""
+            try db.query(
+                """
                 SELECT \(Self.jobColumns) FROM jobs
                 WHERE seq > COALESCE((SELECT seq FROM jobs WHERE id = ?), 0) AND (? IS NULL OR status = ?)
                 ORDER BY seq LIMIT ?
-                """, [after, status?.rawValue, status?.rawValue, limit]).map(jobRecord)
+                """, [after, status?.rawValue, status?.rawValue, limit]
+            ).map(jobRecord)
         }
     }
 
     /// Ids of queued jobs in submission order.
     public func queuedJobIDs() throws -> [String] {
-        try database.read { db in try db.query("SELECT id FROM jobs WHERE status = 'queued' ORDER BY seq").map { try $0.get("id") } }
+        try database.read { db in
+            try db.query("SELECT id FROM jobs WHERE status = 'queued' ORDER BY seq").map { try $0.get("id") }
+        }
     }
 
     public func jobCounts() throws -> [JobStatus: Int] {
@@ -82,10 +99,14 @@ extension ServiceStore {
     /// Applies a state-machine event; returns the record after it, or nil when the event
     /// does not apply in the job's current state.
     @discardableResult
-    public func transition(_ id: String, _ event: JobStatus.Event, error: JobRecord.JobError? = nil,
-                           stoppedEarly: Bool = false) throws -> JobRecord? {
+    public func transition(
+        _ id: String, _ event: JobStatus.Event, error: JobRecord.JobError? = nil,
+        stoppedEarly: Bool = false
+    ) throws -> JobRecord? {
         try database.inTransaction { db -> JobRecord? in
-            guard let row = try db.queryOne("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [id]) else { return nil }
+            guard let row = try db.queryOne("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [id]) else {
+                return nil
+            }
             var job = try jobRecord(row)
             guard let next = job.status.after(event) else { return nil }
             let now = Identifiers.now()
@@ -93,7 +114,8 @@ extension ServiceStore {
             if next == .running { job.startedAt = job.startedAt ?? now }
             if next.hasEnded { job.finishedAt = now }
             if next == .queued { job.finishedAt = nil }
-            try db.execute("""
+            try db.execute(
+                """
                 UPDATE jobs SET status = ?, started_at = ?, finished_at = ?, error = COALESCE(?, error),
                 stopped_early = ? WHERE id = ?
                 """, [next.rawValue, job.startedAt, job.finishedAt, error.map(StoredJSON.encode), stoppedEarly, id])

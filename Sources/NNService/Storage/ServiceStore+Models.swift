@@ -10,15 +10,18 @@ extension ServiceStore {
 
     func modelRecord(_ row: Row) throws -> ModelRecord {
         let loss: String? = try row.get("loss")
-        return ModelRecord(id: try row.get("id"), spec: try StoredJSON.decode(ModelSpec.self, try row.get("spec")),
-                           loss: loss.flatMap(LossFunction.init(rawValue:)), hasWeights: try row.get("has_weights"),
-                           weightsVersion: try row.get("weights_version"), epochsTrained: try row.get("epochs_trained"),
-                           training: try row.get("training"), createdAt: try row.get("created_at"))
+        return ModelRecord(
+            id: try row.get("id"), spec: try StoredJSON.decode(ModelSpec.self, try row.get("spec")),
+            loss: loss.flatMap(LossFunction.init(rawValue:)), hasWeights: try row.get("has_weights"),
+            weightsVersion: try row.get("weights_version"), epochsTrained: try row.get("epochs_trained"),
+            training: try row.get("training"), createdAt: try row.get("created_at"))
     }
 
     func insertModel(_ spec: ModelSpec, in db: Connection) throws -> String {
         let id = Identifiers.make("m")
-        try db.execute("INSERT INTO models(id, spec, created_at) VALUES (?, ?, ?)", [id, StoredJSON.encode(spec), Identifiers.now()])
+        try db.execute(
+            "INSERT INTO models(id, spec, created_at) VALUES (?, ?, ?)",
+            [id, StoredJSON.encode(spec), Identifiers.now()])
         return id
     }
 
@@ -36,17 +39,22 @@ extension ServiceStore {
 
     public func models(limit: Int, after: String?) throws -> [ModelRecord] {
         try database.read { db in
-            try db.query("""
+            try db.query(
+                """
                 SELECT \(Self.modelColumns) FROM models
                 WHERE seq > COALESCE((SELECT seq FROM models WHERE id = ?), 0) ORDER BY seq LIMIT ?
-                """, [after, limit]).map(modelRecord)
+                """, [after, limit]
+            ).map(modelRecord)
         }
     }
 
     /// The model's latest weights (a safetensors file), or nil when it has none.
     public func modelWeights(_ id: String) throws -> (bytes: [UInt8], version: Int)? {
         try database.read { db in
-            guard let row = try db.queryOne("SELECT weights, weights_version FROM models WHERE id = ? AND weights IS NOT NULL", [id]) else {
+            guard
+                let row = try db.queryOne(
+                    "SELECT weights, weights_version FROM models WHERE id = ? AND weights IS NOT NULL", [id])
+            else {
                 return nil
             }
             let data: Data = try row.get("weights")
@@ -62,10 +70,12 @@ extension ServiceStore {
                 throw ServiceError.notFound("model", id)
             }
             guard try !modelRecord(row).training else {
-                throw ServiceError.conflict("model \(id) is being trained; cancel its job or wait before uploading weights")
+                throw ServiceError.conflict(
+                    "model \(id) is being trained; cancel its job or wait before uploading weights")
             }
-            try db.execute("UPDATE models SET weights = ?, weights_version = weights_version + 1, loss = ? WHERE id = ?",
-                           [Data(bytes), loss?.rawValue, id])
+            try db.execute(
+                "UPDATE models SET weights = ?, weights_version = weights_version + 1, loss = ? WHERE id = ?",
+                [Data(bytes), loss?.rawValue, id])
         }
         modelsChanged()
     }

@@ -6,22 +6,34 @@ extension ServiceStore {
     /// Records a finished epoch, and a checkpoint when one is given, in one transaction:
     /// the metrics row, the job's progress, the checkpoint and the model's latest weights.
     /// Does nothing and returns false if the job is no longer running (it was cancelled).
-    public func recordEpoch(job: JobRecord, metrics: EpochMetrics, checkpoint: [UInt8]?, weights: [UInt8]?,
-                            loss: LossFunction) throws -> Bool {
+    public func recordEpoch(
+        job: JobRecord, metrics: EpochMetrics, checkpoint: [UInt8]?, weights: [UInt8]?,
+        loss: LossFunction
+    ) throws -> Bool {
         defer { if checkpoint != nil { modelsChanged() } }
         return try database.inTransaction { db in
             guard let row = try db.queryOne("SELECT status FROM jobs WHERE id = ?", [job.id]),
-                  try row.get("status") as String == JobStatus.running.rawValue else { return false }
-            try db.execute("INSERT OR REPLACE INTO metrics(job_id, epoch, data) VALUES (?, ?, ?)",
-                           [job.id, metrics.epoch, StoredJSON.encode(metrics)])
-            try db.execute("UPDATE jobs SET epoch = ?, latest = ? WHERE id = ?", [metrics.epoch, StoredJSON.encode(metrics), job.id])
+                try row.get("status") as String == JobStatus.running.rawValue
+            else { return false }
+            try db.execute(
+                "INSERT OR REPLACE INTO metrics(job_id, epoch, data) VALUES (?, ?, ?)",
+                [job.id, metrics.epoch, StoredJSON.encode(metrics)])
+            try db.execute(
+                "UPDATE jobs SET epoch = ?, latest = ? WHERE id = ?",
+                [metrics.epoch, StoredJSON.encode(metrics), job.id])
             if let checkpoint, let weights {
                 let modelEpoch = job.baseEpoch + metrics.epoch
-                try db.execute("""
+                try db.execute(
+                    """
                     INSERT OR REPLACE INTO checkpoints(model_id, epoch, job_id, loss, val_loss, created_at, state)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """, [job.modelID, modelEpoch, job.id, metrics.loss, metrics.valLoss, Identifiers.now(), Data(checkpoint)])
-                try db.execute("""
+                    """,
+                    [
+                        job.modelID, modelEpoch, job.id, metrics.loss, metrics.valLoss, Identifiers.now(),
+                        Data(checkpoint),
+                    ])
+                try db.execute(
+                    """
                     UPDATE models SET weights = ?, weights_version = weights_version + 1, loss = ?, epochs_trained = ?
                     WHERE id = ?
                     """, [Data(weights), loss.rawValue, modelEpoch, job.modelID])
@@ -34,8 +46,11 @@ extension ServiceStore {
     /// after it are removed, since the resumed run will record those epochs again.
     public func resumePoint(for job: JobRecord) throws -> (epoch: Int, state: [UInt8])? {
         try database.inTransaction { db -> (Int, [UInt8])? in
-            guard let row = try db.queryOne("SELECT epoch, state FROM checkpoints WHERE job_id = ? ORDER BY epoch DESC LIMIT 1",
-                                            [job.id]) else {
+            guard
+                let row = try db.queryOne(
+                    "SELECT epoch, state FROM checkpoints WHERE job_id = ? ORDER BY epoch DESC LIMIT 1",
+                    [job.id])
+            else {
                 try db.execute("DELETE FROM metrics WHERE job_id = ?", [job.id])
                 try db.execute("UPDATE jobs SET epoch = 0, latest = NULL WHERE id = ?", [job.id])
                 return nil
@@ -43,7 +58,8 @@ extension ServiceStore {
             let epoch = (try row.get("epoch") as Int) - job.baseEpoch
             let data: Data = try row.get("state")
             try db.execute("DELETE FROM metrics WHERE job_id = ? AND epoch > ?", [job.id, epoch])
-            try db.execute("""
+            try db.execute(
+                """
                 UPDATE jobs SET epoch = ?, latest = (SELECT data FROM metrics WHERE job_id = ? AND epoch = ?) WHERE id = ?
                 """, [epoch, job.id, epoch, job.id])
             return (epoch, [UInt8](data))
@@ -68,9 +84,13 @@ extension ServiceStore {
 
     public func checkpoints(model id: String) throws -> [CheckpointSummary] {
         try database.read { db in
-            try db.query("SELECT epoch, created_at, loss, val_loss, job_id FROM checkpoints WHERE model_id = ? ORDER BY epoch", [id]).map {
-                CheckpointSummary(epoch: try $0.get("epoch"), created_at: try $0.get("created_at"), loss: try $0.get("loss"),
-                                  val_loss: try $0.get("val_loss"), job_id: try $0.get("job_id"))
+            try db.query(
+                "SELECT epoch, created_at, loss, val_loss, job_id FROM checkpoints WHERE model_id = ? ORDER BY epoch",
+                [id]
+            ).map {
+                CheckpointSummary(
+                    epoch: try $0.get("epoch"), created_at: try $0.get("created_at"), loss: try $0.get("loss"),
+                    val_loss: try $0.get("val_loss"), job_id: try $0.get("job_id"))
             }
         }
     }

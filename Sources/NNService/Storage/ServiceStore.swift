@@ -40,32 +40,33 @@ public final class ServiceStore: @unchecked Sendable {
     static var migrator: Migrator {
         var migrator = Migrator()
         migrator.register("001_initial_schema") { db in
-            try db.executeScript("""
-            CREATE TABLE datasets(
-              seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
-              rows INTEGER NOT NULL, input_shape TEXT NOT NULL, target TEXT NOT NULL,
-              inputs BLOB NOT NULL, targets BLOB NOT NULL, bytes INTEGER NOT NULL, created_at TEXT NOT NULL);
-            CREATE TABLE models(
-              seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, spec TEXT NOT NULL,
-              loss TEXT, weights BLOB, weights_version INTEGER NOT NULL DEFAULT 0,
-              epochs_trained INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL);
-            CREATE TABLE jobs(
-              seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
-              model_id TEXT NOT NULL REFERENCES models(id) ON DELETE CASCADE,
-              dataset_id TEXT NOT NULL, validation_dataset_id TEXT, config TEXT NOT NULL,
-              status TEXT NOT NULL, epoch INTEGER NOT NULL DEFAULT 0, epochs INTEGER NOT NULL,
-              base_epoch INTEGER NOT NULL DEFAULT 0, latest TEXT, error TEXT,
-              stopped_early INTEGER NOT NULL DEFAULT 0,
-              created_at TEXT NOT NULL, started_at TEXT, finished_at TEXT);
-            CREATE INDEX jobs_status ON jobs(status, seq);
-            CREATE TABLE metrics(
-              job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE, epoch INTEGER NOT NULL,
-              data TEXT NOT NULL, PRIMARY KEY(job_id, epoch));
-            CREATE TABLE checkpoints(
-              model_id TEXT NOT NULL REFERENCES models(id) ON DELETE CASCADE, epoch INTEGER NOT NULL,
-              job_id TEXT, loss REAL, val_loss REAL, created_at TEXT NOT NULL, state BLOB NOT NULL,
-              PRIMARY KEY(model_id, epoch));
-            """)
+            try db.executeScript(
+                """
+                CREATE TABLE datasets(
+                  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+                  rows INTEGER NOT NULL, input_shape TEXT NOT NULL, target TEXT NOT NULL,
+                  inputs BLOB NOT NULL, targets BLOB NOT NULL, bytes INTEGER NOT NULL, created_at TEXT NOT NULL);
+                CREATE TABLE models(
+                  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, spec TEXT NOT NULL,
+                  loss TEXT, weights BLOB, weights_version INTEGER NOT NULL DEFAULT 0,
+                  epochs_trained INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL);
+                CREATE TABLE jobs(
+                  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+                  model_id TEXT NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+                  dataset_id TEXT NOT NULL, validation_dataset_id TEXT, config TEXT NOT NULL,
+                  status TEXT NOT NULL, epoch INTEGER NOT NULL DEFAULT 0, epochs INTEGER NOT NULL,
+                  base_epoch INTEGER NOT NULL DEFAULT 0, latest TEXT, error TEXT,
+                  stopped_early INTEGER NOT NULL DEFAULT 0,
+                  created_at TEXT NOT NULL, started_at TEXT, finished_at TEXT);
+                CREATE INDEX jobs_status ON jobs(status, seq);
+                CREATE TABLE metrics(
+                  job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE, epoch INTEGER NOT NULL,
+                  data TEXT NOT NULL, PRIMARY KEY(job_id, epoch));
+                CREATE TABLE checkpoints(
+                  model_id TEXT NOT NULL REFERENCES models(id) ON DELETE CASCADE, epoch INTEGER NOT NULL,
+                  job_id TEXT, loss REAL, val_loss REAL, created_at TEXT NOT NULL, state BLOB NOT NULL,
+                  PRIMARY KEY(model_id, epoch));
+                """)
         }
         return migrator
     }
