@@ -1,7 +1,7 @@
 import Foundation
 import NNCore
 
-/// The accuracy workloads of WORKLOADS.md on the real data sets in shared/data: test
+/// The accuracy workloads (A1, A2) on the real data sets in the repository's `datasets/`: test
 /// accuracy on the rows whose `split` column says `test`, and wall time.
 struct AccuracyBenchmark {
     struct Result: Codable {
@@ -11,14 +11,14 @@ struct AccuracyBenchmark {
     }
 
     static func dataDirectory() -> URL {
-        if let path = ProcessInfo.processInfo.environment["NN_SHARED_DATA"] { return URL(fileURLWithPath: path) }
-        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("../shared/data")
+        if let path = ProcessInfo.processInfo.environment["NN_DATASETS"] { return URL(fileURLWithPath: path) }
+        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("datasets")
     }
 
     static func load(_ name: String) throws -> (train: Dataset, test: Dataset) {
         let url = dataDirectory().appendingPathComponent(name)
         guard let text = try? String(contentsOf: url, encoding: .utf8) else {
-            throw BenchError("cannot read \(url.path); run from the repository or set NN_SHARED_DATA")
+            throw BenchError("cannot read \(url.path); run from the repository or set NN_DATASETS")
         }
         let splits = try NumericTable(csv: text, textColumns: ["split"]).classificationSplits()
         guard let train = splits["train"], let test = splits["test"] else {

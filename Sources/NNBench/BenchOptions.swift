@@ -1,4 +1,4 @@
-/// Command-line flags of `nn-bench` (shared/bench/WORKLOADS.md): `--only W1,A1,gemm`,
+/// Command-line flags of `nn-bench` (docs/BENCHMARKS.md): `--only W1,A1,gemm`,
 /// `--threads 1,2`, `--json FILE`.
 struct BenchOptions {
     static let knownIDs = ["gemm", "W1", "W2", "W3", "W4", "W5", "A1", "A2"]

@@ -1,7 +1,7 @@
 import Foundation
 import NNCore
 
-/// nn-bench: the fixed workloads of shared/bench/WORKLOADS.md, as a table and optionally as
+/// nn-bench: the fixed workloads of docs/BENCHMARKS.md, as a table and optionally as
 /// one JSON document (`--json FILE`). Workloads this build cannot run are left out.
 struct Report: Codable {
     var version = 1

@@ -2,7 +2,7 @@ import Foundation
 import NNCore
 import XCTest
 
-/// W3 (lstm 64) and W5 (rnn 64 tanh) of `shared/bench/WORKLOADS.md`, timed as the workload
+/// W3 (lstm 64) and W5 (rnn 64 tanh) of `docs/BENCHMARKS.md`, timed as the workload
 /// file says (median of 5 epochs after 1 warm-up, 2,048 sequences, batch 32, Adam 0.001, no
 /// shuffling). Opt-in, since timing belongs to the benchmark, not the test suite:
 /// `NN_RECURRENT_BENCH=1 swift test -c release --skip-build --filter RecurrentBenchmarkTests`.

@@ -1,11 +1,11 @@
 import Foundation
 import NNCore
 
-/// The real data sets in `../shared/data/` beside the repository.
+/// The real data sets in the repository's `datasets/` folder.
 enum SharedData {
     static var directory: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data")
+            .deletingLastPathComponent().appendingPathComponent("datasets")
     }
 
     /// Train and test splits of a CSV whose last numeric column is the class label and whose

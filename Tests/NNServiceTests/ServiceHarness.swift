@@ -66,11 +66,11 @@ final class ServiceHarness {
     }
 }
 
-/// The digits data of shared/data as CSV text (train rows) and test rows with labels.
+/// The digits data of the repository's `datasets/` as CSV text (train rows) and test rows with labels.
 enum DigitsFixture {
     static var directory: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data")
+            .deletingLastPathComponent().appendingPathComponent("datasets")
     }
 
     static func load(
