@@ -7,10 +7,21 @@ import PackageDescription
 // flags swiftc targets baseline x86-64 (SSE2) and splits every SIMD8 into two 4-wide halves
 // with separate multiply and add. The release build therefore needs an x86-64 CPU with AVX2
 // and FMA (Intel Haswell, 2013, or AMD Zen / Excavator and later).
+//
+// The GEMM micro-kernels are also built for AVX-512 (AVX512F/VL/BW/DQ), in a module of their
+// own: everything compiled there may use zmm registers, so NNCore calls into it only after
+// CPUID says the CPU has them (NNCore's `KernelISA`; `NN_ISA=avx2|avx512` forces one).
 #if arch(x86_64)
 let vectorFlags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma"])]
+let avx512Flags: [SwiftSetting] = [
+    .unsafeFlags([
+        "-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mavx512f", "-Xcc", "-mavx512vl", "-Xcc", "-mavx512bw",
+        "-Xcc", "-mavx512dq",
+    ])
+]
 #else
 let vectorFlags: [SwiftSetting] = []
+let avx512Flags: [SwiftSetting] = []
 #endif
 
 let package = Package(
@@ -24,7 +35,16 @@ let package = Package(
     targets: [
         // glibc's mallopt, for AllocatorTuning (part of libc: nothing to install or link).
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
-        .target(name: "NNCore", dependencies: ["CMalloc"], swiftSettings: vectorFlags),
+        // The micro-kernels written once over the vector width, and one module per instruction
+        // set that instantiates them; only NNCore depends on these.
+        .target(name: "NNKernelTemplates"),
+        .target(name: "NNKernelsAVX2", dependencies: ["NNKernelTemplates"], swiftSettings: vectorFlags),
+        .target(name: "NNKernelsAVX512", dependencies: ["NNKernelTemplates"], swiftSettings: avx512Flags),
+        // CPUID and XGETBV for the choice between them.
+        .target(name: "CPUFeatures"),
+        .target(
+            name: "NNCore", dependencies: ["CMalloc", "CPUFeatures", "NNKernelsAVX2", "NNKernelsAVX512"],
+            swiftSettings: vectorFlags),
         .executableTarget(name: "NNBench", dependencies: ["NNCore"], swiftSettings: vectorFlags),
         // Fixtures are read through #filePath, not bundled as resources.
         .testTarget(name: "NNCoreTests", dependencies: ["NNCore"], exclude: ["Fixtures"]),

@@ -7,6 +7,8 @@ struct Report: Codable {
     var version = 1
     var threads: [Int]
     var machine: String
+    /// The kernel set that ran (`KernelISA`: avx2 or avx512).
+    var isa: String
     var workloads: [TrainingBenchmark.Result] = []
     var accuracy: [AccuracyBenchmark.Result] = []
     var gemm: [GemmBenchmark.Result] = []
@@ -23,8 +25,10 @@ func machineDescription() -> String {
 AllocatorTuning.keepLargeBlocks()
 do {
     let options = try BenchOptions(arguments: Array(CommandLine.arguments.dropFirst()))
-    var report = Report(threads: options.threads, machine: machineDescription())
-    print("nn-bench on \(report.machine)")
+    let isa = try KernelISA.selectAtStartup(environment: ProcessInfo.processInfo.environment)
+    var report = Report(threads: options.threads, machine: machineDescription(), isa: isa.rawValue)
+    let has = KernelISA.supported.map(\.rawValue).joined(separator: ", ")
+    print("nn-bench on \(report.machine); kernels \(isa) (CPU has: \(has); NN_ISA forces one)")
     if options.only.contains("gemm") {
         report.gemm = GemmBenchmark.run(threads: options.threads) { print($0) }
     }

@@ -1,5 +1,5 @@
-/// The fast single-precision GEMM used by every layer: packed panels, a 6×16 SIMD
-/// micro-kernel and cache blocking over columns (`nc`), depth (`kc`) and rows (`mg`), on a
+/// The fast single-precision GEMM used by every layer: packed panels, a 6×16 (AVX2) or 6×32
+/// (AVX-512) SIMD micro-kernel (`TileKernels`, chosen by `KernelISA`) and cache blocking over columns (`nc`), depth (`kc`) and rows (`mg`), on a
 /// team of threads that pack the shared operands together.
 ///
 /// Shape legend: C is [m, n]; the logical A is [m, k] and B is [k, n] (see `GemmForm` for
@@ -38,9 +38,10 @@ public enum Gemm {
         }
         let members = m * n * k < parallelMin ? 1 : max(1, threads)
         let layout = GemmBlocks(form: form, m: m, n: n, k: k, copies: members > 1 ? 2 : 1)
+        let kernels = TileKernels()
         ScratchPool.shared.withBuffer(count: layout.scratchCount) { scratch in
             Parallel.team(threads: members) { team in
-                layout.run(team: team, a: a, b: b, c: c, accumulate: accumulate, scratch: scratch)
+                layout.run(team: team, kernels: kernels, a: a, b: b, c: c, accumulate: accumulate, scratch: scratch)
             }
         }
     }

@@ -29,7 +29,7 @@ struct GemmBlocks {
     var scratchCount: Int { copies * (aSize + bSize) }
 
     func run(
-        team: Parallel.Team, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        team: Parallel.Team, kernels: TileKernels, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
         c: UnsafeMutablePointer<Float>, accumulate: Bool, scratch: UnsafeMutablePointer<Float>
     ) {
         let mr = Gemm.mr, nr = Gemm.nr
@@ -63,35 +63,53 @@ struct GemmBlocks {
                             depths: depths, into: packedA + myA.lowerBound * mr * depthCount)
                     }
                     team.sync()
-                    // Split the tiles along whichever side leaves the busiest member less work;
-                    // on a tie by columns, so that each member reads only its part of B.
-                    var tileRows = 0..<rowPanels, tileColumns = 0..<columnPanels
-                    let byRows = (rowPanels + team.size - 1) / team.size * columnPanels
-                    let byColumns = (columnPanels + team.size - 1) / team.size * rowPanels
-                    if byColumns <= byRows {
-                        tileColumns = Self.share(columnPanels, team)
-                    } else {
-                        tileRows = Self.share(rowPanels, team)
-                    }
-                    let add = accumulate || depth > 0
-                    // Along a row of tiles: the A panel stays in L1 and C is written along its
-                    // rows, which the prefetchers follow (down a column, C rows 4 KiB apart miss).
-                    for rowPanel in tileRows {
-                        let row = rows.lowerBound + rowPanel * mr
-                        let aPanel = UnsafePointer(packedA + rowPanel * mr * depthCount)
-                        for columnPanel in tileColumns {
-                            let column = columns.lowerBound + columnPanel * nr
-                            GemmMicroKernel.run(
-                                kc: depthCount, a: aPanel, b: packedB + columnPanel * nr * depthCount,
-                                c: c + row * n + column, ldc: n, rows: min(mr, rows.upperBound - row),
-                                cols: min(nr, columns.upperBound - column), accumulate: add)
-                        }
-                    }
+                    computeTiles(
+                        team: team, kernels: kernels, rows: rows, columns: columns, depths: depths,
+                        packedA: packedA, packedB: packedB, c: c, add: accumulate || depth > 0)
                     rowStart += Gemm.mg
                 }
                 depth += Gemm.kc
             }
             columnStart += Gemm.nc
+        }
+    }
+
+    /// The member's share of the tiles of one packed group and block. A tile is `mr` rows by
+    /// `kernels.panelsPerTile` B panels.
+    private func computeTiles(
+        team: Parallel.Team, kernels: TileKernels, rows: Range<Int>, columns: Range<Int>, depths: Range<Int>,
+        packedA: UnsafeMutablePointer<Float>, packedB: UnsafeMutablePointer<Float>,
+        c: UnsafeMutablePointer<Float>, add: Bool
+    ) {
+        let mr = Gemm.mr, nr = Gemm.nr, depthCount = depths.count
+        let rowPanels = (rows.count + mr - 1) / mr
+        let columnPanels = (columns.count + nr - 1) / nr
+        let step = kernels.panelsPerTile
+        let columnTiles = (columnPanels + step - 1) / step
+        // Split the tiles along whichever side leaves the busiest member less work; on a tie by
+        // columns, so that each member reads only its part of B.
+        var tileRows = 0..<rowPanels, tileColumns = 0..<columnTiles
+        let byRows = (rowPanels + team.size - 1) / team.size * columnTiles
+        let byColumns = (columnTiles + team.size - 1) / team.size * rowPanels
+        if byColumns <= byRows {
+            tileColumns = Self.share(columnTiles, team)
+        } else {
+            tileRows = Self.share(rowPanels, team)
+        }
+        // Along a row of tiles: the A panel stays in L1 and C is written along its rows, which
+        // the prefetchers follow (down a column, C rows 4 KiB apart miss).
+        for rowPanel in tileRows {
+            let row = rows.lowerBound + rowPanel * mr
+            let aPanel = UnsafePointer(packedA + rowPanel * mr * depthCount)
+            for tile in tileColumns {
+                let panel = tile * step
+                let column = columns.lowerBound + panel * nr
+                kernels.packed(
+                    kc: depthCount, a: aPanel, b: packedB + panel * nr * depthCount,
+                    panels: min(step, columnPanels - panel), c: c + row * n + column, ldc: n,
+                    rows: min(mr, rows.upperBound - row), cols: min(step * nr, columns.upperBound - column),
+                    accumulate: add)
+            }
         }
     }
 

@@ -34,9 +34,10 @@ public final class PackedMatrix {
     }
 
     /// C[m, n] (+)= A[m, k] · B, A row-major [m, k], on the calling thread. A is read in
-    /// place (`RowMicroKernel`); depths go in blocks of `Gemm.kc` as in `Gemm`.
+    /// place (`TileKernels.inPlace`); depths go in blocks of `Gemm.kc` as in `Gemm`.
     public func multiply(a: UnsafePointer<Float>, m: Int, c: UnsafeMutablePointer<Float>, accumulate: Bool) {
         guard m > 0 else { return }
+        let kernels = TileKernels(), step = kernels.panelsPerTile
         var depth = 0
         while depth < k {
             let depthCount = min(k, depth + Gemm.kc) - depth
@@ -45,12 +46,12 @@ public final class PackedMatrix {
             var row = 0
             while row < m {
                 let rows = min(Gemm.mr, m - row)
-                for panel in 0..<columnPanels {
+                for panel in stride(from: 0, to: columnPanels, by: step) {
                     let column = panel * Gemm.nr
-                    RowMicroKernel.run(
-                        kc: depthCount, a: a + row * k + depth, lda: k,
-                        b: bBlock + panel * Gemm.nr * depthCount, c: c + row * n + column, ldc: n,
-                        rows: rows, cols: min(Gemm.nr, n - column), accumulate: add)
+                    kernels.inPlace(
+                        kc: depthCount, a: a + row * k + depth, lda: k, b: bBlock + panel * Gemm.nr * depthCount,
+                        panels: min(step, columnPanels - panel), c: c + row * n + column, ldc: n, rows: rows,
+                        cols: min(step * Gemm.nr, n - column), accumulate: add)
                 }
                 row += Gemm.mr
             }

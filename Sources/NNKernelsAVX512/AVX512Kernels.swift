@@ -1,0 +1,29 @@
+import NNKernelTemplates
+
+// The micro-kernels of `NNKernelTemplates` for 16-wide vectors, compiled with AVX512F/VL/BW/DQ
+// (Package.swift): any instruction in this module may be AVX-512, so NNCore calls in only
+// after its CPUID check (`KernelISA`). `@inline(never)` keeps callers from inlining them into
+// code built with other flags.
+
+/// `GemmTile.packed` on a 6×32 tile: two neighbouring B panels of `kc` depths (`b1` may equal
+/// `b0` for a last lone panel, `cols` ≤ 16; the duplicate half is never stored).
+@inline(never)
+public func avx512GemmTile(
+    kc: Int, a: UnsafePointer<Float>, b0: UnsafePointer<Float>, b1: UnsafePointer<Float>,
+    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool
+) {
+    GemmTile.packed(
+        SIMD16<Float>.self, kc: kc, a: a, b0: b0, b1: b1, c: c, ldc: ldc, rows: rows, cols: cols,
+        accumulate: accumulate)
+}
+
+/// `GemmTile.inPlace` on a 6×32 tile, B panels as in `avx512GemmTile`.
+@inline(never)
+public func avx512RowTile(
+    kc: Int, a: UnsafePointer<Float>, lda: Int, b0: UnsafePointer<Float>, b1: UnsafePointer<Float>,
+    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool
+) {
+    GemmTile.inPlace(
+        SIMD16<Float>.self, kc: kc, a: a, lda: lda, b0: b0, b1: b1, c: c, ldc: ldc, rows: rows, cols: cols,
+        accumulate: accumulate)
+}
