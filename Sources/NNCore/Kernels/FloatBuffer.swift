@@ -17,7 +17,7 @@ final class FloatBuffer {
         if count > capacity {
             pointer.deallocate()
             capacity = max(count, 1)
-            pointer = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
+            pointer = ScratchPool.allocateAligned(capacity)
         }
         return pointer
     }
