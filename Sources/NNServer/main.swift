@@ -16,6 +16,11 @@ if arguments.contains("--version") {
     exit(0)
 }
 AllocatorTuning.keepLargeBlocks()
+// The kernel set (NN_ISA or the widest the CPU has); a forced set the CPU lacks stops here.
+do { try KernelISA.selectAtStartup(environment: ProcessInfo.processInfo.environment) } catch {
+    FileHandle.standardError.write(Data("nnserve: \(error)\n".utf8))
+    exit(2)
+}
 let log: @Sendable (String) -> Void = { message in
     FileHandle.standardError.write(Data("\(ISO8601DateFormatter().string(from: Date())) \(message)\n".utf8))
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NNCore
 import Synchronization
 import XCTest
 
@@ -31,7 +32,10 @@ final class OperationsTests: XCTestCase {
         XCTAssert(
             text.contains(#"nnserve_http_requests_total{route="/v1/jobs/{id}",method="GET",status="404"} 1"#), text)
         XCTAssert(text.contains(#"nnserve_http_request_duration_seconds_count{route="/healthz"} 3"#), text)
-        for name in ["nnserve_jobs{status=\"queued\"} 0", "nnserve_training_samples_total 0", "nnserve_queue_depth 0"] {
+        for name in [
+            "nnserve_jobs{status=\"queued\"} 0", "nnserve_training_samples_total 0", "nnserve_queue_depth 0",
+            "nnserve_cpu_isa{isa=\"\(KernelISA.active)\"} 1",
+        ] {
             XCTAssert(text.contains(name), name)
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import MicroHTTP
+import NNCore
 
 /// Request counts and latency histograms by route, for `GET /metrics` (Prometheus text
 /// exposition format 0.0.4).
@@ -66,6 +67,8 @@ public final class ServiceMetrics: @unchecked Sendable {
         out += "nnserve_training_samples_total \(trainingSamples)\n"
         out += "# HELP nnserve_queue_depth Jobs waiting for a worker.\n# TYPE nnserve_queue_depth gauge\n"
         out += "nnserve_queue_depth \(queueDepth)\n"
+        out += "# HELP nnserve_cpu_isa The kernel set in use (NN_ISA or CPUID).\n# TYPE nnserve_cpu_isa gauge\n"
+        out += "nnserve_cpu_isa{isa=\"\(KernelISA.active)\"} 1\n"
         return out
     }
 
