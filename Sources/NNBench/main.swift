@@ -29,6 +29,9 @@ do {
     var report = Report(threads: options.threads, machine: machineDescription(), isa: isa.rawValue)
     let has = KernelISA.supported.map(\.rawValue).joined(separator: ", ")
     print("nn-bench on \(report.machine); kernels \(isa) (CPU has: \(has); NN_ISA forces one)")
+    if Stopwatch.cpuTime {
+        print("timing by the calling thread's CPU time (NN_BENCH_CPU_TIME=1): one-thread figures only")
+    }
     if options.only.contains("gemm") {
         report.gemm = GemmBenchmark.run(threads: options.threads) { print($0) }
     }

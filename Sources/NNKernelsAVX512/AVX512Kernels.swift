@@ -17,6 +17,18 @@ public func avx512GemmTile(
         accumulate: accumulate)
 }
 
+/// `GemmTile.packedTwelve` on a 12×32 tile: two neighbouring A panels (`rows` 7...12) and
+/// B panels as in `avx512GemmTile`.
+@inline(never)
+public func avx512GemmTileTwelve(
+    kc: Int, a0: UnsafePointer<Float>, a1: UnsafePointer<Float>, b0: UnsafePointer<Float>,
+    b1: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool
+) {
+    GemmTile.packedTwelve(
+        SIMD16<Float>.self, kc: kc, a0: a0, a1: a1, b0: b0, b1: b1, c: c, ldc: ldc, rows: rows, cols: cols,
+        accumulate: accumulate)
+}
+
 /// `GemmTile.inPlace` on a 6×32 tile, B panels as in `avx512GemmTile`.
 @inline(never)
 public func avx512RowTile(

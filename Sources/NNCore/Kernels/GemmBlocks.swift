@@ -84,31 +84,33 @@ struct GemmBlocks {
         let mr = Gemm.mr, nr = Gemm.nr, depthCount = depths.count
         let rowPanels = (rows.count + mr - 1) / mr
         let columnPanels = (columns.count + nr - 1) / nr
-        let step = kernels.panelsPerTile
+        let step = kernels.panelsPerTile, rowStep = kernels.rowPanelsPerTile
         let columnTiles = (columnPanels + step - 1) / step
+        let rowTiles = (rowPanels + rowStep - 1) / rowStep
         // Split the tiles along whichever side leaves the busiest member less work; on a tie by
         // columns, so that each member reads only its part of B.
-        var tileRows = 0..<rowPanels, tileColumns = 0..<columnTiles
-        let byRows = (rowPanels + team.size - 1) / team.size * columnTiles
-        let byColumns = (columnTiles + team.size - 1) / team.size * rowPanels
+        var tileRows = 0..<rowTiles, tileColumns = 0..<columnTiles
+        let byRows = (rowTiles + team.size - 1) / team.size * columnTiles
+        let byColumns = (columnTiles + team.size - 1) / team.size * rowTiles
         if byColumns <= byRows {
             tileColumns = Self.share(columnTiles, team)
         } else {
-            tileRows = Self.share(rowPanels, team)
+            tileRows = Self.share(rowTiles, team)
         }
-        // Along a row of tiles: the A panel stays in L1 and C is written along its rows, which
+        // Along a row of tiles: the A panels stay in L1 and C is written along its rows, which
         // the prefetchers follow (down a column, C rows 4 KiB apart miss).
-        for rowPanel in tileRows {
+        for rowTile in tileRows {
+            let rowPanel = rowTile * rowStep
             let row = rows.lowerBound + rowPanel * mr
             let aPanel = UnsafePointer(packedA + rowPanel * mr * depthCount)
+            let tileHeight = min(rowStep * mr, rows.upperBound - row)
             for tile in tileColumns {
                 let panel = tile * step
                 let column = columns.lowerBound + panel * nr
                 kernels.packed(
                     kc: depthCount, a: aPanel, b: packedB + panel * nr * depthCount,
-                    panels: min(step, columnPanels - panel), c: c + row * n + column, ldc: n,
-                    rows: min(mr, rows.upperBound - row), cols: min(step * nr, columns.upperBound - column),
-                    accumulate: add)
+                    panels: min(step, columnPanels - panel), c: c + row * n + column, ldc: n, rows: tileHeight,
+                    cols: min(step * nr, columns.upperBound - column), accumulate: add)
             }
         }
     }

@@ -15,14 +15,22 @@ struct TileKernels {
     /// B panels per tile.
     var panelsPerTile: Int { isa == .avx512 ? 2 : 1 }
 
-    /// C[0..<rows, 0..<cols] (+)= A panel · B panels over `kc` depths; `panels` (1 or
-    /// `panelsPerTile`) valid panels start at `b`, `kc` · 16 floats apart.
+    /// Packed A panels (of `Gemm.mr` rows) per tile, where two are left.
+    var rowPanelsPerTile: Int { isa == .avx512 ? 2 : 1 }
+
+    /// C[0..<rows, 0..<cols] (+)= A panels · B panels over `kc` depths; `panels` (1 or
+    /// `panelsPerTile`) valid B panels start at `b`, `kc` · 16 floats apart, and A panels at
+    /// `a`, `kc` · 6 floats apart (two when `rows` > 6, on AVX-512 only).
     @inline(__always)
     func packed(
         kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, panels: Int,
         c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool
     ) {
         switch isa {
+        case .avx512 where rows > Gemm.mr:
+            avx512GemmTileTwelve(
+                kc: kc, a0: a, a1: a + Gemm.mr * kc, b0: b, b1: panels > 1 ? b + Gemm.nr * kc : b, c: c, ldc: ldc,
+                rows: rows, cols: cols, accumulate: accumulate)
         case .avx2:
             avx2GemmTile(kc: kc, a: a, b: b, c: c, ldc: ldc, rows: rows, cols: cols, accumulate: accumulate)
         case .avx512:
