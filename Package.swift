@@ -43,7 +43,8 @@ let package = Package(
         // CPUID and XGETBV for the choice between them.
         .target(name: "CPUFeatures"),
         .target(
-            name: "NNCore", dependencies: ["CMalloc", "CPUFeatures", "NNKernelsAVX2", "NNKernelsAVX512"],
+            name: "NNCore",
+            dependencies: ["CMalloc", "CPUFeatures", "NNKernelTemplates", "NNKernelsAVX2", "NNKernelsAVX512"],
             swiftSettings: vectorFlags),
         .executableTarget(name: "NNBench", dependencies: ["NNCore"], swiftSettings: vectorFlags),
         // Fixtures are read through #filePath, not bundled as resources.

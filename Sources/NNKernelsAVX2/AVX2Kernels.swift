@@ -25,3 +25,24 @@ public func avx2RowTile(
         SIMD8<Float>.self, kc: kc, a: a, lda: lda, b0: b, b1: b + 8, c: c, ldc: ldc, rows: rows, cols: cols,
         accumulate: accumulate)
 }
+
+/// `GateMath` over `count` floats in place: 0 exp, 1 sigmoid, 2 tanh.
+@inline(never)
+public func avx2Gate(_ function: Int, _ values: UnsafeMutablePointer<Float>, count: Int) {
+    switch function {
+    case 0: GateMath.apply(SIMD8<Float>.self, values, count: count) { GateMath.exp($0) }
+    case 1: GateMath.apply(SIMD8<Float>.self, values, count: count) { GateMath.sigmoid($0) }
+    default: GateMath.apply(SIMD8<Float>.self, values, count: count) { GateMath.tanh($0) }
+    }
+}
+
+/// `GateMath.lstmCellForward` on one row.
+@inline(never)
+public func avx2LSTMCellForward(
+    gates: UnsafeMutablePointer<Float>, previousCell: UnsafePointer<Float>, cell: UnsafeMutablePointer<Float>,
+    tanhCell: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>, units: Int
+) {
+    GateMath.lstmCellForward(
+        SIMD8<Float>.self, gates: gates, previousCell: previousCell, cell: cell, tanhCell: tanhCell, state: state,
+        units: units)
+}

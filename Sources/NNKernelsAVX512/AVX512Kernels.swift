@@ -39,3 +39,24 @@ public func avx512RowTile(
         SIMD16<Float>.self, kc: kc, a: a, lda: lda, b0: b0, b1: b1, c: c, ldc: ldc, rows: rows, cols: cols,
         accumulate: accumulate)
 }
+
+/// `GateMath` over `count` floats in place: 0 exp, 1 sigmoid, 2 tanh.
+@inline(never)
+public func avx512Gate(_ function: Int, _ values: UnsafeMutablePointer<Float>, count: Int) {
+    switch function {
+    case 0: GateMath.apply(SIMD16<Float>.self, values, count: count) { GateMath.exp($0) }
+    case 1: GateMath.apply(SIMD16<Float>.self, values, count: count) { GateMath.sigmoid($0) }
+    default: GateMath.apply(SIMD16<Float>.self, values, count: count) { GateMath.tanh($0) }
+    }
+}
+
+/// `GateMath.lstmCellForward` on one row.
+@inline(never)
+public func avx512LSTMCellForward(
+    gates: UnsafeMutablePointer<Float>, previousCell: UnsafePointer<Float>, cell: UnsafeMutablePointer<Float>,
+    tanhCell: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>, units: Int
+) {
+    GateMath.lstmCellForward(
+        SIMD16<Float>.self, gates: gates, previousCell: previousCell, cell: cell, tanhCell: tanhCell, state: state,
+        units: units)
+}

@@ -65,6 +65,32 @@ final class KernelISABitsTests: XCTestCase {
         }
     }
 
+    /// exp, sigmoid and tanh over every length from 1 to 40 (partial last vectors of both
+    /// widths) and the clamped extremes.
+    func testGateMathBitsEqualAcrossSets() throws {
+        try requireBothSets()
+        var rng = SeededGenerator(seed: 43)
+        let functions: [(String, (UnsafeMutablePointer<Float>, Int) -> Void)] = [
+            ("exp", VectorMath.exp), ("sigmoid", VectorMath.sigmoid), ("tanh", VectorMath.tanh),
+        ]
+        for (name, function) in functions {
+            for count in 1...40 {
+                var values = (0..<count).map { _ in rng.uniform(-12, 12) }
+                values[0] = count % 2 == 0 ? -300 : 300
+                if count > 2 { values[1] = 0.1 }
+                var results: [[Float]] = []
+                for isa in KernelISA.allCases {
+                    try withKernelSet(isa) {
+                        var out = values
+                        out.withUnsafeMutableBufferPointer { function($0.baseAddress!, $0.count) }
+                        results.append(out)
+                    }
+                }
+                assertSameBits(results[0], results[1], "\(name) count \(count)")
+            }
+        }
+    }
+
     /// A small network with every GEMM user (convolution in both layouts, batch norm, LSTM,
     /// RNN, dense) trained two epochs: the same bits under each set, on one and two threads,
     /// and when the second epoch runs on the other set.

@@ -1,3 +1,6 @@
+import NNKernelsAVX2
+import NNKernelsAVX512
+
 /// The element-wise parts of the recurrent steps, eight lanes at a time: the LSTM cell
 /// forward and backward on one row, and the small helpers the RNN step shares.
 ///
@@ -48,27 +51,19 @@ enum RecurrentMath {
     }
 
     /// Gate nonlinearities on a pre-activation row in place, then
-    /// c_t = f ⊙ c_{t−1} + i ⊙ g, h_t = o ⊙ tanh(c_t).
+    /// c_t = f ⊙ c_{t−1} + i ⊙ g, h_t = o ⊙ tanh(c_t) (`GateMath.lstmCellForward`, by the
+    /// active kernel set).
     @inline(__always)
     static func lstmCellForward(
         gates a: UnsafeMutablePointer<Float>, previousCell cp: UnsafePointer<Float>,
         cell c: UnsafeMutablePointer<Float>, tanhCell tc: UnsafeMutablePointer<Float>,
         state h: UnsafeMutablePointer<Float>, units: Int
     ) {
-        VectorMath.sigmoid(a, count: 2 * units)
-        VectorMath.tanh(a + 2 * units, count: units)
-        VectorMath.sigmoid(a + 3 * units, count: units)
-        var j = 0
-        while j < units {
-            let lanes = min(8, units - j)
-            let i = load(a + j, lanes), f = load(a + units + j, lanes)
-            let g = load(a + 2 * units + j, lanes), o = load(a + 3 * units + j, lanes)
-            let cell = f * load(cp + j, lanes) + i * g
-            let t = VectorMath.tanh(cell)
-            store(cell, c + j, lanes)
-            store(t, tc + j, lanes)
-            store(o * t, h + j, lanes)
-            j += 8
+        switch KernelISA.active {
+        case .avx2:
+            avx2LSTMCellForward(gates: a, previousCell: cp, cell: c, tanhCell: tc, state: h, units: units)
+        case .avx512:
+            avx512LSTMCellForward(gates: a, previousCell: cp, cell: c, tanhCell: tc, state: h, units: units)
         }
     }
 
