@@ -33,10 +33,13 @@ public final class PackedMatrix {
         }
     }
 
-    /// C[m, n] (+)= A[m, k] · B, A row-major [m, k], on the calling thread. A is read in
+    /// C[m, n] (+)= A[m, k] · B, A row-major with rows `lda` (default k) apart, on the calling thread. A is read in
     /// place (`TileKernels.inPlace`); depths go in blocks of `Gemm.kc` as in `Gemm`.
-    public func multiply(a: UnsafePointer<Float>, m: Int, c: UnsafeMutablePointer<Float>, accumulate: Bool) {
+    public func multiply(
+        a: UnsafePointer<Float>, m: Int, c: UnsafeMutablePointer<Float>, accumulate: Bool, lda: Int? = nil
+    ) {
         guard m > 0 else { return }
+        let lda = lda ?? k
         let kernels = TileKernels(), step = kernels.panelsPerTile
         var depth = 0
         while depth < k {
@@ -49,7 +52,7 @@ public final class PackedMatrix {
                 for panel in stride(from: 0, to: columnPanels, by: step) {
                     let column = panel * Gemm.nr
                     kernels.inPlace(
-                        kc: depthCount, a: a + row * k + depth, lda: k, b: bBlock + panel * Gemm.nr * depthCount,
+                        kc: depthCount, a: a + row * lda + depth, lda: lda, b: bBlock + panel * Gemm.nr * depthCount,
                         panels: min(step, columnPanels - panel), c: c + row * n + column, ldc: n, rows: rows,
                         cols: min(step * Gemm.nr, n - column), accumulate: add)
                 }

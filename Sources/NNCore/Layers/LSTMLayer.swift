@@ -17,7 +17,11 @@ public final class LSTMLayer: Layer {
     private let tanhCells = FloatBuffer(), dz = FloatBuffer(), carryH = FloatBuffer(), carryC = FloatBuffer()
     private let dxs = FloatBuffer()
     /// W_hh packed once per pass for the per-step products: as [H, 4H] forward, [4H, H] backward.
-    private let recurrentForward: PackedMatrix, recurrentBackward: PackedMatrix
+    let recurrentForward: PackedMatrix
+    private let recurrentBackward: PackedMatrix
+    /// W_ih as [F, 4H] and b_ih + b_hh, for the inference pass (`LSTMLayer+Inference`).
+    let inputForward: PackedMatrix
+    let biasSum = FloatBuffer()
     private var batch = 0, steps = 0
 
     public init(features: Int, units: Int, returnSequences: Bool, rng: inout SeededGenerator) {
@@ -27,6 +31,7 @@ public final class LSTMLayer: Layer {
         self.weights = RecurrentParameters(gates: 4, units: units, features: features, rng: &rng)
         recurrentForward = PackedMatrix(n: 4 * units, k: units)
         recurrentBackward = PackedMatrix(n: units, k: 4 * units)
+        inputForward = PackedMatrix(n: 4 * units, k: features)
     }
 
     /// weight_ih, weight_hh, bias_ih, bias_hh (PyTorch's names, order and layouts).
@@ -36,6 +41,9 @@ public final class LSTMLayer: Layer {
         precondition(
             input.rank == 3 && input.shape[1] >= 1 && input.shape[2] == features,
             "lstm expects [N, T, \(features)], got \(input.shape)")
+        if !context.training && input.shape[0] >= Self.inferenceMinimumBatch {
+            return inferenceForward(input, threads: context.threads)
+        }
         let n = input.shape[0], t = input.shape[1], h = units, w = 4 * units
         batch = n
         steps = t
