@@ -17,7 +17,11 @@ public final class RNNLayer: Layer {
     private let xs = FloatBuffer(), states = FloatBuffer(), dz = FloatBuffer()
     private let carry = FloatBuffer(), dxs = FloatBuffer()
     /// W_hh packed once per pass for the per-step products: as [H, H]ᵀ forward, [H, H] backward.
-    private let recurrentForward: PackedMatrix, recurrentBackward: PackedMatrix
+    let recurrentForward: PackedMatrix
+    private let recurrentBackward: PackedMatrix
+    /// W_ih as [F, H] and b_ih + b_hh, for the inference pass (`RNNLayer+Inference`).
+    let inputForward: PackedMatrix
+    let biasSum = FloatBuffer()
     private var batch = 0, steps = 0
 
     public init(
@@ -32,6 +36,7 @@ public final class RNNLayer: Layer {
         self.weights = RecurrentParameters(gates: 1, units: units, features: features, rng: &rng)
         recurrentForward = PackedMatrix(n: units, k: units)
         recurrentBackward = PackedMatrix(n: units, k: units)
+        inputForward = PackedMatrix(n: units, k: features)
     }
 
     /// weight_ih, weight_hh, bias_ih, bias_hh (PyTorch's names, order and layouts).
@@ -41,6 +46,9 @@ public final class RNNLayer: Layer {
         precondition(
             input.rank == 3 && input.shape[1] >= 1 && input.shape[2] == features,
             "rnn expects [N, T, \(features)], got \(input.shape)")
+        if !context.training && input.shape[0] >= LSTMLayer.inferenceMinimumBatch {
+            return inferenceForward(input, threads: context.threads)
+        }
         let n = input.shape[0], t = input.shape[1], h = units
         batch = n
         steps = t
