@@ -113,6 +113,66 @@ public enum GemmTile {
         if rows > 11 { store(c11a, c11b, to: c + 11 * ldc, cols: cols, accumulate: accumulate) }
     }
 
+    /// `packedTwelve` with A read in place: twelve rows of a row-major matrix, `lda` apart
+    /// (`rows` 7...12; rows past the edge re-read the last valid row, their sums never stored).
+    @inlinable @inline(__always)
+    public static func inPlaceTwelve<V: SIMD>(
+        _: V.Type, kc: Int, a: UnsafePointer<Float>, lda: Int, b0: UnsafePointer<Float>,
+        b1: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int,
+        accumulate: Bool
+    ) where V.Scalar == Float {
+        @inline(__always) func row(_ i: Int) -> UnsafePointer<Float> { a + min(i, rows - 1) * lda }
+        let r0 = row(0), r1 = row(1), r2 = row(2), r3 = row(3), r4 = row(4), r5 = row(5)
+        let r6 = row(6), r7 = row(7), r8 = row(8), r9 = row(9), r10 = row(10), r11 = row(11)
+        var c0a = V(), c0b = V(), c1a = V(), c1b = V(), c2a = V(), c2b = V()
+        var c3a = V(), c3b = V(), c4a = V(), c4b = V(), c5a = V(), c5b = V()
+        var c6a = V(), c6b = V(), c7a = V(), c7b = V(), c8a = V(), c8b = V()
+        var c9a = V(), c9b = V(), c10a = V(), c10b = V(), c11a = V(), c11b = V()
+        var lo = UnsafeRawPointer(b0), hi = UnsafeRawPointer(b1)
+        for p in 0..<kc {
+            let x0 = lo.loadUnaligned(as: V.self)
+            let x1 = hi.loadUnaligned(as: V.self)
+            var s = V(repeating: r0[p])
+            c0a.addProduct(s, x0); c0b.addProduct(s, x1)
+            s = V(repeating: r1[p])
+            c1a.addProduct(s, x0); c1b.addProduct(s, x1)
+            s = V(repeating: r2[p])
+            c2a.addProduct(s, x0); c2b.addProduct(s, x1)
+            s = V(repeating: r3[p])
+            c3a.addProduct(s, x0); c3b.addProduct(s, x1)
+            s = V(repeating: r4[p])
+            c4a.addProduct(s, x0); c4b.addProduct(s, x1)
+            s = V(repeating: r5[p])
+            c5a.addProduct(s, x0); c5b.addProduct(s, x1)
+            s = V(repeating: r6[p])
+            c6a.addProduct(s, x0); c6b.addProduct(s, x1)
+            s = V(repeating: r7[p])
+            c7a.addProduct(s, x0); c7b.addProduct(s, x1)
+            s = V(repeating: r8[p])
+            c8a.addProduct(s, x0); c8b.addProduct(s, x1)
+            s = V(repeating: r9[p])
+            c9a.addProduct(s, x0); c9b.addProduct(s, x1)
+            s = V(repeating: r10[p])
+            c10a.addProduct(s, x0); c10b.addProduct(s, x1)
+            s = V(repeating: r11[p])
+            c11a.addProduct(s, x0); c11b.addProduct(s, x1)
+            lo += 4 * panelWidth
+            hi += 4 * panelWidth
+        }
+        store(c0a, c0b, to: c, cols: cols, accumulate: accumulate)
+        store(c1a, c1b, to: c + ldc, cols: cols, accumulate: accumulate)
+        store(c2a, c2b, to: c + 2 * ldc, cols: cols, accumulate: accumulate)
+        store(c3a, c3b, to: c + 3 * ldc, cols: cols, accumulate: accumulate)
+        store(c4a, c4b, to: c + 4 * ldc, cols: cols, accumulate: accumulate)
+        store(c5a, c5b, to: c + 5 * ldc, cols: cols, accumulate: accumulate)
+        store(c6a, c6b, to: c + 6 * ldc, cols: cols, accumulate: accumulate)
+        if rows > 7 { store(c7a, c7b, to: c + 7 * ldc, cols: cols, accumulate: accumulate) }
+        if rows > 8 { store(c8a, c8b, to: c + 8 * ldc, cols: cols, accumulate: accumulate) }
+        if rows > 9 { store(c9a, c9b, to: c + 9 * ldc, cols: cols, accumulate: accumulate) }
+        if rows > 10 { store(c10a, c10b, to: c + 10 * ldc, cols: cols, accumulate: accumulate) }
+        if rows > 11 { store(c11a, c11b, to: c + 11 * ldc, cols: cols, accumulate: accumulate) }
+    }
+
     /// The same tile with A read where it lies: up to six rows of a row-major matrix, `lda`
     /// apart (the thin per-step products of the recurrent layers, where packing A would cost a
     /// quarter of the product). The multiply-adds run in the order of `packed`.

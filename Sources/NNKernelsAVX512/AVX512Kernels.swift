@@ -60,3 +60,14 @@ public func avx512LSTMCellForward(
         SIMD16<Float>.self, gates: gates, previousCell: previousCell, cell: cell, tanhCell: tanhCell, state: state,
         units: units)
 }
+
+/// `GemmTile.inPlaceTwelve` on a 12×32 tile (`rows` 7...12), B panels as in `avx512GemmTile`.
+@inline(never)
+public func avx512RowTileTwelve(
+    kc: Int, a: UnsafePointer<Float>, lda: Int, b0: UnsafePointer<Float>, b1: UnsafePointer<Float>,
+    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool
+) {
+    GemmTile.inPlaceTwelve(
+        SIMD16<Float>.self, kc: kc, a: a, lda: lda, b0: b0, b1: b1, c: c, ldc: ldc, rows: rows, cols: cols,
+        accumulate: accumulate)
+}

@@ -40,7 +40,7 @@ public final class PackedMatrix {
     ) {
         guard m > 0 else { return }
         let lda = lda ?? k
-        let kernels = TileKernels(), step = kernels.panelsPerTile
+        let kernels = TileKernels(), step = kernels.panelsPerTile, rowStep = Gemm.mr * kernels.rowPanelsPerTile
         var depth = 0
         while depth < k {
             let depthCount = min(k, depth + Gemm.kc) - depth
@@ -48,7 +48,7 @@ public final class PackedMatrix {
             let bBlock = storage.pointer + columnPanels * Gemm.nr * depth
             var row = 0
             while row < m {
-                let rows = min(Gemm.mr, m - row)
+                let rows = min(rowStep, m - row)
                 for panel in stride(from: 0, to: columnPanels, by: step) {
                     let column = panel * Gemm.nr
                     kernels.inPlace(
@@ -56,7 +56,7 @@ public final class PackedMatrix {
                         panels: min(step, columnPanels - panel), c: c + row * n + column, ldc: n, rows: rows,
                         cols: min(step * Gemm.nr, n - column), accumulate: add)
                 }
-                row += Gemm.mr
+                row += rowStep
             }
             depth += Gemm.kc
         }

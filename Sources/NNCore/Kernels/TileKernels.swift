@@ -40,13 +40,17 @@ struct TileKernels {
         }
     }
 
-    /// As `packed`, with up to six rows of A read in place, `lda` apart.
+    /// As `packed`, with up to `Gemm.mr` · `rowPanelsPerTile` rows of A read in place, `lda` apart.
     @inline(__always)
     func inPlace(
         kc: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, panels: Int,
         c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool
     ) {
         switch isa {
+        case .avx512 where rows > Gemm.mr:
+            avx512RowTileTwelve(
+                kc: kc, a: a, lda: lda, b0: b, b1: panels > 1 ? b + Gemm.nr * kc : b, c: c, ldc: ldc, rows: rows,
+                cols: cols, accumulate: accumulate)
         case .avx2:
             avx2RowTile(
                 kc: kc, a: a, lda: lda, b: b, c: c, ldc: ldc, rows: rows, cols: cols, accumulate: accumulate)
