@@ -3,8 +3,8 @@
 #   1. openapi.yaml is a valid OpenAPI 3.1 document (openapi-spec-validator);
 #   2. openapi-python-client generates every operation;
 #   3. every YAML file parses and the deploy manifests pass their schema checks;
-#   3. the container smoke test (the Dockerfile's steps performed on the host);
-#   4. schemathesis against a freshly started server: no 5xx, every answer as the spec says.
+#   4. the container smoke test (the Dockerfile's steps performed on the host);
+#   5. schemathesis against a freshly started server: no 5xx, every answer as the spec says.
 # Python tools install into virtual environments outside the repository.
 set -euo pipefail
 cd "$(dirname "$0")/.."
