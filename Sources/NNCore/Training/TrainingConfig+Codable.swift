@@ -38,7 +38,7 @@ extension TrainingConfig: Codable {
             }
             gradientClip = clip
         }
-        if f.contains(AnyKey("validation")), try !f.decodeNil(forKey: AnyKey("validation")) {
+        if try f.present("validation") {
             let v = try f.nestedContainer(keyedBy: AnyKey.self, forKey: AnyKey("validation"))
             do {
                 try v.rejectUnknownFields(allowed: ["split", "dataset"], context: "validation")
@@ -53,7 +53,7 @@ extension TrainingConfig: Codable {
                     path: "validation", "give exactly one of {\"split\": fraction} or {\"dataset\": \"ds_…\"}")
             }
         }
-        if f.contains(AnyKey("early_stopping")), try !f.decodeNil(forKey: AnyKey("early_stopping")) {
+        if try f.present("early_stopping") {
             let e = try f.nestedContainer(keyedBy: AnyKey.self, forKey: AnyKey("early_stopping"))
             do {
                 try e.rejectUnknownFields(allowed: ["monitor", "patience", "min_delta"], context: "early_stopping")
@@ -71,7 +71,7 @@ extension TrainingConfig: Codable {
                 earlyStopping = stopping
             } catch let error as SpecError { throw error.prefixed("early_stopping") }
         }
-        if f.contains(AnyKey("lr_schedule")), try !f.decodeNil(forKey: AnyKey("lr_schedule")) {
+        if try f.present("lr_schedule") {
             let s = try f.nestedContainer(keyedBy: AnyKey.self, forKey: AnyKey("lr_schedule"))
             do {
                 let type = try s.required(String.self, "type", context: "lr_schedule")
