@@ -27,9 +27,16 @@ public final class ServiceStore: @unchecked Sendable {
         generationLock.unlock()
     }
 
+    /// The `-wal` file is cut back to this size whenever SQLite resets it.
+    static let journalSizeLimit = 64 << 20
+
     public init(path: String) throws {
         database = try Database(path: path, options: .init(createParentDirectory: true))
+        // Before the first table exists the mode changes at once; an older file is rewritten
+        // once by VACUUM (https://www.sqlite.org/pragma.html#pragma_auto_vacuum).
+        try database.enableIncrementalAutoVacuum()
         _ = try Self.migrator.migrate(database)
+        try database.limitJournalSize(bytes: Self.journalSizeLimit)
     }
 
     public init(inMemory: Void = ()) throws {
@@ -68,6 +75,7 @@ public final class ServiceStore: @unchecked Sendable {
                   PRIMARY KEY(model_id, epoch));
                 """)
         }
+        registerRetentionMigration(&migrator)
         return migrator
     }
 
