@@ -89,7 +89,7 @@ extension ServiceStore {
     }
 
     public struct CheckpointSummary: Encodable {
-        var epoch: Int
+        public var epoch: Int
         var created_at: String
         var loss: Double?
         var val_loss: Double?
