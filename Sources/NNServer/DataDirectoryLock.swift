@@ -26,7 +26,8 @@ struct DataDirectoryLock {
             Glibc.close(descriptor)
             throw Held(
                 description:
-                    "a running nnserve\(holder.map { $0.isEmpty ? "" : " (pid \($0))" } ?? "") holds \(path); stop it first")
+                    "a running nnserve\(holder.map { $0.isEmpty ? "" : " (pid \($0))" } ?? "") holds \(path); stop it first"
+            )
         }
         let pid = Array("\(getpid())\n".utf8)
         _ = ftruncate(descriptor, 0)

@@ -17,7 +17,8 @@ enum DatabaseCommands {
         do {
             guard arguments.count >= 2, !arguments[1].hasPrefix("--") else {
                 throw Failure(
-                    description: "usage: nnserve \(verb) \(verb == "backup" ? "DEST" : "SRC") [--data-dir DIR]", status: 2)
+                    description: "usage: nnserve \(verb) \(verb == "backup" ? "DEST" : "SRC") [--data-dir DIR]",
+                    status: 2)
             }
             let config: ServerConfig
             do {
@@ -111,13 +112,15 @@ enum DatabaseCommands {
         defer { try? copy.close() }
         let problems = try copy.integrityCheck()
         guard problems == ["ok"] else {
-            throw Failure(description: "\(path) fails PRAGMA integrity_check: \(problems.prefix(5).joined(separator: "; "))")
+            throw Failure(
+                description: "\(path) fails PRAGMA integrity_check: \(problems.prefix(5).joined(separator: "; "))")
         }
         let tables = try copy.read { db in
             Set(try db.query("SELECT name FROM sqlite_master WHERE type = 'table'").map { try $0.get(at: 0) as String })
         }
         guard tables.contains("schema_migrations") else {
-            throw Failure(description: "\(path) is a SQLite database but not an nnserve one (it has no schema_migrations)")
+            throw Failure(
+                description: "\(path) is a SQLite database but not an nnserve one (it has no schema_migrations)")
         }
         let counts = try ["datasets": "data sets", "models": "models", "jobs": "jobs", "checkpoints": "checkpoints"]
             .sorted { $0.key < $1.key }.filter { tables.contains($0.key) }.map { table, label in

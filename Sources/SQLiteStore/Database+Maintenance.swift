@@ -64,13 +64,15 @@ extension Database {
     /// "Avoiding Excessively Large WAL Files").
     public func boundLog(waitMilliseconds: Int32 = 200) {
         guard !isInMemory else { return }
-        let truncated: Bool = (try? write { connection in
-            sqlite3_busy_timeout(connection.handle, waitMilliseconds)
-            defer { sqlite3_busy_timeout(connection.handle, max(0, options.busyTimeoutMilliseconds)) }
-            var log: Int32 = 0
-            var copied: Int32 = 0
-            return sqlite3_wal_checkpoint_v2(connection.handle, nil, SQLITE_CHECKPOINT_TRUNCATE, &log, &copied) == SQLITE_OK
-        }) ?? false
+        let truncated: Bool =
+            (try? write { connection in
+                sqlite3_busy_timeout(connection.handle, waitMilliseconds)
+                defer { sqlite3_busy_timeout(connection.handle, max(0, options.busyTimeoutMilliseconds)) }
+                var log: Int32 = 0
+                var copied: Int32 = 0
+                return sqlite3_wal_checkpoint_v2(connection.handle, nil, SQLITE_CHECKPOINT_TRUNCATE, &log, &copied)
+                    == SQLITE_OK
+            }) ?? false
         if !truncated { _ = try? passiveCheckpoint() }
     }
 

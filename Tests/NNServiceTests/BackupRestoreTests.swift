@@ -17,7 +17,10 @@ final class BackupRestoreTests: XCTestCase {
         let submitted = try client.json(
             "POST", "/v1/jobs",
             [
-                "model": ["input_shape": [32], "layers": [["type": "dense", "units": 64, "activation": "relu"], ["type": "dense", "units": 10]]],
+                "model": [
+                    "input_shape": [32],
+                    "layers": [["type": "dense", "units": 64, "activation": "relu"], ["type": "dense", "units": 10]],
+                ],
                 "dataset": dataset.id, "loss": "cross_entropy", "optimizer": ["type": "adam", "learning_rate": 0.001],
                 "batch_size": 4, "epochs": 3000, "seed": 4, "checkpoints": ["keep_last": 1_000_000],
             ] as [String: Any])
@@ -26,7 +29,8 @@ final class BackupRestoreTests: XCTestCase {
         let modelID = submitted.object["model_id"] as? String ?? ""
         _ = try StorageSupport.waitFor(client, job: jobID) { ($0["epoch"] as? Int ?? 0) >= 5 }
         // Acknowledged before the backup begins: a second model, and the checkpoints listed.
-        let other = try client.json("POST", "/v1/models", ["input_shape": [4], "layers": [["type": "dense", "units": 2]]])
+        let other = try client.json(
+            "POST", "/v1/models", ["input_shape": [4], "layers": [["type": "dense", "units": 2]]])
         XCTAssertEqual(other.status, 201, other.text)
         let acknowledged = try checkpointEpochs(client, modelID)
         XCTAssertGreaterThanOrEqual(acknowledged.count, 5)
@@ -52,7 +56,8 @@ final class BackupRestoreTests: XCTestCase {
         for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: backup.path + suffix) }
 
         // Hostile inputs: a missing source, a file that is not a database, no argument.
-        XCTAssertEqual(try StorageSupport.run(["restore", "/nonexistent/x.sqlite", "--data-dir", restored.path]).status, 1)
+        XCTAssertEqual(
+            try StorageSupport.run(["restore", "/nonexistent/x.sqlite", "--data-dir", restored.path]).status, 1)
         let notDatabase = try StorageSupport.run(["restore", server.logURL.path, "--data-dir", restored.path])
         XCTAssertEqual(notDatabase.status, 1)
         XCTAssert(notDatabase.error.contains("not a readable SQLite database"), notDatabase.error)

@@ -39,7 +39,8 @@ public struct CheckpointRetention: Equatable, Sendable, Codable {
             throw SpecError(path: "keep_best", "'keep_best' must be between 0 and 1000000, got \(keepBest)")
         }
         guard Self.monitors.contains(monitor) else {
-            throw SpecError(path: "monitor", "'monitor' must be val_loss, loss, val_accuracy or accuracy, got '\(monitor)'")
+            throw SpecError(
+                path: "monitor", "'monitor' must be val_loss, loss, val_accuracy or accuracy, got '\(monitor)'")
         }
     }
 

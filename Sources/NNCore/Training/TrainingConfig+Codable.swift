@@ -58,7 +58,8 @@ extension TrainingConfig: Codable {
         if f.contains(AnyKey("early_stopping")), try !f.decodeNil(forKey: AnyKey("early_stopping")) {
             let e = try f.nestedContainer(keyedBy: AnyKey.self, forKey: AnyKey("early_stopping"))
             do {
-                try e.rejectUnknownFields(allowed: ["monitor", "patience", "min_delta", "restore_best"], context: "early_stopping")
+                try e.rejectUnknownFields(
+                    allowed: ["monitor", "patience", "min_delta", "restore_best"], context: "early_stopping")
                 let stopping = EarlyStopping(
                     monitor: try e.optional(String.self, "monitor") ?? "val_loss",
                     patience: try e.optional(Int.self, "patience") ?? 5,

@@ -70,7 +70,8 @@ public final class ServiceMetrics: @unchecked Sendable {
         out += "nnserve_queue_depth \(queueDepth)\n"
         out += "# HELP nnserve_database_bytes Size of the SQLite database file.\n# TYPE nnserve_database_bytes gauge\n"
         out += "nnserve_database_bytes \(storage.databaseBytes)\n"
-        out += "# HELP nnserve_database_wal_bytes Size of its write-ahead log.\n# TYPE nnserve_database_wal_bytes gauge\n"
+        out +=
+            "# HELP nnserve_database_wal_bytes Size of its write-ahead log.\n# TYPE nnserve_database_wal_bytes gauge\n"
         out += "nnserve_database_wal_bytes \(storage.walBytes)\n"
         out +=
             "# HELP nnserve_database_free_bytes Free pages inside the file, reused before it grows.\n# TYPE nnserve_database_free_bytes gauge\n"

@@ -61,7 +61,8 @@ extension ServiceStore {
             ).map { (figures.epoch, $0) }
         }.filter { !$0.value.isNaN }
         let best = ranked.sorted {
-            $0.value != $1.value ? (retention.higherIsBetter ? $0.value > $1.value : $0.value < $1.value) : $0.epoch < $1.epoch
+            $0.value != $1.value
+                ? (retention.higherIsBetter ? $0.value > $1.value : $0.value < $1.value) : $0.epoch < $1.epoch
         }
         keep.formUnion(best.prefix(retention.keepBest).map(\.epoch))
         return keep
@@ -71,7 +72,8 @@ extension ServiceStore {
     /// checkpoint about to be written) as one of them. Runs inside the caller's transaction and
     /// before the insert, so the pages it frees hold the new checkpoint.
     func pruneCheckpoints(
-        model id: String, incoming: CheckpointFigures, retention: CheckpointRetention, pinned: Set<Int>, in db: Connection
+        model id: String, incoming: CheckpointFigures, retention: CheckpointRetention, pinned: Set<Int>,
+        in db: Connection
     ) throws {
         let stored = try db.query(
             "SELECT epoch, loss, val_loss, accuracy, val_accuracy FROM checkpoints WHERE model_id = ? AND epoch != ?",

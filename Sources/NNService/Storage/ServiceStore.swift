@@ -32,10 +32,11 @@ public final class ServiceStore: @unchecked Sendable {
 
     public init(path: String) throws {
         database = try Database(path: path, options: .init(createParentDirectory: true))
-        // Before the first table exists the mode changes at once; an older file is rewritten
-        // once by VACUUM (https://www.sqlite.org/pragma.html#pragma_auto_vacuum).
-        try database.enableIncrementalAutoVacuum()
         _ = try Self.migrator.migrate(database)
+        // Once per file: a file that already holds tables changes mode only through a VACUUM,
+        // which rewrites it (https://www.sqlite.org/pragma.html#pragma_auto_vacuum). After the
+        // migrations, so that what they free is left out of the rewritten file.
+        try database.enableIncrementalAutoVacuum()
         try database.limitJournalSize(bytes: Self.journalSizeLimit)
     }
 
