@@ -57,13 +57,17 @@ extension Database {
         }
     }
 
-    /// Checkpoints and truncates the log when that is quick, else leaves a passive checkpoint
-    /// (which never waits) to keep it in check: a reader such as a running backup may hold the
-    /// log, and training should not wait for it. With `journal_size_limit` set, a log that could
-    /// not be truncated now is cut back when the next writer resets it (https://www.sqlite.org/wal.html,
-    /// "Avoiding Excessively Large WAL Files").
-    public func boundLog(waitMilliseconds: Int32 = 200) {
+    /// Checkpoints and truncates the log once it holds `minimumBytes` or more, when that is
+    /// quick; else leaves a passive checkpoint (which never waits) to keep it in check: a reader
+    /// such as a running backup may hold the log, and training should not wait for it. With
+    /// `journal_size_limit` set, a log that could not be truncated now is cut back when the next
+    /// writer resets it (https://www.sqlite.org/wal.html, "Avoiding Excessively Large WAL Files").
+    /// A smaller log is left alone: SQLite's own checkpoint at 1000 pages keeps it small, and a
+    /// checkpoint costs an fsync.
+    public func boundLog(minimumBytes: Int = 1 << 20, waitMilliseconds: Int32 = 200) {
         guard !isInMemory else { return }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? NSNumber
+        guard (size?.intValue ?? 0) >= minimumBytes else { return }
         let truncated: Bool =
             (try? write { connection in
                 sqlite3_busy_timeout(connection.handle, waitMilliseconds)

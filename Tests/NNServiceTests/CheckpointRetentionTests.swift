@@ -82,7 +82,8 @@ final class CheckpointRetentionTests: XCTestCase {
                     #"{"epoch": \#(epoch + 1), "loss": \#(loss), "learning_rate": 0.1, "grad_norm": 1, "grad_norms": {}, "seconds": 0}"#
                         .utf8))
             let weights = Tensor(shape: [2, 2], scalars: [Float(epoch), 1, 2, 3])
-            let state = SafetensorsFile(tensors: [("layers.0.weight", weights)]).encoded()
+            let bias = Tensor(shape: [2], scalars: [0, 0])
+            let state = SafetensorsFile(tensors: [("layers.0.weight", weights), ("layers.0.bias", bias)]).encoded()
             XCTAssertTrue(
                 try service.store.recordEpoch(job: running, metrics: metrics, checkpoint: state, loss: .crossEntropy))
             let epochs = try service.store.checkpoints(model: modelID).map(\.epoch)
@@ -97,8 +98,13 @@ final class CheckpointRetentionTests: XCTestCase {
         let refused = try client.request("DELETE", "\(path)/5")
         XCTAssertEqual(refused.status, 409, refused.text)
         XCTAssert(refused.text.contains(jobID), refused.text)
+        let predict = { (epoch: Int) in
+            try client.json("POST", "/v1/models/\(modelID)/predict?epoch=\(epoch)", ["inputs": [[1, 0]]]).status
+        }
+        XCTAssertEqual(try predict(2), 200)
         XCTAssertEqual(try client.request("DELETE", "\(path)/2").status, 204)
         XCTAssertEqual(try client.request("DELETE", "\(path)/2").status, 404)
+        XCTAssertEqual(try predict(2), 404, "a deleted checkpoint no longer answers predictions")
         for bad in ["-1", "1.5", "%00", "1e3", String(repeating: "9", count: 5000), "%EF%BC%95"] {
             XCTAssertEqual(try client.request("DELETE", "\(path)/\(bad)").status, 404, bad)
         }

@@ -36,6 +36,9 @@ extension ServiceStore {
                     [Data(try TrainingCheckpoint.weights(from: state).encoded()), id])
             }
             try db.execute("DELETE FROM checkpoints WHERE model_id = ? AND epoch = ?", [id, epoch])
+            // Networks loaded for predictions are keyed by this version: none of this
+            // checkpoint may answer once it is gone.
+            try db.execute("UPDATE models SET weights_version = weights_version + 1 WHERE id = ?", [id])
         }
         modelsChanged()
         try database.incrementalVacuum()
