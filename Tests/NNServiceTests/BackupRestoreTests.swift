@@ -84,6 +84,14 @@ final class BackupRestoreTests: XCTestCase {
         XCTAssertEqual(try server.client.request("POST", "/v1/jobs/\(jobID)/cancel").status, 200)
     }
 
+    func testHelpNamesBothCommands() throws {
+        let help = try StorageSupport.run(["--help"])
+        XCTAssertEqual(help.status, 0)
+        XCTAssert(help.output.contains("nnserve backup DEST"), help.output)
+        XCTAssert(help.output.contains("nnserve restore SRC"), help.output)
+        XCTAssert(help.output.contains("nnserve.lock"), help.output)
+    }
+
     private func checkpointEpochs(_ client: TestClient, _ model: String) throws -> [Int] {
         let items = try client.request("GET", "/v1/models/\(model)/checkpoints").object["items"] as? [[String: Any]]
         return (items ?? []).compactMap { $0["epoch"] as? Int }
