@@ -34,10 +34,10 @@ extension Database {
     /// (https://www.sqlite.org/pragma.html#pragma_incremental_vacuum), then checkpoints so
     /// that the shorter file reaches the disk; in WAL mode the truncation happens when the
     /// log is copied back. A busy checkpoint (a reader such as a running backup) is left for
-    /// the next one.
+    /// the next one rather than waited for.
     public func incrementalVacuum() throws {
         try write { connection in _ = try connection.query("PRAGMA incremental_vacuum") }
-        _ = try? checkpoint()
+        boundLog(minimumBytes: 0)
     }
 
     /// Copies what the log holds into the file without waiting for readers
