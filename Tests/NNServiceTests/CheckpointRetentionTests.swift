@@ -121,6 +121,28 @@ final class CheckpointRetentionTests: XCTestCase {
         XCTAssertEqual(try service.store.integrityCheck(), ["ok"])
     }
 
+    /// The defaults without validation data: the 3 newest and the best by `loss`, since
+    /// `val_loss` falls back to it.
+    func testDefaultMonitorFallsBackToLossWithoutValidation() throws {
+        let service = try ServiceHarness(startQueue: false)
+        defer { service.shutdown() }
+        let submitted = try service.client.json("POST", "/v1/jobs", job(try tinyDataset(service.client), [:]))
+        XCTAssertEqual(submitted.status, 202, submitted.text)
+        let modelID = submitted.object["model_id"] as? String ?? ""
+        let running = try XCTUnwrap(try service.store.transition(submitted.object["id"] as? String ?? "", .start))
+        for (epoch, loss) in [0.9, 0.1, 0.5, 0.6, 0.7, 0.8].enumerated() {
+            let metrics = try JSONDecoder().decode(
+                EpochMetrics.self,
+                from: Data(
+                    #"{"epoch": \#(epoch + 1), "loss": \#(loss), "learning_rate": 0.1, "grad_norm": 1, "grad_norms": {}, "seconds": 0}"#
+                        .utf8))
+            let state = SafetensorsFile(tensors: [("layers.0.weight", Tensor(shape: [1], scalars: [1]))]).encoded()
+            XCTAssertTrue(
+                try service.store.recordEpoch(job: running, metrics: metrics, checkpoint: state, loss: .crossEntropy))
+        }
+        XCTAssertEqual(try service.store.checkpoints(model: modelID).map(\.epoch), [2, 4, 5, 6])
+    }
+
     /// A database from before retention: trained weights equal to the last checkpoint become a
     /// reference to it, uploaded weights stay, the file turns to incremental auto-vacuum.
     func testOlderDatabaseMigratesToOneCopyOfTheWeights() throws {
