@@ -225,17 +225,26 @@ function lineChart(series, options) {
   let xMin = Math.min(...all.map((p) => p[0])), xMax = Math.max(...all.map((p) => p[0]));
   let yMin = Math.min(...all.map((p) => f(p[1]))), yMax = Math.max(...all.map((p) => f(p[1])));
   if (xMin === xMax) { xMin -= 1; xMax += 1; }
+  xMin = Math.max(0, Math.min(xMin, 1));
   if (yMin === yMax) { yMin -= log ? 1 : Math.abs(yMin) * 0.1 || 1; yMax += log ? 1 : Math.abs(yMax) * 0.1 || 1; }
-  if (log) { yMin = Math.floor(yMin); yMax = Math.ceil(yMax); } else if (yMin > 0 && yMin < yMax * 0.25) yMin = 0;
+  if (log) {
+    yMin = Math.floor(yMin);
+    yMax = Math.ceil(yMax);
+  } else {
+    if (yMin > 0 && yMin < yMax * 0.25) yMin = 0;
+    const ticks = niceTicks(yMin, yMax, 5);
+    const step = ticks.length > 1 ? ticks[1] - ticks[0] : 0;
+    if (step) { yMin = Math.min(yMin, ticks[0]); yMax = Math.max(yMax, ticks[ticks.length - 1] + (ticks[ticks.length - 1] < yMax ? step : 0)); }
+  }
   const X = (x) => left + ((x - xMin) / (xMax - xMin)) * (W - left - right);
   const Y = (y) => top + (1 - (f(y) - yMin) / (yMax - yMin)) * (H - top - bottom);
   const yTicks = log ? range(yMin, yMax).map((e) => Math.pow(10, e)) : niceTicks(yMin, yMax, 5);
   for (const t of yTicks) {
     const y = Y(t);
     root.append(svg('line', { x1: left, x2: W - right, y1: y, y2: y, class: 'gridline' }));
-    root.append(svg('text', { x: left - 6, y: y + 4, 'text-anchor': 'end' }, log ? '1e' + Math.round(f(t)) : fmt(t, 3)));
+    root.append(svg('text', { x: left - 6, y: y + 4, 'text-anchor': 'end' }, fmt(t, 3)));
   }
-  const xTicks = niceTicks(xMin, xMax, 6).filter((t) => Number.isInteger(t) || xMax - xMin < 6);
+  const xTicks = niceTicks(xMin, xMax, 6).filter(Number.isInteger); // epochs are whole numbers
   for (const t of xTicks) {
     root.append(svg('text', { x: X(t), y: H - bottom + 16, 'text-anchor': 'middle' }, fmt(t)));
   }
@@ -370,7 +379,7 @@ async function jobView(id) {
       try { job = await api('/v1/jobs/' + id + '/cancel', { method: 'POST', body: '' }); render(); } catch (e) { showError(e); }
     } }, 'Cancel job') : '';
     head.replaceChildren(el('h1', {}, 'Job ', el('span', { class: 'mono' }, id)),
-      el('div', { class: 'row panel' },
+      el('div', { class: 'panel spaced' },
         el('dl', { class: 'facts' },
           el('dt', {}, 'status'), el('dd', { id: 'job-status' }, badge(job.status),
             job.stopped_early ? ' (stopped early)' : ''),
@@ -384,7 +393,7 @@ async function jobView(id) {
           el('dt', {}, 'latest'), el('dd', {}, 'loss ' + fmt(job.latest.loss) + ', val loss ' + fmt(job.latest.val_loss) +
             ', accuracy ' + fmt(job.latest.accuracy) + ', val accuracy ' + fmt(job.latest.val_accuracy)),
           job.error ? [el('dt', {}, 'error'), el('dd', { class: 'code' }, job.error.code + ': ' + job.error.message)] : ''),
-        el('div', {}, cancel, ' ', el('a', { href: '#/compare?ids=' + id }, 'compare with other runs'))));
+        el('div', { class: 'toolbar' }, cancel, el('a', { href: '#/compare?ids=' + id }, 'compare with other runs'))));
     charts.replaceChildren(jobCharts(list));
   }
   const loadMetrics = async () => {
@@ -395,7 +404,12 @@ async function jobView(id) {
   if (!ACTIVE.has(job.status)) return;
   // Epochs that finish between the metrics read and the subscription arrive on the stream or
   // in the final metrics read below; the map keyed by epoch drops duplicates.
+  let connected = false;
   streamEvents('/v1/jobs/' + id + '/events', (name, data) => {
+    if (!connected) {
+      connected = true;
+      loadMetrics().then(render).catch(showError);
+    }
     if (name === 'epoch') {
       epochs.set(data.epoch, data);
       job.epoch = Math.max(job.epoch, data.epoch);
@@ -462,7 +476,7 @@ function describeJob(job) {
 async function modelsView() {
   const models = (await listAll('/v1/models')).reverse();
   const table = el('table', { id: 'models-table' }, el('tr', {}, el('th', {}, 'model'), el('th', {}, 'status'),
-    el('th', { class: 'num' }, 'parameters'), el('th', { class: 'num' }, 'memory'), el('th', {}, 'input'),
+    el('th', { class: 'num' }, 'parameters'), el('th', { class: 'num', title: 'estimated training memory at batch size 32' }, 'memory (batch 32)'), el('th', {}, 'input'),
     el('th', { class: 'num' }, 'epochs trained'), el('th', {}, 'loss'), el('th', {}, 'created'), el('th')));
   for (const m of models) {
     table.append(el('tr', {}, el('td', {}, el('a', { href: '#/models/' + m.id, class: 'mono' }, m.id)),
@@ -475,22 +489,23 @@ async function modelsView() {
   view().replaceChildren(el('h1', {}, 'Models'), table);
 }
 
-// `memory` is an object of byte counts (or one number); the total is shown in lists.
-function memoryTotal(memory) {
-  if (memory === undefined || memory === null) return '–';
-  if (typeof memory === 'number') return bytes(memory);
-  const total = memory.total_bytes ?? memory.total ?? memory.bytes;
-  if (typeof total === 'number') return bytes(total);
-  return '–';
+// A model's `memory` is the training estimate {"fixed_bytes", "per_sample_bytes"}: fixed plus per sample.
+function memoryTotal(memory, batch) {
+  if (!memory || typeof memory.fixed_bytes !== 'number') return '–';
+  return bytes(memory.fixed_bytes + (memory.per_sample_bytes || 0) * (batch || 32));
 }
 
 function memoryFacts(memory) {
-  if (memory === undefined || memory === null) return el('p', { class: 'muted' }, 'This server reports no estimate.');
-  if (typeof memory !== 'object') return el('p', {}, bytes(memory));
+  if (!memory || typeof memory !== 'object') return el('p', { class: 'muted' }, 'This server reports no estimate.');
   const facts = el('dl', { class: 'facts', id: 'model-memory' });
   for (const [key, value] of Object.entries(memory)) {
-    facts.append(el('dt', {}, key.replace(/_/g, ' ')),
-      el('dd', {}, typeof value === 'number' && /bytes|memory|total/.test(key) ? bytes(value) : JSON.stringify(value)));
+    facts.append(el('dt', {}, key.replace(/_bytes$/, '').replace(/_/g, ' ')),
+      el('dd', {}, typeof value === 'number' && /bytes$/.test(key) ? bytes(value) : JSON.stringify(value)));
+  }
+  if (typeof memory.fixed_bytes === 'number' && typeof memory.per_sample_bytes === 'number') {
+    for (const batch of [32, 256]) {
+      facts.append(el('dt', {}, 'training, batch ' + batch), el('dd', {}, memoryTotal(memory, batch)));
+    }
   }
   return facts;
 }
@@ -514,7 +529,7 @@ async function modelView(id) {
     cps.append(el('tr', {}, el('td', { class: 'num' }, c.epoch), el('td', { class: 'num' }, fmt(c.loss)),
       el('td', { class: 'num' }, fmt(c.val_loss)),
       el('td', {}, el('a', { href: '#/jobs/' + c.job_id, class: 'mono' }, c.job_id)), el('td', {}, when(c.created_at)),
-      el('td', {}, el('button', { class: 'plain', onclick: () => download(id, c.epoch) }, 'weights'))));
+      el('td', {}, el('button', { class: 'plain small', onclick: () => download(id, c.epoch) }, 'weights'))));
   }
   if (!checkpoints.items.length) cps.append(el('tr', {}, el('td', { colspan: 6, class: 'muted' }, 'No checkpoints yet.')));
   view().replaceChildren(el('h1', {}, 'Model ', el('span', { class: 'mono' }, id)),
@@ -529,7 +544,7 @@ async function modelView(id) {
       el('div', { class: 'toolbar' }, model.status === 'ready'
         ? [el('a', { href: '#/predict?model=' + id }, 'predict'), ' ',
           el('button', { class: 'plain', onclick: () => download(id) }, 'Download weights')] : '')),
-      el('div', { class: 'panel' }, el('h2', { style: 'margin-top:0' }, 'Memory estimate'), memoryFacts(model.memory))),
+      el('div', { class: 'panel' }, el('h2', { class: 'first' }, 'Memory estimate'), memoryFacts(model.memory))),
     el('h2', {}, 'Summary'), layers, el('h2', {}, 'Checkpoints'), cps);
 }
 
@@ -661,9 +676,9 @@ async function route() {
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
       view().replaceChildren(el('p', { class: 'muted' }, 'Waiting for the API token…'));
-    } else {
-      view().replaceChildren(el('p', { class: 'muted' }, 'This page could not be loaded.'));
+      return;
     }
+    view().replaceChildren(el('p', { class: 'muted' }, 'This page could not be loaded.'));
     showError(error);
   }
 }
