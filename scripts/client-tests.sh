@@ -11,9 +11,13 @@ export NNSERVE_BIN="${NNSERVE_BIN:-$PWD/.build/release/nnserve}"
 source scripts/lib/venv.sh
 ops_venv client "requests>=2.25" "pytest>=7" "numpy>=1.20" "pandas>=1.3" \
     || { echo "client-tests: could not install requests, pytest, numpy and pandas" >&2; exit 2; }
-# A fresh install of the package each run, so that the tests see the client as users get it.
+# A fresh install of the package each run, so that the tests see the client as users get it. It is
+# built from a copy, so that the build leaves no files in the repository.
+copy=$(mktemp -d)
+trap 'rm -rf "$copy"' EXIT
+cp -r clients/python/pyproject.toml clients/python/README.md clients/python/src "$copy/"
 timeout 300 "$OPS_VENV/bin/pip" install --quiet --disable-pip-version-check --force-reinstall --no-deps \
-    ./clients/python || { echo "client-tests: could not install clients/python" >&2; exit 2; }
+    "$copy" || { echo "client-tests: could not install clients/python" >&2; exit 2; }
 "$OPS_VENV/bin/pip" check --disable-pip-version-check >/dev/null \
     || { echo "client-tests: the client's declared dependencies are not met" >&2; exit 2; }
 cd clients/python
