@@ -234,7 +234,11 @@ function lineChart(series, options) {
     if (yMin > 0 && yMin < yMax * 0.25) yMin = 0;
     const ticks = niceTicks(yMin, yMax, 5);
     const step = ticks.length > 1 ? ticks[1] - ticks[0] : 0;
-    if (step) { yMin = Math.min(yMin, ticks[0]); yMax = Math.max(yMax, ticks[ticks.length - 1] + (ticks[ticks.length - 1] < yMax ? step : 0)); }
+    if (step) {
+      const last = ticks[ticks.length - 1];
+      yMin = Math.min(yMin, ticks[0]);
+      yMax = Math.max(yMax, last < yMax ? last + step : last);
+    }
   }
   const X = (x) => left + ((x - xMin) / (xMax - xMin)) * (W - left - right);
   const Y = (y) => top + (1 - (f(y) - yMin) / (yMax - yMin)) * (H - top - bottom);
@@ -261,9 +265,10 @@ function lineChart(series, options) {
     if (s.points.length === 1) {
       root.append(svg('circle', { cx: X(s.points[0][0]), cy: Y(s.points[0][1]), r: 3, fill: s.color }));
     }
-    const swatch = el('i', { class: s.dashed ? 'dashed' : '' });
-    swatch.style.background = s.color;
-    swatch.style.color = s.color;
+    const swatch = svg('svg', { width: 18, height: 6, class: 'swatch' });
+    const line = svg('line', { x1: 0, x2: 18, y1: 3, y2: 3, stroke: s.color, 'stroke-width': 3 });
+    if (s.dashed) line.setAttribute('stroke-dasharray', '5 3');
+    swatch.append(line);
     legend.append(el('span', {}, swatch, s.name));
   }
   box.append(legend);
