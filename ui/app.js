@@ -340,8 +340,12 @@ async function jobsView() {
     }
     return jobs;
   }
-  await refresh();
-  every(2000, () => refresh().catch(showError));
+  // Every 2 s while a job is queued or running, else every 10 s: the list is read in full each time.
+  let jobs = await refresh(), ticks = 0;
+  every(2000, async () => {
+    if (!jobs.some((j) => ACTIVE.has(j.status)) && ++ticks % 5) return;
+    try { jobs = await refresh(); } catch (e) { showError(e); }
+  });
 }
 
 function epochSeries(epochs, keys) {
