@@ -66,11 +66,15 @@ async function streamEvents(path, onEvent, signal) {
   const response = await api(path, { raw: true, signal, headers: { Accept: 'text/event-stream' } });
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
-  let buffer = '';
+  let buffer = '', raw = '';
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
-    buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, '\n');
+    // A CR at the end of a chunk may be half of a CRLF: keep it until the next chunk.
+    raw += decoder.decode(value, { stream: true });
+    const cut = raw.endsWith('\r') ? raw.length - 1 : raw.length;
+    buffer += raw.slice(0, cut).replace(/\r\n?/g, '\n');
+    raw = raw.slice(cut);
     let end;
     while ((end = buffer.indexOf('\n\n')) >= 0) {
       const block = buffer.slice(0, end);

@@ -262,3 +262,14 @@ def test_load_into_maps_names_onto_a_module_with_a_stand_in_for_torch(trained, m
     state, strict = Module.loaded
     assert sorted(state) == ["0.bias", "0.weight", "2.bias", "2.weight"] and strict is False
     np.testing.assert_array_equal(state["2.weight"][1], job.weights()["layers.1.weight"])
+
+
+def test_event_parser_handles_split_chunks_crlf_comments_and_bad_data():
+    from nnserve.events import parse_events
+
+    stream = b'event: status\r\ndata: {"status": "running"}\r\n\r\n: keep-alive\n\nevent: epoch\ndata: {"ep'
+    stream += b'och": 1}\n\ndata: not json\n\nevent: lonely\n\n\xff\xfe\n\nevent: epoch\ndata: {"epoch": 2}\n\n'
+    chunks = [stream[i:i + 7] for i in range(0, len(stream), 7)]  # split mid-line and mid-character
+    events = list(parse_events(chunks))
+    assert events == [("status", {"status": "running"}), ("epoch", {"epoch": 1}), ("message", "not json"),
+                      ("epoch", {"epoch": 2})]

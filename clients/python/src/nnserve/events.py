@@ -2,16 +2,24 @@
 over a streamed `requests` response: yields (event name, parsed JSON data)."""
 from __future__ import annotations
 
+import codecs
 import json
 from typing import Iterable, Iterator, Tuple
 
 
 def parse_events(chunks: Iterable[bytes]) -> Iterator[Tuple[str, object]]:
-    buffer = ""
+    # Chunks may split a UTF-8 character or a CRLF pair: decode incrementally, and keep a final CR
+    # back until the next chunk shows whether an LF follows it.
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    buffer, pending = "", ""
     for chunk in chunks:
         if not chunk:
             continue
-        buffer += chunk.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
+        text = pending + decoder.decode(chunk)
+        pending = "\r" if text.endswith("\r") else ""
+        if pending:
+            text = text[:-1]
+        buffer += text.replace("\r\n", "\n").replace("\r", "\n")
         while "\n\n" in buffer:
             block, buffer = buffer.split("\n\n", 1)
             name, data = "message", []
