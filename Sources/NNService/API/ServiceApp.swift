@@ -42,6 +42,7 @@ public final class ServiceApp: @unchecked Sendable {
         addDatasetRoutes(&router)
         addModelRoutes(&router)
         addJobRoutes(&router)
+        addDashboardRoutes(&router)
         return router
     }
 
