@@ -15,6 +15,9 @@ if arguments.contains("--version") {
     print("nnserve \(Version.current)")
     exit(0)
 }
+if let verb = arguments.first, DatabaseCommands.names.contains(verb) {
+    exit(DatabaseCommands.run(arguments))
+}
 AllocatorTuning.keepLargeBlocks()
 // The kernel set (NN_ISA or the widest the CPU has); a forced set the CPU lacks stops here.
 do { try KernelISA.selectAtStartup(environment: ProcessInfo.processInfo.environment) } catch {
@@ -34,6 +37,9 @@ do {
 }
 
 do {
+    // One server per data directory; `nnserve restore` takes the same lock.
+    let lock = try DataDirectoryLock(directory: config.dataDirectory)
+    defer { lock.release() }
     let databasePath = URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("nnserve.sqlite").path
     let store = try ServiceStore(path: databasePath)
     let queue = JobQueue(
