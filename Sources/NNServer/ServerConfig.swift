@@ -12,6 +12,7 @@ struct ServerConfig {
     var maxBodyBytes = 1 << 30
     var logLevel = "info"
     var openAPIPath: String?
+    var isa: String?
     var maxParameters = 50_000_000
     var maxEpochs = 100_000
     var maxQueuedJobs = 1_000
@@ -67,6 +68,7 @@ struct ServerConfig {
         maxParameters = try integer("max-params", 1...(1 << 31)) ?? maxParameters
         maxEpochs = try integer("max-epochs", 1...1_000_000) ?? maxEpochs
         maxQueuedJobs = try integer("max-queue", 1...1_000_000) ?? maxQueuedJobs
+        isa = values["isa"]
         logLevel = values["log-level"] ?? logLevel
         guard ["debug", "info", "warn", "error"].contains(logLevel) else {
             throw Invalid(description: "--log-level must be debug, info, warn or error")

@@ -42,6 +42,9 @@ struct ServerOption {
         ServerOption(
             flag: "openapi", variable: "NN_OPENAPI_PATH", defaultText: "./openapi.yaml",
             summary: "the spec served at /openapi.yaml"),
+        ServerOption(
+            flag: "isa", variable: "NN_ISA", defaultText: "the widest the CPU has",
+            summary: "numeric kernels: avx2 or avx512 (start-up fails if the CPU lacks it)"),
     ]
 
     static func named(_ flag: String) -> ServerOption? { all.first { $0.flag == flag } }

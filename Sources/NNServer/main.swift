@@ -19,11 +19,6 @@ if let verb = arguments.first, DatabaseCommands.names.contains(verb) {
     exit(DatabaseCommands.run(arguments))
 }
 AllocatorTuning.keepLargeBlocks()
-// The kernel set (NN_ISA or the widest the CPU has); a forced set the CPU lacks stops here.
-do { try KernelISA.selectAtStartup(environment: ProcessInfo.processInfo.environment) } catch {
-    FileHandle.standardError.write(Data("nnserve: \(error)\n".utf8))
-    exit(2)
-}
 let log: @Sendable (String) -> Void = { message in
     FileHandle.standardError.write(Data("\(ISO8601DateFormatter().string(from: Date())) \(message)\n".utf8))
 }
@@ -32,6 +27,12 @@ let config: ServerConfig
 do {
     config = try ServerConfig(environment: ProcessInfo.processInfo.environment, arguments: arguments)
 } catch {
+    FileHandle.standardError.write(Data("nnserve: \(error)\n".utf8))
+    exit(2)
+}
+// The kernel set (--isa / NN_ISA, or the widest the CPU has); a forced set the CPU lacks
+// stops here, before anything listens.
+do { try KernelISA.selectAtStartup(environment: config.isa.map { [KernelISA.environmentKey: $0] } ?? [:]) } catch {
     FileHandle.standardError.write(Data("nnserve: \(error)\n".utf8))
     exit(2)
 }
@@ -62,7 +63,7 @@ do {
     try queue.start()
     try server.start()
     log(
-        "nnserve listening on \(config.host):\(server.port), data in \(databasePath), \(config.workers) worker(s) × \(config.threads) thread(s)"
+        "nnserve listening on \(config.host):\(server.port), data in \(databasePath), \(config.workers) worker(s) × \(config.threads) thread(s), \(KernelISA.active) kernels"
     )
 
     let stopping = DispatchSemaphore(value: 0)
