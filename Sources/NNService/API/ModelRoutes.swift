@@ -78,6 +78,7 @@ extension ServiceApp {
             handleInline { [self] request in
                 try predict(request)
             })
+        addExportRoute(&router)
     }
 
     /// The stored weights of a model, or of its checkpoint at `epoch`.
