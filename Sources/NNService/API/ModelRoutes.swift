@@ -11,6 +11,10 @@ extension ServiceApp {
                     let upload = try WeightsFile.model(from: request.body)
                     try checkLimits(upload.spec, path: "__metadata__.\(WeightsFile.specKey)")
                     record = try store.createModel(upload.spec, weights: upload.weights, loss: upload.loss)
+                } else if let keras = try request.kerasDocument() {
+                    let spec = try KerasImport.spec(from: keras)
+                    try checkLimits(spec, path: "config")
+                    record = try store.createModel(spec)
                 } else {
                     let spec = try request.decodeBody(ModelSpec.self)
                     try checkLimits(spec)

@@ -75,10 +75,3 @@ enum WeightsFile {
         return (spec, loss, network.exportWeights().encoded())
     }
 }
-
-extension HTTPRequest {
-    /// Whether the body is declared as raw bytes (a safetensors file).
-    var isOctetStream: Bool {
-        (headers["Content-Type"] ?? "").lowercased().hasPrefix("application/octet-stream")
-    }
-}
