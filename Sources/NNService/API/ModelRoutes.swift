@@ -55,6 +55,18 @@ extension ServiceApp {
                 }
                 return try Self.reply(ListPage(items: items, limit: items.count + 1, id: { "\($0.epoch)" }))
             })
+        router.delete(
+            "/v1/models/{id}/checkpoints/{epoch}",
+            handle { [store] request in
+                let text = request.pathParameter("epoch")
+                guard text.allSatisfy(\.isNumber), let epoch = Int(text) else {
+                    throw ServiceError(
+                        404, "not_found", "no checkpoint epoch '\(text.prefix(40))'; epochs are whole numbers from 1",
+                        path: "epoch")
+                }
+                try store.deleteCheckpoint(model: request.pathParameter("id"), epoch: epoch)
+                return .noContent()
+            })
         router.get(
             "/v1/models/{id}/weights",
             handle { [self] request in
