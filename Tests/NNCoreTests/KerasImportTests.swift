@@ -96,6 +96,18 @@ final class KerasImportTests: XCTestCase {
                     ],
                 ], "config.layers[1].config.units"
             ),
+            (
+                "huge kernel",
+                [
+                    "class_name": "Sequential",
+                    "config": [
+                        "layers": [
+                            ["class_name": "InputLayer", "config": ["batch_shape": [NSNull(), 3, 3, 1]]],
+                            ["class_name": "Conv2D", "config": ["filters": 1, "kernel_size": [1e300, -5]]],
+                        ]
+                    ],
+                ], "config.layers[1].config.kernel_size"
+            ),
         ]
         for (name, document, path) in cases {
             XCTAssertThrowsError(try KerasImport.spec(from: document), name) { error in

@@ -33,19 +33,29 @@ struct KerasLayerReader {
     }
 
     private func int(_ field: String) throws -> Int {
-        guard let value = config[field] as? NSNumber, Double(value.intValue) == value.doubleValue else {
+        guard let value = config[field] as? NSNumber, abs(value.doubleValue) <= 1e12,
+            Double(value.intValue) == value.doubleValue
+        else {
             throw fail(field, "'\(field)' must be an integer")
         }
         return value.intValue
     }
 
     private func pair(_ field: String) throws -> [Int]? {
+        let values: [NSNumber]
         switch config[field] {
         case nil, is NSNull: return nil
-        case let value as NSNumber: return [value.intValue, value.intValue]
-        case let values as [NSNumber] where values.count == 2: return values.map(\.intValue)
+        case let value as NSNumber: values = [value, value]
+        case let list as [NSNumber] where list.count == 2: values = list
         default: throw fail(field, "'\(field)' must be an integer or a pair of integers")
         }
+        // Whole numbers from 1 to 2^16 (what nnserve allows), checked before any conversion to Int.
+        guard
+            values.allSatisfy({
+                $0.doubleValue >= 1 && $0.doubleValue <= 65536 && $0.doubleValue.rounded() == $0.doubleValue
+            })
+        else { throw fail(field, "'\(field)' must hold whole numbers from 1 to 65536, got \(values)") }
+        return values.map(\.intValue)
     }
 
     /// A field that must hold one value (or be absent) for nnserve to compute the same thing.
