@@ -42,6 +42,13 @@ final class CNNSpecValidationTests: XCTestCase {
         XCTAssertEqual(
             path(#"{"input_shape": [6, 6, 1], "layers": [{"type": "batchnorm", "momentum": 1}]}"#),
             "layers[0].momentum")
+        // Values inside the range as Doubles but not as the Floats the layer computes with.
+        XCTAssertEqual(
+            path(#"{"input_shape": [6, 6, 1], "layers": [{"type": "batchnorm", "momentum": 0.99999999999}]}"#),
+            "layers[0].momentum")
+        XCTAssertEqual(
+            path(#"{"input_shape": [6, 6, 1], "layers": [{"type": "batchnorm", "epsilon": 1e-60}]}"#),
+            "layers[0].epsilon")
         // Same padding keeps a kernel larger than the input legal.
         XCTAssertNil(
             path(

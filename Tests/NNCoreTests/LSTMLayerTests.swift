@@ -40,7 +40,8 @@ final class LSTMLayerTests: XCTestCase {
         let network = try Network(spec: spec, seed: 0)
         let named = network.namedParameters
         XCTAssertEqual(
-            named.map(\.name), ["layers.0.weight_ih", "layers.0.weight_hh", "layers.0.bias_ih", "layers.0.bias_hh"])
+            named.map(\.name),
+            ["layers.0.weight_ih_l0", "layers.0.weight_hh_l0", "layers.0.bias_ih_l0", "layers.0.bias_hh_l0"])
         XCTAssertEqual(named.map(\.parameter.value.shape), [[16, 3], [16, 4], [16], [16]])
         XCTAssertEqual(network.parameterCount, 4 * 4 * (3 + 4 + 2))
         XCTAssertEqual(named.reduce(0) { $0 + $1.parameter.value.count }, network.parameterCount)

@@ -37,7 +37,8 @@ final class RNNLayerTests: XCTestCase {
             seed: 0)
         let named = network.namedParameters
         XCTAssertEqual(
-            named.map(\.name), ["layers.0.weight_ih", "layers.0.weight_hh", "layers.0.bias_ih", "layers.0.bias_hh"])
+            named.map(\.name),
+            ["layers.0.weight_ih_l0", "layers.0.weight_hh_l0", "layers.0.bias_ih_l0", "layers.0.bias_hh_l0"])
         XCTAssertEqual(named.map(\.parameter.value.shape), [[4, 3], [4, 4], [4], [4]])
         XCTAssertEqual(named.reduce(0) { $0 + $1.parameter.value.count }, network.parameterCount)
         for (_, parameter) in named {

@@ -105,7 +105,7 @@ final class RecurrentTrainingTests: XCTestCase {
         let data = Dataset(inputs: inputs, targets: .classes((0..<32).map { Int32($0 % 2) }, count: 2))
         for clip in [1.0, nil] {
             let network = try RecurrentTasks.network(.rnn(units: 8, activation: .relu, returnSequences: false), data)
-            let recurrent = network.namedParameters.first { $0.name == "layers.0.weight_hh" }!.parameter
+            let recurrent = network.namedParameters.first { $0.name == "layers.0.weight_hh_l0" }!.parameter
             recurrent.value = Tensor(zeros: [8, 8])
             for j in 0..<8 { recurrent.value.scalars[j * 9] = 1.5 }
             let before = network.trainableParameters.map(\.value)

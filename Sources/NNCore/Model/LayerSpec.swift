@@ -120,10 +120,11 @@ extension LayerSpec: Codable {
         case "batchnorm":
             let momentum = try fields.optional(Double.self, "momentum") ?? 0.9
             let epsilon = try fields.optional(Double.self, "epsilon") ?? 1e-5
-            guard momentum >= 0, momentum < 1 else {
+            // The layer computes in Float: a value that rounds to 1 (or to 0) there is out of range too.
+            guard momentum >= 0, momentum < 1, Float(momentum) < 1 else {
                 throw SpecError(path: "momentum", "batchnorm 'momentum' must be in [0, 1), got \(momentum)")
             }
-            guard epsilon > 0, epsilon < 1 else {
+            guard epsilon > 0, epsilon < 1, Float(epsilon) > 0 else {
                 throw SpecError(path: "epsilon", "batchnorm 'epsilon' must be in (0, 1), got \(epsilon)")
             }
             self = .batchnorm(momentum: momentum, epsilon: epsilon)

@@ -51,7 +51,7 @@ public final class Network {
     /// Every parameter and buffer with its full name, in a fixed order.
     public var namedParameters: [(name: String, parameter: Parameter)] {
         zip(layers, specIndex).flatMap { layer, index in
-            layer.parameters.map { ("layers.\(index).\($0.name)", $0) }
+            layer.parameters.map { ("layers.\(index).\(Self.pytorchName($0, of: layer))", $0) }
         }
     }
 

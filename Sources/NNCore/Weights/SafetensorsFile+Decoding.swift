@@ -5,7 +5,7 @@ extension SafetensorsFile {
     public static let maxHeaderBytes = 100_000_000
 
     /// Reads and checks a file: the header length fits, the header is a JSON object, every
-    /// tensor is F32 with a shape that matches its byte range, ranges lie inside the data and
+    /// tensor is F32 (or I64) with a shape that matches its byte range, ranges lie inside the data and
     /// neither overlap nor leave gaps. Malformed input throws; it never traps.
     public init(bytes: [UInt8]) throws {
         guard bytes.count >= 8 else {
@@ -28,7 +28,7 @@ extension SafetensorsFile {
             throw SafetensorsError("the header must be a JSON object of tensor names")
         }
         let dataLength = bytes.count - headerEnd
-        var entries: [(name: String, shape: [Int], begin: Int, end: Int)] = []
+        var entries: [(name: String, shape: [Int], begin: Int, end: Int, integer: Bool)] = []
         var metadata: [String: String] = [:]
         for (name, value) in header {
             if name == "__metadata__" {
@@ -43,9 +43,11 @@ extension SafetensorsFile {
             else {
                 throw SafetensorsError("tensor '\(name)' needs dtype, shape and data_offsets [begin, end]")
             }
-            guard dtype == "F32" else {
-                throw SafetensorsError("tensor '\(name)' has dtype \(dtype); nnserve weights are F32 (float32)")
+            guard dtype == "F32" || dtype == "I64" else {
+                throw SafetensorsError(
+                    "tensor '\(name)' has dtype \(dtype); nnserve weights are F32 (float32), counters I64")
             }
+            let width = dtype == "I64" ? 8 : 4
             guard shape.allSatisfy({ $0 >= 0 && $0 <= 1 << 31 }) else {
                 throw SafetensorsError("tensor '\(name)' has an invalid shape \(shape)")
             }
@@ -62,12 +64,12 @@ extension SafetensorsFile {
                 }
                 elements = product
             }
-            guard elements * 4 == end - begin else {
+            guard elements * width == end - begin else {
                 throw SafetensorsError(
-                    "tensor '\(name)' has shape \(shape) (\(elements * 4) bytes) but data_offsets span \(end - begin) bytes"
+                    "tensor '\(name)' has shape \(shape) (\(elements * width) bytes) but data_offsets span \(end - begin) bytes"
                 )
             }
-            entries.append((name, shape, begin, end))
+            entries.append((name, shape, begin, end, dtype == "I64"))
         }
         entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
         var cursor = 0
@@ -84,7 +86,14 @@ extension SafetensorsFile {
             throw SafetensorsError("the data section has \(dataLength - cursor) bytes that no tensor uses")
         }
         var tensors: [(name: String, tensor: Tensor)] = []
-        for entry in entries {
+        var integerTensors: [(name: String, shape: [Int], values: [Int64])] = []
+        for entry in entries where entry.integer {
+            let values = stride(from: headerEnd + entry.begin, to: headerEnd + entry.end, by: 8).map { at in
+                (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) }
+            }
+            integerTensors.append((entry.name, entry.shape, values.map { Int64(bitPattern: $0) }))
+        }
+        for entry in entries where !entry.integer {
             let count = (entry.end - entry.begin) / 4
             var scalars = [Float](repeating: 0, count: count)
             for i in 0..<count {
@@ -96,6 +105,6 @@ extension SafetensorsFile {
             }
             tensors.append((entry.name, Tensor(shape: entry.shape, scalars: scalars)))
         }
-        self.init(tensors: tensors, metadata: metadata)
+        self.init(tensors: tensors, integerTensors: integerTensors, metadata: metadata)
     }
 }

@@ -4,19 +4,28 @@ import Foundation
 /// tensor name to `{"dtype", "shape", "data_offsets": [begin, end]}` (offsets relative to the
 /// data section) plus optional `__metadata__` strings, then the raw little-endian data.
 ///
-/// Only `F32` tensors are read or written: that is what every nnserve parameter is.
+/// Parameters are `F32`; `I64` tensors are read and written as well, because PyTorch's batch
+/// norm saves its `num_batches_tracked` counter as one.
 public struct SafetensorsFile: Equatable {
     public var tensors: [(name: String, tensor: Tensor)]
+    public var integerTensors: [(name: String, shape: [Int], values: [Int64])]
     public var metadata: [String: String]
 
-    public init(tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]) {
+    public init(
+        tensors: [(name: String, tensor: Tensor)], integerTensors: [(name: String, shape: [Int], values: [Int64])] = [],
+        metadata: [String: String] = [:]
+    ) {
         self.tensors = tensors
+        self.integerTensors = integerTensors
         self.metadata = metadata
     }
 
     public static func == (lhs: SafetensorsFile, rhs: SafetensorsFile) -> Bool {
         lhs.metadata == rhs.metadata && lhs.tensors.map(\.name) == rhs.tensors.map(\.name)
             && lhs.tensors.map(\.tensor) == rhs.tensors.map(\.tensor)
+            && lhs.integerTensors.map(\.name) == rhs.integerTensors.map(\.name)
+            && lhs.integerTensors.map(\.shape) == rhs.integerTensors.map(\.shape)
+            && lhs.integerTensors.map(\.values) == rhs.integerTensors.map(\.values)
     }
 
     public func tensor(named name: String) -> Tensor? {
@@ -34,6 +43,11 @@ public struct SafetensorsFile: Equatable {
                 ["dtype": "F32", "shape": tensor.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
             offset += bytes
         }
+        for (name, shape, values) in integerTensors {
+            let bytes = values.count * 8
+            header[name] = ["dtype": "I64", "shape": shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
+            offset += bytes
+        }
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var json = (try? JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])) ?? Data("{}".utf8)
         while json.count % 8 != 0 { json.append(0x20) }
@@ -47,6 +61,9 @@ public struct SafetensorsFile: Equatable {
                     withUnsafeBytes(of: value.bitPattern.littleEndian) { out.append(contentsOf: $0) }
                 }
             }
+        }
+        for (_, _, values) in integerTensors {
+            for value in values { withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) } }
         }
         return out
     }

@@ -6,9 +6,20 @@ extension ServiceApp {
         router.post(
             "/v1/models",
             handle { [self] request in
-                let spec = try request.decodeBody(ModelSpec.self)
-                try checkLimits(spec)
-                let record = try store.createModel(spec)
+                let record: ModelRecord
+                if request.isOctetStream {
+                    let upload = try WeightsFile.model(from: request.body)
+                    try checkLimits(upload.spec, path: "__metadata__.\(WeightsFile.specKey)")
+                    record = try store.createModel(upload.spec, weights: upload.weights, loss: upload.loss)
+                } else if let keras = try request.kerasDocument() {
+                    let spec = try KerasImport.spec(from: keras)
+                    try checkLimits(spec, path: "config")
+                    record = try store.createModel(spec)
+                } else {
+                    let spec = try request.decodeBody(ModelSpec.self)
+                    try checkLimits(spec)
+                    record = try store.createModel(spec)
+                }
                 var headers = HTTPHeaders()
                 headers.set("Location", "/v1/models/\(record.id)")
                 return try Self.reply(try record.description(), status: .created, headers: headers)
@@ -60,19 +71,10 @@ extension ServiceApp {
             "/v1/models/{id}/weights",
             handle { [self] request in
                 let record = try model(request)
-                let bytes: [UInt8]
-                if let epoch = try request.optionalIntQuery("epoch") {
-                    guard let state = try store.checkpointState(model: record.id, epoch: epoch) else {
-                        throw ServiceError(404, "not_found", "model \(record.id) has no checkpoint at epoch \(epoch)")
-                    }
-                    // A checkpoint also holds optimizer state; the download is the weights alone.
-                    bytes = try TrainingCheckpoint.weights(from: state, metadata: ["epoch": String(epoch)]).encoded()
-                } else {
-                    guard let weights = try store.modelWeights(record.id) else {
-                        throw ServiceError.conflict("model \(record.id) has no weights yet; train it or upload weights")
-                    }
-                    bytes = weights.bytes
-                }
+                let epoch = try request.optionalIntQuery("epoch")
+                // A checkpoint also holds optimizer state; the download is the weights alone.
+                let bytes = try WeightsFile.download(
+                    try storedWeights(record, epoch: epoch), record: record, epoch: epoch)
                 var headers = HTTPHeaders()
                 headers.set("Content-Type", "application/octet-stream")
                 headers.set("Content-Disposition", "attachment; filename=\"\(record.id).safetensors\"")
@@ -92,6 +94,21 @@ extension ServiceApp {
             handleInline { [self] request in
                 try predict(request)
             })
+        addExportRoute(&router)
+    }
+
+    /// The stored weights of a model, or of its checkpoint at `epoch`.
+    func storedWeights(_ record: ModelRecord, epoch: Int?) throws -> [UInt8] {
+        if let epoch {
+            guard let state = try store.checkpointState(model: record.id, epoch: epoch) else {
+                throw ServiceError(404, "not_found", "model \(record.id) has no checkpoint at epoch \(epoch)")
+            }
+            return state
+        }
+        guard let weights = try store.modelWeights(record.id) else {
+            throw ServiceError.conflict("model \(record.id) has no weights yet; train it or upload weights")
+        }
+        return weights.bytes
     }
 
     func model(_ request: HTTPRequest) throws -> ModelRecord {
