@@ -168,14 +168,15 @@ struct TestServer {
 
     init(
         router: HTTPRouter, limits: HTTPLimits = HTTPLimits(), maxConnections: Int = 1024, listen: Bool = false,
-        host: String = "127.0.0.1", handlerQueue: DispatchQueue? = nil
+        host: String = "127.0.0.1", handlerQueue: DispatchQueue? = nil, maxConnectionsPerClient: Int = 64
     ) throws {
         let records = RecordBox()
         self.records = records
         server = HTTPServer(
             configuration: HTTPServerConfiguration(
                 host: host, port: 0, router: router, limits: limits, maxConnections: maxConnections,
-                accessLog: nil, observers: [{ records.append($0) }], errorLog: nil, handlerQueue: handlerQueue))
+                accessLog: nil, observers: [{ records.append($0) }], errorLog: nil, handlerQueue: handlerQueue,
+                maxConnectionsPerClient: maxConnectionsPerClient))
         if listen { try server.start() }
     }
 
