@@ -24,6 +24,7 @@ public final class HTTPWorkPool: @unchecked Sendable {
         var released = false
     }
 
+    /// Threads are named "<name>.<n>", cut to the 15 bytes Linux keeps.
     public let name: String
     /// Tasks that run at once at most.
     public let threadLimit: Int
@@ -37,7 +38,7 @@ public final class HTTPWorkPool: @unchecked Sendable {
     /// MicroHTTP's own pool for request inflation and response compression: one thread per
     /// core, at least two.
     public static let shared = HTTPWorkPool(
-        name: "microhttp.work", threads: max(2, ProcessInfo.processInfo.activeProcessorCount))
+        name: "http.work", threads: max(2, ProcessInfo.processInfo.activeProcessorCount))
 
     deinit {
         shared.condition.lock()
@@ -55,13 +56,10 @@ public final class HTTPWorkPool: @unchecked Sendable {
         // A new thread only when the waiting tasks outnumber the threads waiting for work.
         let startThread = shared.tasks.count - shared.head > shared.idle && shared.threads < threadLimit
         if startThread { shared.threads += 1 }
+        let threadNumber = shared.threads
         shared.condition.signal()
         shared.condition.unlock()
-        if startThread {
-            let thread = Thread { Self.work(shared) }
-            thread.name = "\(name).\(shared.threads)"
-            thread.start()
-        }
+        if startThread { Thread.startNamed("\(name).\(threadNumber)") { Self.work(shared) } }
     }
 
     /// Tasks queued and not yet started.

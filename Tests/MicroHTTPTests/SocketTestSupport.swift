@@ -90,6 +90,9 @@ final class TestClient {
         return true
     }
 
+    /// What has been received and not yet parsed, as text.
+    var bufferedText: String { String(decoding: buffer, as: UTF8.self) }
+
     /// True when the server closed the connection (EOF) within `timeout` with no more data.
     func isClosed(timeout: Double = 2) -> Bool {
         let deadline = Date(timeIntervalSinceNow: timeout)
@@ -195,6 +198,14 @@ final class RecordBox: @unchecked Sendable {
     private var items: [HTTPAccessRecord] = []
     func append(_ record: HTTPAccessRecord) { lock.lock(); items.append(record); lock.unlock() }
     var all: [HTTPAccessRecord] { lock.lock(); defer { lock.unlock() }; return items }
+}
+
+/// A counter shared with Sendable closures; `lock` guards `count`.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.lock(); count += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
 }
 
 /// Raises the soft descriptor limit as far as the hard limit allows; returns the new limit.

@@ -34,7 +34,7 @@ public final class ServiceApp: @unchecked Sendable {
         self.options = options
         self.models = ModelCache(store: store)
         self.log = log
-        self.work = HTTPWorkPool(name: "nnserve.handlers", threads: options.handlerThreads)
+        self.work = HTTPWorkPool(name: "nn.handler", threads: options.handlerThreads)
     }
 
     /// Every route, with the token check on each request's head: it sees the decoded path
