@@ -1,4 +1,4 @@
-/// The training fields of a job request (`../API.md`): loss, optimizer, batches, epochs,
+/// The training fields of a job request (docs/API.md): loss, optimizer, batches, epochs,
 /// validation, clipping, early stopping and learning-rate schedules.
 public struct TrainingConfig: Equatable, Sendable {
     public struct EarlyStopping: Equatable, Sendable, Codable {

@@ -3,7 +3,7 @@ import MicroHTTP
 import NNCore
 
 /// The service: the store, the training queue, job events and the model cache, and the
-/// routes of `../API.md` over them.
+/// routes of docs/API.md over them.
 public final class ServiceApp: @unchecked Sendable {
     // `@unchecked Sendable`: every stored property is immutable and itself thread-safe.
     public struct Options: Sendable {
