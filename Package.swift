@@ -40,7 +40,8 @@ let package = Package(
         // The service is the only module that joins the leaves.
         .target(name: "NNService", dependencies: ["NNCore", "MicroHTTP", "SQLiteStore"], swiftSettings: vectorFlags),
         .executableTarget(
-            name: "NNServer", dependencies: ["NNService", "NNCore", "MicroHTTP"], swiftSettings: vectorFlags),
+            name: "NNServer", dependencies: ["NNService", "NNCore", "MicroHTTP", "SQLiteStore"],
+            swiftSettings: vectorFlags),
         .testTarget(name: "NNServiceTests", dependencies: ["NNService", "NNCore", "MicroHTTP", "SQLiteStore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -7,8 +7,9 @@
 /// Paths that could mean two things are refused (400) instead of normalised:
 /// - a segment that is `.` or `..` once decoded (RFC 3986 §5.2.4 would remove them, a file
 ///   server would climb with them; here they never name a resource);
-/// - an empty segment: `//`, and a trailing `/` (so `/v1/models/` is refused, not read as
-///   `/v1/models`, which would give one resource two URLs);
+/// - an empty segment, `//` anywhere. A single trailing `/` is allowed and kept as a final
+///   empty segment, so `/ui/` (a directory-style URL) is its own path and `/v1/models/` is
+///   simply not `/v1/models` (404), never silently read as it;
 /// - `%2F`, an encoded `/`, which would otherwise be a `/` inside a segment after decoding and a
 ///   separator to anything that decodes before splitting;
 /// - a malformed escape (`%`, `%4`, `%zz`), a decoded byte sequence that is not UTF-8, and a
@@ -16,7 +17,8 @@
 ///
 /// Decoding happens once: `%2576` is the three characters `%76`, not `v`.
 public struct HTTPRequestPath: Sendable, Hashable, CustomStringConvertible {
-    /// The decoded segments after the leading `/`; empty for `/`.
+    /// The decoded segments after the leading `/`; empty for `/`; a trailing `/` gives a final
+    /// empty segment (`/ui/` is ["ui", ""]).
     public let segments: [String]
 
     public init(segments: [String]) { self.segments = segments }
@@ -36,6 +38,11 @@ public struct HTTPRequestPath: Sendable, Hashable, CustomStringConvertible {
         var start = 1
         while true {
             let end = bytes[start...].firstIndex(of: 0x2F) ?? bytes.count
+            let isLast = end == bytes.count
+            if isLast && start == end {
+                segments.append("")  // a trailing "/"
+                break
+            }
             segments.append(try decodeSegment(bytes[start..<end], raw: raw, position: segments.count + 1))
             if end == bytes.count { break }
             start = end + 1
@@ -48,7 +55,7 @@ public struct HTTPRequestPath: Sendable, Hashable, CustomStringConvertible {
             HTTPError.invalidPath(path: raw, reason: "segment \(position) \(reason)")
         }
         if encoded.isEmpty {
-            throw refuse("is empty ('//' or a trailing '/'); remove the extra '/'")
+            throw refuse("is empty ('//'); remove the extra '/'")
         }
         var decoded: [UInt8] = []
         decoded.reserveCapacity(encoded.count)

@@ -85,7 +85,7 @@ final class HTTPConnectionAdmissionTests: XCTestCase {
         let handled = Counter(), bodyHooks = Counter()
         let test = try TestServer(router: router(handled: handled, bodyHooks: bodyHooks))
         let client = test.pairedClient()
-        for target in ["/v1/%2e%2e/v1/models", "/v1//models", "/v1/models/", "/v1%2Fmodels", "/v1/models%00"] {
+        for target in ["/v1/%2e%2e/v1/models", "/v1//models", "/v1/models//", "/v1%2Fmodels", "/v1/models%00"] {
             client.send("GET \(target) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer secret\r\n\r\n")
             let response = try XCTUnwrap(client.readResponse(), target)
             XCTAssertEqual(response.status, 400, target)

@@ -36,6 +36,8 @@ final class HTTPRequestPathTests: XCTestCase {
         XCTAssertEqual(segments("/%252e%252e"), ["%2e%2e"])
         XCTAssertEqual(segments("/caf%C3%A9/a%20b"), ["café", "a b"])
         XCTAssertEqual(segments("/.../.a/a."), ["...", ".a", "a."], "only exactly '.' and '..' are dot segments")
+        XCTAssertEqual(segments("/ui/"), ["ui", ""], "one trailing slash is a final empty segment")
+        XCTAssertEqual(HTTPRequestPath(segments: ["ui", ""]).description, "/ui/")
         XCTAssertEqual(HTTPRequestPath(segments: ["v1", "a b"]).description, "/v1/a b")
     }
 
@@ -50,7 +52,7 @@ final class HTTPRequestPathTests: XCTestCase {
     }
 
     func testEmptySegmentsAreRefused() {
-        for raw in ["//", "//v1/models", "/v1//models", "/v1/models/", "/v1/models//"] {
+        for raw in ["//", "//v1/models", "/v1//models", "/v1/models//", "/ui//"] {
             let error = refused(raw)
             XCTAssertTrue(error?.message.contains("empty") ?? false, raw)
         }

@@ -46,7 +46,7 @@ final class HTTPRouterTests: XCTestCase {
             XCTAssertEqual(($0 as? HTTPError)?.status, .notFound)
         }
         XCTAssertThrowsError(try router.respond(to: request(.get, "/v1/jobs/"))) {
-            XCTAssertEqual(($0 as? HTTPError)?.status, .badRequest, "a trailing slash is an empty segment")
+            XCTAssertEqual(($0 as? HTTPError)?.status, .notFound, "a trailing slash is another path")
         }
         XCTAssertThrowsError(try router.respond(to: request(.put, "/v1/jobs/job_1"))) { error in
             XCTAssertEqual(error as? HTTPError, .methodNotAllowed(allowed: [.delete, .get, .head]))

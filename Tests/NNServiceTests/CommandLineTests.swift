@@ -3,20 +3,6 @@ import XCTest
 
 /// `nnserve --help`, `--version` and command-line errors, from the real binary.
 final class CommandLineTests: XCTestCase {
-    private func run(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
-        let process = Process()
-        process.executableURL = ServerProcess.binary
-        process.arguments = arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
-    }
-
     /// The variables of the configuration table in docs/API.md, so that the guide and `--help`
     /// cannot drift apart.
     private func documentedVariables() throws -> [String] {
@@ -30,8 +16,8 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testHelpListsEveryDocumentedFlagWithItsVariableAndDefault() throws {
-        let result = try run(["--help"])
-        XCTAssertEqual(result.status, 0, result.errors)
+        let result = try StorageSupport.run(["--help"])
+        XCTAssertEqual(result.status, 0, result.error)
         let variables = try documentedVariables()
         XCTAssertGreaterThanOrEqual(variables.count, 12)
         for variable in variables {
@@ -44,22 +30,22 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testVersionPrintsOneLine() throws {
-        let result = try run(["--version"])
+        let result = try StorageSupport.run(["--version"])
         XCTAssertEqual(result.status, 0)
         XCTAssertNotNil(
             result.output.range(of: #"^nnserve \d+\.\d+\.\d+\n$"#, options: .regularExpression), result.output)
     }
 
     func testUnknownFlagAndMissingValueAreClearErrors() throws {
-        let unknown = try run(["--prot", "9000"])
+        let unknown = try StorageSupport.run(["--prot", "9000"])
         XCTAssertEqual(unknown.status, 2)
-        XCTAssert(unknown.errors.contains("unknown flag --prot"), unknown.errors)
-        XCTAssert(unknown.errors.contains("nnserve --help"), unknown.errors)
-        let missing = try run(["--port"])
+        XCTAssert(unknown.error.contains("unknown flag --prot"), unknown.error)
+        XCTAssert(unknown.error.contains("nnserve --help"), unknown.error)
+        let missing = try StorageSupport.run(["--port"])
         XCTAssertEqual(missing.status, 2)
-        XCTAssert(missing.errors.contains("--port needs a value"), missing.errors)
-        let bad = try run(["--port", "99999"])
+        XCTAssert(missing.error.contains("--port needs a value"), missing.error)
+        let bad = try StorageSupport.run(["--port", "99999"])
         XCTAssertEqual(bad.status, 2)
-        XCTAssert(bad.errors.contains("NN_PORT"), bad.errors)
+        XCTAssert(bad.error.contains("NN_PORT"), bad.error)
     }
 }

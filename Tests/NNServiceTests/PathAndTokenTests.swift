@@ -25,7 +25,7 @@ final class PathAndTokenTests: XCTestCase {
         let service = try ServiceHarness(token: "s3cret")
         defer { service.shutdown() }
         for target in [
-            "/v1/models/", "/v1//models", "//v1/models", "/v1/%2e%2e/healthz", "/v1/%2E%2e/v1/models", "/v1/./models",
+            "/v1/models//", "/v1//models", "//v1/models", "/v1/%2e%2e/healthz", "/v1/%2E%2e/v1/models", "/v1/./models",
             "/v1%2Fmodels", "/v1%2fmodels", "/v1/models/%", "/v1/models/%zz",
         ] {
             let response = try service.client.request("GET", target)

@@ -46,6 +46,7 @@ public final class ServiceApp: @unchecked Sendable {
         addDatasetRoutes(&router)
         addModelRoutes(&router)
         addJobRoutes(&router)
+        addDashboardRoutes(&router)
         return router
     }
 
@@ -128,7 +129,13 @@ extension HTTPRequest {
             }
             limit = value
         }
-        return (limit, queryValue("after"))
+        let after = queryValue("after")
+        if after == "" {
+            throw ServiceError(
+                400, "invalid_query", "after must be the cursor from a list's 'next'; leave it out for the first page",
+                path: "after")
+        }
+        return (limit, after)
     }
 
     func optionalIntQuery(_ name: String) throws -> Int? {

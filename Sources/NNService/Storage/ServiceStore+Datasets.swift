@@ -84,5 +84,6 @@ extension ServiceStore {
             }
             try db.execute("DELETE FROM datasets WHERE id = ?", [id])
         }
+        try database.incrementalVacuum()
     }
 }
