@@ -14,6 +14,37 @@ public struct HTTPCompression: Sendable {
         self.level = level
     }
 
+    /// Bodies at least this large are compressed on the work pool rather than on an event
+    /// loop: at zlib level 6 (tens of MB/s) 64 KiB costs about a millisecond.
+    static let offLoopBytes = 64 * 1024
+
+    /// Decides the content coding of `response` for a client that sent `acceptEncoding`,
+    /// gzip-compressing its body when that pays. Pure CPU work on the response alone, so it
+    /// runs on whichever thread holds the response; calling it again does nothing.
+    func encode(_ response: inout HTTPResponse, acceptEncoding: String?) {
+        guard !response.codingDecided else { return }
+        response.codingDecided = true
+        guard enabled, case .bytes(let body) = response.body, let type = response.headers["Content-Type"],
+            Self.isCompressible(type)
+        else { return }
+        // RFC 9110 §12.5.5: a response whose coding depends on Accept-Encoding says so.
+        response.varyAcceptEncoding = true
+        guard shouldCompress(response, bodyCount: body.count, acceptEncoding: acceptEncoding) else { return }
+        let compressed = Gzip.compress(body, level: level)
+        if !compressed.isEmpty && compressed.count < body.count {
+            response.body = .bytes(compressed)
+            response.headers.set("Content-Encoding", "gzip")
+        }
+    }
+
+    /// True when `encode` would compress a body large enough to keep off the event loops.
+    func isExpensive(_ response: HTTPResponse, acceptEncoding: String?) -> Bool {
+        guard !response.codingDecided, case .bytes(let body) = response.body, body.count >= Self.offLoopBytes else {
+            return false
+        }
+        return shouldCompress(response, bodyCount: body.count, acceptEncoding: acceptEncoding)
+    }
+
     func shouldCompress(_ response: HTTPResponse, bodyCount: Int, acceptEncoding: String?) -> Bool {
         guard enabled, bodyCount >= minimumBytes, response.status.allowsContent,
             response.headers["Content-Encoding"] == nil,

@@ -2,40 +2,43 @@ import Foundation
 
 /// From a decoded request to queued response bytes: content decoding, the handler pipeline,
 /// deferred and streamed responses, protocol errors, and the access record.
-extension HTTPConnection: StreamSink {
+extension HTTPConnection {
+    /// A request whose body is complete: answer it inline on the loop, or, when the body must
+    /// be inflated or the server runs handlers on a queue, on that queue.
     func handle(_ incoming: Incoming) {
-        requestCount += 1
-        let head = incoming.head
-        var request = HTTPRequest(
-            method: head.method, target: head.target, version: head.version, headers: head.headers,
-            body: incoming.body, id: requestID(head.headers), remoteAddress: remoteAddress,
-            keepAlive: head.keepAlive)
-        guard let queue = handlerQueue else {
-            let response = respond(to: &request)
-            deliver(response, for: Exchange(request: request, started: incoming.started, keepAlive: head.keepAlive))
+        let exchange = Exchange(
+            request: incoming.request, started: incoming.started, keepAlive: incoming.head.keepAlive)
+        if let rejection = incoming.rejection {
+            deliver(rejection, for: exchange)
             return
         }
-        // Handlers run on the configured queue; the loop waits for the answer like for a
-        // deferred response, so later pipelined requests stay in order.
-        let pending = Exchange(request: request, started: incoming.started, keepAlive: head.keepAlive)
-        awaiting = .deferred(pending)
-        queue.async { [self] in
-            var routed = pending.request
-            let response = respond(to: &routed)
-            loop.execute { [self] in
-                guard lifecycle == .open, case .deferred(let current) = awaiting, current.request.id == routed.id else {
-                    return
-                }
-                awaiting = .nothing
-                deliver(
-                    response, for: Exchange(request: routed, started: pending.started, keepAlive: pending.keepAlive))
-                processInput()
-                flush()
-            }
+        let offLoop: ((@escaping @Sendable () -> Void) -> Void)?
+        if let queue = handlerQueue {
+            offLoop = { queue.async(execute: $0) }
+        } else if Self.hasContentCoding(exchange.request) {
+            offLoop = { [workPool] in workPool.execute($0) }
+        } else {
+            offLoop = nil
+        }
+        guard let offLoop else {
+            var request = exchange.request
+            let response = respond(to: &request)
+            deliver(response, for: Exchange(request: request, started: exchange.started, keepAlive: exchange.keepAlive))
+            return
+        }
+        // The loop waits for the answer like for a deferred response, so later pipelined
+        // requests stay in order.
+        awaiting = .deferred(exchange)
+        offLoop { [self] in
+            var routed = exchange.request
+            var response = respond(to: &routed)
+            encode(&response, for: routed)
+            let done = Exchange(request: routed, started: exchange.started, keepAlive: exchange.keepAlive)
+            resume(exchange) { $0.deliver(response, for: done) }
         }
     }
 
-    /// Content decoding, hooks, routing and the handler; any error becomes its response.
+    /// Content decoding, body hooks, routing and the handler; any error becomes its response.
     /// Touches only immutable state, so it may run off the loop.
     private func respond(to request: inout HTTPRequest) -> HTTPResponse {
         do {
@@ -46,30 +49,58 @@ extension HTTPConnection: StreamSink {
         }
     }
 
-    /// Sends `response`, or hands a responder to a deferred one.
+    /// Runs `then` on the loop if `exchange` is still the one the connection waits for.
+    private func resume(_ exchange: Exchange, then: @escaping (HTTPConnection) -> Void) {
+        loop.execute { [self] in
+            guard lifecycle == .open, case .deferred(let current) = awaiting, current.request.id == exchange.request.id
+            else { return }
+            awaiting = .nothing
+            then(self)
+            processInput()
+            flush()
+        }
+    }
+
+    /// Compresses `response` for `request` where it stands (off the loop); `send` then leaves
+    /// it alone.
+    private func encode(_ response: inout HTTPResponse, for request: HTTPRequest) {
+        guard response.deferredWork == nil else { return }
+        compression.encode(&response, acceptEncoding: request.headers["Accept-Encoding"])
+    }
+
+    /// Sends `response`, or hands a responder to a deferred one. A large body to compress is
+    /// compressed on the work pool first.
     func deliver(_ response: HTTPResponse, for exchange: Exchange) {
         guard let work = response.deferredWork else {
-            send(response, for: exchange)
+            guard compression.isExpensive(response, acceptEncoding: exchange.request.headers["Accept-Encoding"]) else {
+                send(response, for: exchange)
+                return
+            }
+            awaiting = .deferred(exchange)
+            workPool.execute { [self] in
+                var encoded = response
+                encode(&encoded, for: exchange.request)
+                resume(exchange) { $0.send(encoded, for: exchange) }
+            }
             return
         }
         awaiting = .deferred(exchange)
         let responder = HTTPResponder { [weak self] result in
             guard let self else { return }
-            self.loop.execute {
-                guard self.lifecycle == .open, case .deferred(let current) = self.awaiting,
-                    current.request.id == exchange.request.id
-                else { return }
-                self.awaiting = .nothing
-                switch result {
-                case .success(let response): self.deliver(response, for: exchange)
-                case .failure(let error):
-                    self.deliver(self.server.response(for: error, request: exchange.request), for: exchange)
-                }
-                self.processInput()
-                self.flush()
+            var response: HTTPResponse
+            switch result {
+            case .success(let answer): response = answer
+            case .failure(let error): response = self.server.response(for: error, request: exchange.request)
             }
+            // Compressed on the thread that answered, which is not a loop for slow work.
+            self.encode(&response, for: exchange.request)
+            self.resume(exchange) { $0.deliver(response, for: exchange) }
         }
         work(responder)
+    }
+
+    static func hasContentCoding(_ request: HTTPRequest) -> Bool {
+        request.headers.listValues(for: "Content-Encoding").contains { $0.lowercased() != "identity" }
     }
 
     /// Undoes `Content-Encoding: gzip` (RFC 9110 §8.4) within the inflated-size limit.
@@ -85,33 +116,21 @@ extension HTTPConnection: StreamSink {
         request.headers.remove("Content-Encoding")
     }
 
-    private func send(_ response: HTTPResponse, for exchange: Exchange) {
+    private func send(_ original: HTTPResponse, for exchange: Exchange) {
         let request = exchange.request
+        var response = original
+        // Small bodies are compressed here; large ones already were, off the loop.
+        compression.encode(&response, acceptEncoding: request.headers["Accept-Encoding"])
         let keepAlive =
             exchange.keepAlive && !shuttingDown && !closeAfterFlush
             && !(response.headers["Connection"].map { $0.lowercased().contains("close") } ?? false)
         let isHead = request.method == .head
         switch response.body {
-        case .bytes(var body):
-            var headers = response.headers
-            var vary = false
-            // RFC 9110 §12.5.5: a response whose coding depends on Accept-Encoding says so.
-            if compression.enabled, let type = headers["Content-Type"], HTTPCompression.isCompressible(type) {
-                vary = true
-                if compression.shouldCompress(
-                    response, bodyCount: body.count, acceptEncoding: request.headers["Accept-Encoding"])
-                {
-                    let compressed = Gzip.compress(body, level: compression.level)
-                    if !compressed.isEmpty && compressed.count < body.count {
-                        body = compressed
-                        headers.set("Content-Encoding", "gzip")
-                    }
-                }
-            }
+        case .bytes(let body):
             let sendsBody = !isHead && response.status.allowsContent
             writeHead(
-                response.status, headers, framing: .length(response.status.allowsContent ? body.count : 0),
-                keepAlive: keepAlive, request: request, vary: vary)
+                response.status, response.headers, framing: .length(response.status.allowsContent ? body.count : 0),
+                keepAlive: keepAlive, request: request, vary: response.varyAcceptEncoding)
             if sendsBody { enqueue(body) }
             finishExchange(
                 exchange, status: response.status.code, bytes: sendsBody ? body.count : 0, keepAlive: keepAlive)
@@ -131,6 +150,9 @@ extension HTTPConnection: StreamSink {
             streaming.keepAlive = keepAlive && chunked
             let writer = HTTPStreamWriter(sink: self)
             awaiting = .stream(streaming, writer, chunked: chunked, status: response.status.code, bytes: 0)
+            eventStreamOpen = response.headers["Content-Type"]?.lowercased().hasPrefix("text/event-stream") ?? false
+            timeouts.streamStarted(now: Self.now(), isEventStream: eventStreamOpen)
+            armTimer()
             producer(writer)
         }
     }
@@ -147,12 +169,12 @@ extension HTTPConnection: StreamSink {
     }
 
     /// Records the exchange and decides whether the connection continues.
-    private func finishExchange(_ exchange: Exchange, status: Int, bytes: Int, keepAlive: Bool) {
+    func finishExchange(_ exchange: Exchange, status: Int, bytes: Int, keepAlive: Bool) {
         let now = Self.now()
         if server.recordsExchanges {
             server.record(
                 HTTPAccessRecord(
-                    method: exchange.request.method, path: exchange.request.path, route: exchange.request.route,
+                    method: exchange.request.method, path: exchange.request.rawPath, route: exchange.request.route,
                     status: status, bytes: bytes, duration: Double(now &- exchange.started) / 1e9,
                     requestID: exchange.request.id, remoteAddress: remoteAddress))
         }
@@ -168,12 +190,15 @@ extension HTTPConnection: StreamSink {
     func respondToProtocolError(_ error: HTTPError) {
         guard lifecycle == .open, !closeAfterFlush else { return }
         if case .stream = awaiting { close(); return }
-        requestCount += 1
         let head = incoming?.head
-        var request = HTTPRequest(
-            method: head?.method ?? .get, target: head?.target ?? "/", headers: head?.headers ?? HTTPHeaders(),
-            id: requestID(head?.headers ?? HTTPHeaders()), remoteAddress: remoteAddress, keepAlive: false)
-        if head == nil { request.path = "-" }
+        if head == nil { requestCount += 1 }
+        var request =
+            incoming?.request
+            ?? HTTPRequest(
+                method: .get, target: "/", headers: HTTPHeaders(), id: requestID(HTTPHeaders()),
+                remoteAddress: remoteAddress)
+        request.keepAlive = false
+        if head == nil { request.rawPath = "-" }
         let started = incoming?.started ?? Self.now()
         incoming = nil
         awaiting = .nothing
@@ -189,7 +214,7 @@ extension HTTPConnection: StreamSink {
 
     /// The client's X-Request-Id when it is short and plain enough to echo into our logs and
     /// headers; otherwise "<server>-<connection>-<request>".
-    private func requestID(_ headers: HTTPHeaders) -> String {
+    func requestID(_ headers: HTTPHeaders) -> String {
         if let header = requestIDHeader, let given = headers[header],
             (1...64).contains(given.utf8.count),
             given.utf8.allSatisfy({ HTTPSyntax.isTokenByte($0) && $0 != 0x25 })
@@ -197,41 +222,5 @@ extension HTTPConnection: StreamSink {
             return given
         }
         return requestIDPrefix + String(requestCount)
-    }
-
-    // MARK: StreamSink (called from any thread)
-
-    func streamWrite(_ bytes: [UInt8], completion: (@Sendable (Bool) -> Void)?) {
-        loop.execute { [self] in
-            guard lifecycle == .open,
-                case .stream(let exchange, let writer, let chunked, let status, let sent) = awaiting
-            else {
-                completion?(false)
-                return
-            }
-            if chunked {
-                HTTPResponseEncoder.appendChunk(bytes, to: &output)
-                queuedTotal = sentTotal + output.count - outputSent
-            } else {
-                enqueue(bytes)
-            }
-            awaiting = .stream(exchange, writer, chunked: chunked, status: status, bytes: sent + bytes.count)
-            if let completion { completions.append((queuedTotal, completion)) }
-            flush()
-        }
-    }
-
-    func streamFinish() {
-        loop.execute { [self] in
-            guard lifecycle == .open, case .stream(let exchange, _, let chunked, let status, let sent) = awaiting else {
-                return
-            }
-            if chunked { HTTPResponseEncoder.appendLastChunk(to: &output) }
-            queuedTotal = sentTotal + output.count - outputSent
-            awaiting = .nothing
-            finishExchange(exchange, status: status, bytes: sent, keepAlive: exchange.keepAlive)
-            processInput()
-            flush()
-        }
     }
 }

@@ -26,6 +26,9 @@ extension HTTPConnection {
         case .requestTimedOut:
             respondToProtocolError(.requestTimeout)
             flush()
+        case .sendKeepAlive:
+            sendKeepAliveComment()
+            armTimer()
         }
     }
 
@@ -36,6 +39,7 @@ extension HTTPConnection {
     func beginShutdown() {
         guard lifecycle == .open else { return }
         shuttingDown = true
+        endEventStreamForShutdown()
         if case .nothing = awaiting, incoming == nil, decoder.isAtMessageBoundary, output.count == outputSent {
             close()
         }

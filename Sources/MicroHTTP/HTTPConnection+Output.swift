@@ -42,7 +42,10 @@ extension HTTPConnection {
                 startLingering()
             }
         } else {
-            if outputSent >= 64 * 1024 {
+            // Drop sent bytes only once they are at least half the buffer: moving the unsent
+            // rest after every partial send would copy a large response over and over on the
+            // loop (quadratic in its size).
+            if outputSent >= 64 * 1024 && outputSent * 2 >= output.count {
                 output.removeSubrange(0..<outputSent)
                 outputSent = 0
             }

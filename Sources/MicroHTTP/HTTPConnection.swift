@@ -17,9 +17,13 @@ final class HTTPConnection: @unchecked Sendable, EventLoopHandler {
 
     /// A request whose head has arrived and whose body is being read.
     struct Incoming {
-        var head: HTTPRequestHead
-        var body: [UInt8] = []
+        let head: HTTPRequestHead
+        /// Admitted by the router's head stage (decoded path, route, head hooks); the body is
+        /// appended as it arrives.
+        var request: HTTPRequest
         let started: UInt64
+        /// The head stage's answer for a request without a body, sent once its end is read.
+        var rejection: HTTPResponse?
     }
 
     /// The request a deferred or streamed response belongs to.
@@ -44,6 +48,8 @@ final class HTTPConnection: @unchecked Sendable, EventLoopHandler {
     let server: HTTPServer
     let number: Int
     let remoteAddress: String?
+    /// The client's address without the port, for the per-client connection count.
+    let client: String?
     let limits: HTTPLimits
     // Copied from the configuration once, so the request path does not reach through it.
     let router: HTTPRouter
@@ -51,12 +57,15 @@ final class HTTPConnection: @unchecked Sendable, EventLoopHandler {
     let requestIDHeader: String?
     let requestIDPrefix: String
     let handlerQueue: DispatchQueue?
+    let workPool: HTTPWorkPool
 
     var decoder: HTTPRequestDecoder
     var timeouts: HTTPConnectionTimeouts
     var lifecycle = Lifecycle.open
     var incoming: Incoming?
     var awaiting = Awaiting.nothing
+    /// A `text/event-stream` response is streaming (keep-alive comments, ended at shutdown).
+    var eventStreamOpen = false
     var closeAfterFlush = false
     var readEOF = false
     var shuttingDown = false
@@ -76,17 +85,19 @@ final class HTTPConnection: @unchecked Sendable, EventLoopHandler {
     var completions: [(end: Int, callback: @Sendable (Bool) -> Void)] = []
     private let scratch: UnsafeMutableRawBufferPointer
 
-    init(fd: Int32, server: HTTPServer, number: Int, remoteAddress: String?, loop: HTTPEventLoop) {
+    init(fd: Int32, server: HTTPServer, number: Int, remoteAddress: String?, client: String?, loop: HTTPEventLoop) {
         self.fd = fd
         self.server = server
         self.number = number
         self.remoteAddress = remoteAddress
+        self.client = client
         self.limits = server.configuration.limits
         self.router = server.configuration.router
         self.compression = server.configuration.compression
         self.requestIDHeader = server.configuration.requestIDHeader
         self.requestIDPrefix = "\(server.idPrefix)-\(number)-"
         self.handlerQueue = server.configuration.handlerQueue
+        self.workPool = server.configuration.workPool
         self.loop = loop
         self.decoder = HTTPRequestDecoder(limits: limits)
         self.timeouts = HTTPConnectionTimeouts(limits: limits, now: Self.now())
@@ -132,7 +143,7 @@ final class HTTPConnection: @unchecked Sendable, EventLoopHandler {
         if count > 0 {
             if lifecycle == .lingering { return }
             decoder.feed(UnsafeRawBufferPointer(rebasing: scratch[0..<count]))
-            timeouts.received(now: Self.now())
+            timeouts.received(now: Self.now(), count: count)
         } else if count == 0 {
             readEOF = true
             suspendReading()
@@ -185,13 +196,9 @@ final class HTTPConnection: @unchecked Sendable, EventLoopHandler {
             guard let event else { break }
             switch event {
             case .head(let head):
-                let now = Self.now()
-                incoming = Incoming(head: head, started: now)
-                timeouts.headReceived(now: now, bodyFollows: head.hasBody)
-                // RFC 9110 §10.1.1: tell a waiting client to send the body we will read.
-                if head.expectsContinue && head.hasBody { enqueue(HTTPResponseEncoder.continueLine) }
+                receivedHead(head)
             case .body(let bytes):
-                incoming?.body.append(contentsOf: bytes)
+                incoming?.request.body.append(contentsOf: bytes)
             case .end:
                 guard let request = incoming else { break }
                 incoming = nil

@@ -7,7 +7,8 @@ public struct HTTPConnectionTimeouts: Sendable, Equatable {
         case idle
         /// Inside a request's head: the header timeout counts from its first byte.
         case readingHead
-        /// Inside a body: the body timeout counts from the last body bytes.
+        /// Inside a body: the body timeout counts from the last body bytes, and after the grace
+        /// period the average rate must stay above the minimum.
         case readingBody
         /// A response is being produced; reading is not timed.
         case responding
@@ -23,12 +24,21 @@ public struct HTTPConnectionTimeouts: Sendable, Equatable {
         case requestTimedOut
         /// The client stopped reading our response, or lingering ended: close at once.
         case abort
+        /// An event stream has been silent for the keep-alive interval: send a comment line.
+        case sendKeepAlive
     }
 
     public let limits: HTTPLimits
     public private(set) var phase: Phase = .idle
     public private(set) var readDeadline: UInt64?
     public private(set) var writeDeadline: UInt64?
+    /// When an event stream next needs a keep-alive comment; nil when no event stream is open.
+    public private(set) var keepAliveDeadline: UInt64?
+    /// When the current body started (its head ended) and how many of its bytes have arrived.
+    private var bodyStarted: UInt64 = 0
+    private var bodyBytes = 0
+    /// The body-stall deadline alone, before the rate deadline is folded in.
+    private var stallDeadline: UInt64 = 0
 
     public init(limits: HTTPLimits, now: UInt64) {
         self.limits = limits
@@ -37,36 +47,44 @@ public struct HTTPConnectionTimeouts: Sendable, Equatable {
 
     /// The earliest moment something may time out, nil when nothing can.
     public var nextDeadline: UInt64? {
-        switch (readDeadline, writeDeadline) {
-        case let (read?, write?): return min(read, write)
-        case let (read?, nil): return read
-        case let (nil, write?): return write
-        case (nil, nil): return nil
-        }
+        [readDeadline, writeDeadline, keepAliveDeadline].compactMap { $0 }.min()
     }
 
-    /// Bytes of a request arrived.
-    public mutating func received(now: UInt64) {
+    /// `count` bytes of a request arrived.
+    public mutating func received(now: UInt64, count: Int = 0) {
         switch phase {
         case .idle:
             phase = .readingHead
             readDeadline = now + Self.nanoseconds(limits.headerTimeout)
         case .readingBody:
-            readDeadline = now + Self.nanoseconds(limits.bodyTimeout)
+            bodyBytes += count
+            stallDeadline = now + Self.nanoseconds(limits.bodyTimeout)
+            readDeadline = min(stallDeadline, rateDeadline)
         case .readingHead, .responding, .lingering:
             break
         }
     }
 
-    /// The header section is complete.
-    public mutating func headReceived(now: UInt64, bodyFollows: Bool) {
+    /// The header section is complete; `bufferedBodyBytes` of the body came with it.
+    public mutating func headReceived(now: UInt64, bodyFollows: Bool, bufferedBodyBytes: Int = 0) {
         guard phase != .lingering else { return }
         if bodyFollows {
             phase = .readingBody
-            readDeadline = now + Self.nanoseconds(limits.bodyTimeout)
+            bodyStarted = now
+            bodyBytes = bufferedBodyBytes
+            stallDeadline = now + Self.nanoseconds(limits.bodyTimeout)
+            readDeadline = min(stallDeadline, rateDeadline)
         } else {
             requestReceived()
         }
+    }
+
+    /// The moment the body's average rate falls below the minimum if no more bytes arrive:
+    /// `bodyBytes` last `bodyBytes / rate` seconds, and never less than the grace period.
+    private var rateDeadline: UInt64 {
+        guard limits.minBodyBytesPerSecond > 0 else { return .max }
+        let covered = max(limits.minBodyRateGracePeriod, Double(bodyBytes) / limits.minBodyBytesPerSecond)
+        return bodyStarted &+ Self.nanoseconds(covered)
     }
 
     /// The whole request is in; the handler runs without a read timeout.
@@ -94,16 +112,35 @@ public struct HTTPConnectionTimeouts: Sendable, Equatable {
         writeDeadline = stillBlocked ? now + Self.nanoseconds(limits.writeTimeout) : nil
     }
 
+    /// An event stream's head went out (`isEventStream`) or any streamed response started.
+    public mutating func streamStarted(now: UInt64, isEventStream: Bool) {
+        keepAliveDeadline =
+            isEventStream && limits.eventStreamKeepAliveInterval > 0
+            ? now + Self.nanoseconds(limits.eventStreamKeepAliveInterval) : nil
+    }
+
+    /// Bytes of the stream (an event, or a keep-alive comment) were queued.
+    public mutating func streamWrote(now: UInt64) {
+        if keepAliveDeadline != nil { keepAliveDeadline = now + Self.nanoseconds(limits.eventStreamKeepAliveInterval) }
+    }
+
+    /// The stream ended.
+    public mutating func streamEnded() { keepAliveDeadline = nil }
+
     /// The final response is written and the write side shut down.
     public mutating func startLingering(now: UInt64) {
         phase = .lingering
         readDeadline = now + Self.nanoseconds(limits.lingerTimeout)
         writeDeadline = nil
+        keepAliveDeadline = nil
     }
 
     public func check(now: UInt64) -> Action {
         if let write = writeDeadline, now >= write { return .abort }
-        guard let read = readDeadline, now >= read else { return .none }
+        guard let read = readDeadline, now >= read else {
+            if let keepAlive = keepAliveDeadline, now >= keepAlive { return .sendKeepAlive }
+            return .none
+        }
         switch phase {
         case .idle: return .closeIdle
         case .readingHead, .readingBody: return .requestTimedOut

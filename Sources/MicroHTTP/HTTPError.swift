@@ -26,6 +26,9 @@ public enum HTTPError: Error, Sendable, Equatable {
     case invalidCompressedBody(String)
     /// The connection ended in the middle of a request.
     case truncated
+    /// The request path has a dot, empty or encoded-slash segment, or a malformed escape
+    /// (`HTTPRequestPath` lists the rules); `path` is the path as received.
+    case invalidPath(path: String, reason: String)
     /// The header section or body did not arrive in time.
     case requestTimeout
     /// No route matches the path.
@@ -34,12 +37,14 @@ public enum HTTPError: Error, Sendable, Equatable {
     case methodNotAllowed(allowed: [HTTPMethod])
     /// The server is at its connection limit or shutting down.
     case serviceUnavailable(retryAfterSeconds: Int)
+    /// The client's address already holds `limit` open connections.
+    case tooManyConnections(limit: Int, retryAfterSeconds: Int)
     /// A handler failed in a way the client cannot fix.
     case internalError
 
     public var status: HTTPStatus {
         switch self {
-        case .badRequest, .missingHost, .truncated, .invalidCompressedBody: return .badRequest
+        case .badRequest, .missingHost, .truncated, .invalidCompressedBody, .invalidPath: return .badRequest
         case .uriTooLong: return .uriTooLong
         case .headerSectionTooLarge, .tooManyHeaderFields: return .requestHeaderFieldsTooLarge
         case .contentTooLarge: return .contentTooLarge
@@ -51,6 +56,7 @@ public enum HTTPError: Error, Sendable, Equatable {
         case .notFound: return .notFound
         case .methodNotAllowed: return .methodNotAllowed
         case .serviceUnavailable: return .serviceUnavailable
+        case .tooManyConnections: return .tooManyRequests
         case .internalError: return .internalServerError
         }
     }
@@ -69,10 +75,12 @@ public enum HTTPError: Error, Sendable, Equatable {
         case .unsupportedContentEncoding: return "unsupported_content_encoding"
         case .invalidCompressedBody: return "invalid_compressed_body"
         case .truncated: return "truncated_request"
+        case .invalidPath: return "invalid_path"
         case .requestTimeout: return "request_timeout"
         case .notFound: return "not_found"
         case .methodNotAllowed: return "method_not_allowed"
         case .serviceUnavailable: return "service_unavailable"
+        case .tooManyConnections: return "too_many_connections"
         case .internalError: return "internal_error"
         }
     }
@@ -106,8 +114,11 @@ public enum HTTPError: Error, Sendable, Equatable {
             return "The gzip request body could not be decompressed (\(reason)); check that it is valid gzip."
         case .truncated:
             return "The connection ended before the request was complete; send the whole request."
+        case .invalidPath(let path, let reason):
+            return "The request path '\(path)' is not accepted: \(reason)."
         case .requestTimeout:
-            return "The request did not arrive in time; send the header section and body without pausing."
+            return
+                "The request did not arrive in time; send the header section without pausing and the body at a steady rate."
         case .notFound(let path):
             return "No route matches '\(path)'; check the path against the API reference."
         case .methodNotAllowed(let allowed):
@@ -115,6 +126,9 @@ public enum HTTPError: Error, Sendable, Equatable {
                 "This route does not support that method; use one of: \(allowed.map(\.rawValue).joined(separator: ", "))."
         case .serviceUnavailable(let seconds):
             return "The server is busy; retry after \(seconds) second\(seconds == 1 ? "" : "s")."
+        case .tooManyConnections(let limit, let seconds):
+            return
+                "Your address already holds \(limit) open connections to this server; reuse them, or retry after \(seconds) second\(seconds == 1 ? "" : "s")."
         case .internalError:
             return "The server failed to handle the request; this is a bug, please report it with the request id."
         }
@@ -124,7 +138,8 @@ public enum HTTPError: Error, Sendable, Equatable {
     /// connection is closed after answering (RFC 9112 §6.3: framing errors are unrecoverable).
     public var closesConnection: Bool {
         switch self {
-        case .notFound, .methodNotAllowed, .internalError, .unsupportedContentEncoding, .invalidCompressedBody:
+        case .notFound, .methodNotAllowed, .internalError, .unsupportedContentEncoding, .invalidCompressedBody,
+            .invalidPath:
             return false
         default:
             return true

@@ -48,9 +48,7 @@ final class HTTPEventLoop: @unchecked Sendable {
         }
         pollSet.append(pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0))
         handlers.append(nil)
-        let thread = Thread { [unowned self] in self.run() }
-        thread.name = name
-        thread.start()
+        Thread.startNamed(name) { [unowned self] in self.run() }
     }
 
     /// Runs `task` on the loop thread, after the current iteration's events.

@@ -4,6 +4,6 @@ import Foundation
 /// that start many servers do not start many threads).
 enum HTTPEventLoopGroup {
     static let shared: [HTTPEventLoop] = (0..<max(1, ProcessInfo.processInfo.activeProcessorCount)).map {
-        HTTPEventLoop(name: "microhttp.loop.\($0)")
+        HTTPEventLoop(name: "http.loop.\($0)")
     }
 }

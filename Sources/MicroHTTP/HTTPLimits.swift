@@ -27,6 +27,14 @@ public struct HTTPLimits: Sendable, Equatable {
     /// Seconds the body may stall: the longest gap between two reads of body bytes. A 1 GiB
     /// upload may take as long as it needs while it keeps moving.
     public var bodyTimeout: Double
+    /// The slowest average rate, in bytes per second, at which a body may arrive once
+    /// `minBodyRateGracePeriod` seconds have passed since its head; a slower body is cut off
+    /// with 408 and the connection closed. Against clients that trickle a byte now and then to
+    /// keep `bodyTimeout` from firing and so hold a connection for ever. 0 turns it off.
+    public var minBodyBytesPerSecond: Double
+    /// Seconds from the end of the head before `minBodyBytesPerSecond` applies (a slow start,
+    /// a client waiting for `100 Continue`).
+    public var minBodyRateGracePeriod: Double
     /// Seconds a keep-alive connection may wait for its next request.
     public var idleTimeout: Double
     /// Seconds a response may wait for the client to accept more bytes.
@@ -34,6 +42,11 @@ public struct HTTPLimits: Sendable, Equatable {
     /// Seconds to keep reading (and discarding) after answering an error and shutting down the
     /// write side, so that the client receives the answer instead of a reset (RFC 9112 §9.6).
     public var lingerTimeout: Double
+    /// Seconds of silence after which an event stream (`text/event-stream`) gets a
+    /// `: keep-alive` comment line, which clients ignore (HTML Living Standard, "Parsing an event
+    /// stream") but which keeps proxies and load balancers from closing an idle stream and
+    /// lets the server notice a client that has gone. 0 turns it off.
+    public var eventStreamKeepAliveInterval: Double
 
     public init(
         maxRequestLineBytes: Int = 8 * 1024,
@@ -43,9 +56,12 @@ public struct HTTPLimits: Sendable, Equatable {
         maxInflatedBodyBytes: Int? = nil,
         headerTimeout: Double = 10,
         bodyTimeout: Double = 30,
+        minBodyBytesPerSecond: Double = 1024,
+        minBodyRateGracePeriod: Double = 10,
         idleTimeout: Double = 60,
         writeTimeout: Double = 30,
-        lingerTimeout: Double = 2
+        lingerTimeout: Double = 2,
+        eventStreamKeepAliveInterval: Double = 15
     ) {
         self.maxRequestLineBytes = maxRequestLineBytes
         self.maxHeaderSectionBytes = maxHeaderSectionBytes
@@ -54,8 +70,11 @@ public struct HTTPLimits: Sendable, Equatable {
         self.maxInflatedBodyBytes = maxInflatedBodyBytes ?? maxBodyBytes
         self.headerTimeout = headerTimeout
         self.bodyTimeout = bodyTimeout
+        self.minBodyBytesPerSecond = minBodyBytesPerSecond
+        self.minBodyRateGracePeriod = minBodyRateGracePeriod
         self.idleTimeout = idleTimeout
         self.writeTimeout = writeTimeout
         self.lingerTimeout = lingerTimeout
+        self.eventStreamKeepAliveInterval = eventStreamKeepAliveInterval
     }
 }

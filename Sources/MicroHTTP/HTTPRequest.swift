@@ -4,9 +4,18 @@ public struct HTTPRequest: Sendable {
     public var method: HTTPMethod
     /// The request-target as received.
     public var target: String
-    /// The path of the target, still percent-encoded ("/v1/jobs/job_1"). For an absolute-form
-    /// target (RFC 9112 §3.2.2) the scheme and authority are removed.
-    public var path: String
+    /// The path of the target percent-decoded once ("/v1/jobs/job 1" for "/v1/jobs/job%201"):
+    /// what the router matches and what hooks must check. For an absolute-form target
+    /// (RFC 9112 §3.2.2) the scheme and authority are removed. When the path is refused
+    /// (`pathError`), this is `rawPath`.
+    public internal(set) var path: String
+    /// The path as received, still percent-encoded; for logs, never for decisions.
+    public internal(set) var rawPath: String
+    /// The decoded segments of `path` (`HTTPRequestPath`); empty for "/" or a refused path.
+    public internal(set) var pathSegments: [String]
+    /// Why the path is refused (400), nil when it decoded cleanly. The router answers it before
+    /// any hook or handler runs.
+    public internal(set) var pathError: HTTPError?
     /// The query of the target without "?", still encoded; nil when there is none.
     public var query: String?
     public var version: HTTPVersion
@@ -25,6 +34,9 @@ public struct HTTPRequest: Sendable {
     public var attributes: [String: String]
     /// Whether the client allows the connection to stay open after this request.
     public var keepAlive: Bool
+    /// Set once `HTTPRouter.admit` has passed the request (the server does it when the head
+    /// arrives), so `respond(to:)` does not run the head stage again.
+    var admitted = false
 
     public init(
         method: HTTPMethod, target: String, version: HTTPVersion = .http1_1,
@@ -42,7 +54,19 @@ public struct HTTPRequest: Sendable {
         self.pathParameters = [:]
         self.route = nil
         self.attributes = [:]
-        (self.path, self.query) = HTTPRequest.split(target: target)
+        let (rawPath, query) = HTTPRequest.split(target: target)
+        self.rawPath = rawPath
+        self.query = query
+        do {
+            let decoded = try HTTPRequestPath.decode(rawPath)
+            self.pathSegments = decoded.segments
+            self.path = decoded.description
+            self.pathError = nil
+        } catch {
+            self.pathSegments = []
+            self.path = rawPath
+            self.pathError = error as? HTTPError ?? .invalidPath(path: rawPath, reason: "it cannot be decoded")
+        }
     }
 
     /// Splits origin-form or absolute-form into path and query (RFC 9112 §3.2.1, §3.2.2).

@@ -16,6 +16,11 @@ public struct HTTPResponse: Sendable {
     public var body: Body
     /// Set by `deferred(_:)`: the connection passes a responder to it instead of sending.
     var deferredWork: (@Sendable (HTTPResponder) -> Void)?
+    /// Set by `HTTPCompression.encode` once the content coding is decided, so a body
+    /// compressed off the loop is not looked at again.
+    var codingDecided = false
+    /// The coding depends on Accept-Encoding, so the response says `Vary: Accept-Encoding`.
+    var varyAcceptEncoding = false
 
     public init(status: HTTPStatus = .ok, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
         self.status = status

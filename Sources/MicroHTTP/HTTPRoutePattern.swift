@@ -25,8 +25,8 @@ public struct HTTPRoutePattern: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { text }
 
-    /// The segments of a path after its leading "/": "/" has none, "/a/" is ["a", ""], so a
-    /// trailing slash is a different path. Splits on UTF-8 code units (no grapheme breaking).
+    /// The segments of a pattern after its leading "/": "/" has none. Splits on UTF-8 code units
+    /// (no grapheme breaking).
     static func split(_ path: String) -> [Substring] {
         let utf8 = path.utf8
         var start = utf8.startIndex
@@ -41,17 +41,18 @@ public struct HTTPRoutePattern: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// The parameters (percent-decoded) if the path segments match, else nil.
-    func match(_ pathSegments: [Substring]) -> [String: String]? {
+    /// The parameters if the decoded path segments (`HTTPRequestPath`) match, else nil. The
+    /// segments are decoded already and are never decoded again here.
+    func match(_ pathSegments: [String]) -> [String: String]? {
         guard pathSegments.count == segments.count else { return nil }
         var parameters: [String: String] = [:]
-        for (segment, raw) in zip(segments, pathSegments) {
+        for (segment, decoded) in zip(segments, pathSegments) {
             switch segment {
             case .literal(let literal):
-                guard raw == literal || (raw.utf8.contains(0x25) && percentDecoded(raw) == literal) else { return nil }
+                guard decoded == literal else { return nil }
             case .parameter(let name):
-                guard !raw.isEmpty else { return nil }
-                parameters[name] = percentDecoded(raw)
+                guard !decoded.isEmpty else { return nil }
+                parameters[name] = decoded
             }
         }
         return parameters

@@ -2,10 +2,15 @@
 /// a running server never sees it change) and usable without sockets: `respond(to:)` is the
 /// whole request pipeline except I/O.
 ///
-/// Pipeline: match the route (filling `request.route` and `pathParameters`), run the
-/// `before` hooks in order (auth: a hook that returns a response ends the request there), then
-/// answer 404 for an unknown path, 405 with `Allow` for a known path and another method, or
-/// call the handler.
+/// Pipeline, in two stages:
+/// 1. The head stage (`admit`), which the server runs as soon as a request's header section
+///    has arrived, before any body byte is read or `100 Continue` is sent: a path that does not
+///    decode cleanly is a 400 (`HTTPRequestPath`); the route is matched on the decoded
+///    segments (filling `request.route` and `pathParameters`); the `beforeBody` hooks run in
+///    order. A hook that answers ends the request from its head, so a request that is going to
+///    be refused (no credentials, say) never costs the server its body.
+/// 2. With the body in: the `before` hooks run in order, then 404 for an unknown path, 405
+///    with `Allow` for a known path and another method, or the handler.
 public struct HTTPRouter: Sendable {
     public typealias Handler = @Sendable (HTTPRequest) throws -> HTTPResponse
     /// Runs before the handler; may change the request or answer it.
@@ -18,6 +23,7 @@ public struct HTTPRouter: Sendable {
 
     private(set) var routes: [Route] = []
     private var hooks: [Hook] = []
+    private var headHooks: [Hook] = []
 
     public init() {}
 
@@ -42,8 +48,14 @@ public struct HTTPRouter: Sendable {
     public mutating func patch(_ pattern: String, _ handler: @escaping Handler) { add(.patch, pattern, handler) }
     public mutating func delete(_ pattern: String, _ handler: @escaping Handler) { add(.delete, pattern, handler) }
 
-    /// Adds a hook that runs before every handler (and before 404/405), in the order added.
+    /// Adds a hook that runs before every handler (and before 404/405), in the order added,
+    /// once the body has been read.
     public mutating func before(_ hook: @escaping Hook) { hooks.append(hook) }
+
+    /// Adds a hook that runs on the head alone, in the order added: the request it sees has
+    /// its decoded path, route and headers but an empty body. Authentication belongs here.
+    /// On a server these hooks run on the event loop, so they must be quick and never block.
+    public mutating func beforeBody(_ hook: @escaping Hook) { headHooks.append(hook) }
 
     public enum Match {
         case found(pattern: String, parameters: [String: String], handler: Handler)
@@ -51,8 +63,14 @@ public struct HTTPRouter: Sendable {
         case notFound
     }
 
+    /// Matches a path as received (percent-encoded); a path that `HTTPRequestPath` refuses
+    /// matches nothing.
     public func match(_ method: HTTPMethod, path: String) -> Match {
-        let segments = HTTPRoutePattern.split(path)
+        guard let decoded = try? HTTPRequestPath.decode(path) else { return .notFound }
+        return match(method, segments: decoded.segments)
+    }
+
+    func match(_ method: HTTPMethod, segments: [String]) -> Match {
         for route in routes {
             guard let parameters = route.pattern.match(segments) else { continue }
             // RFC 9110 §9.3.2: HEAD is GET without the body, so a GET route answers HEAD.
@@ -66,10 +84,12 @@ public struct HTTPRouter: Sendable {
         return .notFound
     }
 
-    /// Routes `request`, recording the matched pattern and parameters in it.
-    public func respond(to request: inout HTTPRequest) throws -> HTTPResponse {
-        let match = match(request.method, path: request.path)
-        switch match {
+    /// The head stage: refuses a bad path, records the matched route in `request` and runs the
+    /// `beforeBody` hooks. Nil means go on and read the body; a response ends the request.
+    public func admit(_ request: inout HTTPRequest) throws -> HTTPResponse? {
+        request.admitted = true
+        if let error = request.pathError { throw error }
+        switch match(request.method, segments: request.pathSegments) {
         case .found(let pattern, let parameters, _):
             request.route = pattern
             request.pathParameters = parameters
@@ -78,10 +98,21 @@ public struct HTTPRouter: Sendable {
         case .notFound:
             break
         }
+        for hook in headHooks {
+            if let response = try hook(&request) { return response }
+        }
+        return nil
+    }
+
+    /// Routes `request` (running the head stage first unless the server already has),
+    /// recording the matched pattern and parameters in it.
+    public func respond(to request: inout HTTPRequest) throws -> HTTPResponse {
+        if !request.admitted, let response = try admit(&request) { return response }
+        if let error = request.pathError { throw error }
         for hook in hooks {
             if let response = try hook(&request) { return response }
         }
-        switch match {
+        switch match(request.method, segments: request.pathSegments) {
         case .found(_, _, let handler): return try handler(request)
         case .methodNotAllowed(_, let allowed): throw HTTPError.methodNotAllowed(allowed: allowed)
         case .notFound: throw HTTPError.notFound(path: request.path)

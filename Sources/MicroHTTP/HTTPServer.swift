@@ -16,7 +16,8 @@ import Glibc
 ///     server.shutdown(gracePeriod: 10)
 ///
 /// `@unchecked Sendable`: `condition` (an NSCondition, also the lock) guards `connections`,
-/// `state`, `listenSource`, `nextNumber` and `boundPort`; the rest is immutable after `init`.
+/// `connectionsPerClient`, `state`, `listenSource`, `nextNumber` and `boundPort`; the rest is
+/// immutable after `init`.
 public final class HTTPServer: @unchecked Sendable {
     enum State { case idle, running, stopping, stopped }
 
@@ -25,6 +26,8 @@ public final class HTTPServer: @unchecked Sendable {
     let idPrefix = String(UInt32.random(in: .min ... .max), radix: 16)
     private let condition = NSCondition()
     private var connections: [ObjectIdentifier: HTTPConnection] = [:]
+    /// Open connections by client address (without the port).
+    private var connectionsPerClient: [String: Int] = [:]
     private var state = State.idle
     private var listenSource: DispatchSourceRead?
     private var nextNumber = 0
@@ -64,20 +67,35 @@ public final class HTTPServer: @unchecked Sendable {
         source.resume()
     }
 
-    /// Serves an already connected socket (a socketpair end in tests, an inherited socket).
-    /// Returns false, closing `fd`, when the server is stopping or full.
+    /// Serves an already connected socket (a socketpair end in tests, an inherited socket);
+    /// `remoteAddress` is "host:port". Returns false, closing `fd`, when the server is stopping
+    /// or full (503), or the client's address holds `maxConnectionsPerClient` already (429).
     @discardableResult
     public func adopt(fileDescriptor fd: Int32, remoteAddress: String? = nil) -> Bool {
         Socket.prepareConnection(fd)
+        let client = Self.clientKey(remoteAddress)
         condition.lock()
         guard state != .stopping && state != .stopped, connections.count < configuration.maxConnections else {
             condition.unlock()
-            refuse(fd)
+            refuse(fd, with: .serviceUnavailable(retryAfterSeconds: configuration.retryAfterSeconds))
             return false
+        }
+        if let client {
+            let open = connectionsPerClient[client, default: 0]
+            guard open < configuration.maxConnectionsPerClient else {
+                condition.unlock()
+                refuse(
+                    fd,
+                    with: .tooManyConnections(
+                        limit: configuration.maxConnectionsPerClient, retryAfterSeconds: configuration.retryAfterSeconds
+                    ))
+                return false
+            }
+            connectionsPerClient[client] = open + 1
         }
         nextNumber += 1
         let connection = HTTPConnection(
-            fd: fd, server: self, number: nextNumber, remoteAddress: remoteAddress,
+            fd: fd, server: self, number: nextNumber, remoteAddress: remoteAddress, client: client,
             loop: loops[nextNumber % loops.count])
         connections[ObjectIdentifier(connection)] = connection
         condition.unlock()
@@ -115,11 +133,17 @@ public final class HTTPServer: @unchecked Sendable {
         }
     }
 
-    /// 503 with Retry-After (RFC 9110 §15.6.4), then close. The write side is shut down first
-    /// and the socket closed a moment later, so unread request bytes do not turn the answer
-    /// into a reset.
-    private func refuse(_ fd: Int32) {
-        let response = HTTPError.serviceUnavailable(retryAfterSeconds: configuration.retryAfterSeconds).response
+    /// The address part of "host:port" (IPv6 hosts contain colons, the port never does).
+    static func clientKey(_ remoteAddress: String?) -> String? {
+        guard let address = remoteAddress, let colon = address.lastIndex(of: ":") else { return remoteAddress }
+        return String(address[..<colon])
+    }
+
+    /// 503 with Retry-After (RFC 9110 §15.6.4), or 429 (RFC 6585 §4) for a client over its
+    /// share, then close. The write side is shut down first and the socket closed a moment
+    /// later, so unread request bytes do not turn the answer into a reset.
+    private func refuse(_ fd: Int32, with error: HTTPError) {
+        let response = error.response
         var bytes: [UInt8] = []
         var dates = HTTPDateCache()
         HTTPResponseEncoder.appendHead(
@@ -172,7 +196,10 @@ public final class HTTPServer: @unchecked Sendable {
 
     func connectionClosed(_ connection: HTTPConnection) {
         condition.lock()
-        connections.removeValue(forKey: ObjectIdentifier(connection))
+        if connections.removeValue(forKey: ObjectIdentifier(connection)) != nil, let client = connection.client {
+            let open = connectionsPerClient[client, default: 1] - 1
+            connectionsPerClient[client] = open > 0 ? open : nil
+        }
         condition.broadcast()
         condition.unlock()
     }
@@ -188,7 +215,7 @@ public final class HTTPServer: @unchecked Sendable {
     /// one, otherwise a 500 whose cause goes to the error log (never to the client).
     func response(for error: Error, request: HTTPRequest) -> HTTPResponse {
         if let convertible = error as? HTTPResponseConvertible { return convertible.httpResponse }
-        configuration.errorLog?("request \(request.id) \(request.method) \(request.path) failed: \(error)")
+        configuration.errorLog?("request \(request.id) \(request.method) \(request.rawPath) failed: \(error)")
         return HTTPError.internalError.response
     }
 }

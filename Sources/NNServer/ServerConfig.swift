@@ -16,6 +16,7 @@ struct ServerConfig {
     var maxParameters = 50_000_000
     var maxEpochs = 100_000
     var maxQueuedJobs = 1_000
+    var maxConnectionsPerClient = 64
 
     struct Invalid: Error, CustomStringConvertible {
         var description: String
@@ -29,7 +30,13 @@ struct ServerConfig {
     init(environment: [String: String], arguments: [String]) throws {
         var values: [String: String] = [:]
         let names = Dictionary(uniqueKeysWithValues: ServerOption.all.map { ($0.flag, $0.variable) })
-        for (flag, variable) in names { if let value = environment[variable], !value.isEmpty { values[flag] = value } }
+        for (flag, variable) in names {
+            // An empty variable means unset, except for the token: a secret that templated
+            // to nothing must stop the server, not open it.
+            if let value = environment[variable], !value.isEmpty || Self.tokenFlags.contains(flag) {
+                values[flag] = value
+            }
+        }
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
@@ -63,17 +70,67 @@ struct ServerConfig {
         dataDirectory = values["data-dir"] ?? dataDirectory
         workers = try integer("workers", 1...64) ?? workers
         threads = try integer("threads", 1...256) ?? threads
-        apiToken = values["api-token"]
+        apiToken = try Self.token(values)
         maxBodyBytes = try integer("max-body-bytes", 1024...(1 << 40)) ?? maxBodyBytes
         maxParameters = try integer("max-params", 1...(1 << 31)) ?? maxParameters
         maxEpochs = try integer("max-epochs", 1...1_000_000) ?? maxEpochs
         maxQueuedJobs = try integer("max-queue", 1...1_000_000) ?? maxQueuedJobs
         isa = values["isa"]
+        maxConnectionsPerClient =
+            try integer("max-connections-per-client", 1...1_000_000) ?? maxConnectionsPerClient
         logLevel = values["log-level"] ?? logLevel
         guard ["debug", "info", "warn", "error"].contains(logLevel) else {
             throw Invalid(description: "--log-level must be debug, info, warn or error")
         }
         openAPIPath =
             values["openapi"] ?? (FileManager.default.fileExists(atPath: "openapi.yaml") ? "openapi.yaml" : nil)
+    }
+
+    static let tokenFlags: Set<String> = ["api-token", "api-token-file"]
+
+    /// The API token from `--api-token` or from the file `--api-token-file` names (a
+    /// Kubernetes secret, say; one trailing newline is dropped). Giving both, or a token that
+    /// is empty, is a start-up error: an empty token would silently mean no authentication.
+    static func token(_ values: [String: String]) throws -> String? {
+        switch (values["api-token"], values["api-token-file"]) {
+        case (.some, .some):
+            throw Invalid(
+                description:
+                    "give the API token once: --api-token (NN_API_TOKEN) or --api-token-file (NN_API_TOKEN_FILE)")
+        case (.some(let token), nil):
+            guard !token.isEmpty else {
+                throw Invalid(
+                    description:
+                        "the API token (--api-token, NN_API_TOKEN) is empty; set a token or unset the variable to run without one"
+                )
+            }
+            return token
+        case (nil, .some(let path)):
+            guard !path.isEmpty else {
+                throw Invalid(
+                    description: "--api-token-file (NN_API_TOKEN_FILE) is empty; name the file holding the token")
+            }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw Invalid(
+                    description: "cannot read the API token file '\(path)' (--api-token-file, NN_API_TOKEN_FILE)")
+            }
+            var token = String(decoding: data, as: UTF8.self)
+            if token.hasSuffix("\r\n") {
+                token.removeLast(2)
+            } else if token.hasSuffix("\n") {
+                token.removeLast()
+            }
+            guard !token.isEmpty else {
+                throw Invalid(description: "the API token file '\(path)' is empty; put the token in it")
+            }
+            return token
+        case (nil, nil):
+            return nil
+        }
+    }
+
+    /// True when `host` only accepts connections from this machine.
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
 }

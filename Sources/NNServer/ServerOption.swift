@@ -23,7 +23,10 @@ struct ServerOption {
             summary: "threads per training job"),
         ServerOption(
             flag: "api-token", variable: "NN_API_TOKEN", defaultText: "none",
-            summary: "bearer token that every /v1 request must carry"),
+            summary: "bearer token that every /v1 request must carry (empty is an error)"),
+        ServerOption(
+            flag: "api-token-file", variable: "NN_API_TOKEN_FILE", defaultText: "none",
+            summary: "file holding the API token (a trailing newline is dropped)"),
         ServerOption(
             flag: "max-body-bytes", variable: "NN_MAX_BODY_BYTES", defaultText: "1073741824",
             summary: "largest request body accepted (413 beyond)"),
@@ -36,6 +39,9 @@ struct ServerOption {
         ServerOption(
             flag: "max-queue", variable: "NN_MAX_QUEUE", defaultText: "1000",
             summary: "queued jobs before submissions get 429"),
+        ServerOption(
+            flag: "max-connections-per-client", variable: "NN_MAX_CONNECTIONS_PER_CLIENT", defaultText: "64",
+            summary: "open connections one client address may hold (429 beyond)"),
         ServerOption(
             flag: "log-level", variable: "NN_LOG_LEVEL", defaultText: "info",
             summary: "debug, info, warn or error"),

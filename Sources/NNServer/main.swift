@@ -4,8 +4,15 @@ import NNCore
 import NNService
 
 /// nnserve: opens the store under the data directory, resumes interrupted jobs, serves the
-/// API, and on SIGTERM or SIGINT stops accepting, finishes in-flight requests, returns
-/// running jobs to the queue (they resume from their last checkpoint) and exits 0.
+/// API, and on SIGTERM or SIGINT stops accepting, lets in-flight requests finish (up to
+/// 10 s), then returns running jobs to the queue (they resume from their last checkpoint)
+/// and exits 0.
+
+// A client that closes its socket while we write must cost an EPIPE on that socket, never
+// the process (SIGPIPE's default action is to terminate). MicroHTTP sends with MSG_NOSIGNAL;
+// this covers every other write (SQLite, log pipes).
+signal(SIGPIPE, SIG_IGN)
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.contains("--help") || arguments.contains("-h") {
     print(ServerOption.helpText)
@@ -59,13 +66,11 @@ do {
         configuration: HTTPServerConfiguration(
             host: config.host, port: config.port, router: app.router(), limits: limits,
             accessLog: config.logLevel == "debug" || config.logLevel == "info" ? .standardError : nil,
-            observers: [{ metrics.observe($0) }], errorLog: log))
-    try queue.start()
-    try server.start()
-    log(
-        "nnserve listening on \(config.host):\(server.port), data in \(databasePath), \(config.workers) worker(s) × \(config.threads) thread(s), \(KernelISA.active) kernels"
-    )
+            observers: [{ metrics.observe($0) }], errorLog: log,
+            maxConnectionsPerClient: config.maxConnectionsPerClient))
 
+    // Signal handlers before listening: from the moment a client can connect, SIGTERM means
+    // a graceful stop, never the default immediate death.
     let stopping = DispatchSemaphore(value: 0)
     var sources: [DispatchSourceSignal] = []
     for signalNumber in [SIGTERM, SIGINT] {
@@ -75,10 +80,25 @@ do {
         source.resume()
         sources.append(source)
     }
+
+    try queue.start()
+    try server.start()
+    if config.apiToken == nil && !ServerConfig.isLoopback(config.host) {
+        log(
+            "warning: the address \(config.host) reaches beyond loopback and no API token is set: anyone who can reach this port can use every /v1 route; set NN_API_TOKEN or NN_API_TOKEN_FILE"
+        )
+    }
+    log(
+        "nnserve listening on \(config.host):\(server.port), data in \(databasePath), \(config.workers) worker(s) × \(config.threads) thread(s), \(KernelISA.active) kernels"
+    )
+
     stopping.wait()
-    log("stopping: finishing in-flight requests and checkpointed jobs")
+    // Stop accepting first, then let requests in flight finish, then stop training: a
+    // request that stores something must not find its job queue gone.
+    log("stopping: no new connections; finishing in-flight requests (up to 10 s)")
+    server.shutdown(gracePeriod: 10)
+    log("stopping: returning running jobs to the queue at their last checkpoint")
     queue.stop(timeout: 5)
-    server.shutdown(gracePeriod: 3)
     _ = try? store.database.checkpoint()
     try? store.close()
     log("stopped")

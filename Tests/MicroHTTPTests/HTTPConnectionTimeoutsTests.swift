@@ -71,3 +71,57 @@ final class HTTPConnectionTimeoutsTests: XCTestCase {
         XCTAssertEqual(timeouts.check(now: 3 * second), .abort)
     }
 }
+
+/// The minimum body rate and event-stream keep-alives on the fake clock.
+final class HTTPConnectionTimeoutsRateTests: XCTestCase {
+    private let second: UInt64 = 1_000_000_000
+    private let limits = HTTPLimits(bodyTimeout: 30, minBodyBytesPerSecond: 1024, minBodyRateGracePeriod: 10)
+
+    func testTrickledBodyIsCutOffAfterTheGracePeriod() {
+        var timeouts = HTTPConnectionTimeouts(limits: limits, now: 0)
+        timeouts.received(now: 0, count: 100)
+        timeouts.headReceived(now: 0, bodyFollows: true)
+        // One byte a second keeps the 30 s stall timeout moving, but not the average rate.
+        for t in 1...9 {
+            timeouts.received(now: UInt64(t) * second, count: 1)
+            XCTAssertEqual(timeouts.check(now: UInt64(t) * second), .none)
+        }
+        XCTAssertEqual(timeouts.check(now: 10 * second - 1), .none)
+        XCTAssertEqual(timeouts.check(now: 10 * second), .requestTimedOut)
+    }
+
+    func testBodyAtTheMinimumRateKeepsGoing() {
+        var timeouts = HTTPConnectionTimeouts(limits: limits, now: 0)
+        timeouts.received(now: 0)
+        timeouts.headReceived(now: 0, bodyFollows: true, bufferedBodyBytes: 1024)
+        // 2 KiB a second: after 20 s, 40 KiB + 1 KiB have arrived, enough until 41 s.
+        for t in 1...20 { timeouts.received(now: UInt64(t) * second, count: 2048) }
+        XCTAssertEqual(timeouts.check(now: 40 * second), .none)
+        XCTAssertEqual(timeouts.readDeadline, 41 * second)
+        XCTAssertEqual(timeouts.check(now: 41 * second), .requestTimedOut)
+    }
+
+    func testRateRuleCanBeTurnedOff() {
+        var timeouts = HTTPConnectionTimeouts(
+            limits: HTTPLimits(bodyTimeout: 30, minBodyBytesPerSecond: 0), now: 0)
+        timeouts.received(now: 0)
+        timeouts.headReceived(now: 0, bodyFollows: true)
+        timeouts.received(now: 20 * second, count: 1)
+        XCTAssertEqual(timeouts.readDeadline, 50 * second, "only the stall timeout remains")
+    }
+
+    func testEventStreamKeepAliveIsDueAfterSilence() {
+        var timeouts = HTTPConnectionTimeouts(limits: HTTPLimits(eventStreamKeepAliveInterval: 15), now: 0)
+        timeouts.received(now: 0)
+        timeouts.requestReceived()
+        timeouts.streamStarted(now: 1 * second, isEventStream: true)
+        XCTAssertEqual(timeouts.nextDeadline, 16 * second)
+        timeouts.streamWrote(now: 10 * second)
+        XCTAssertEqual(timeouts.check(now: 24 * second), .none)
+        XCTAssertEqual(timeouts.check(now: 25 * second), .sendKeepAlive)
+        timeouts.streamEnded()
+        XCTAssertNil(timeouts.nextDeadline)
+        timeouts.streamStarted(now: 30 * second, isEventStream: false)
+        XCTAssertNil(timeouts.nextDeadline, "other streams get no comments")
+    }
+}

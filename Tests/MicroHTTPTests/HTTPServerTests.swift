@@ -34,7 +34,7 @@ final class HTTPServerTests: XCTestCase {
 
     func testFiveHundredIdleConnectionsDoNotDelayANormalRequest() throws {
         XCTAssertGreaterThanOrEqual(raiseDescriptorLimit(to: 4096), 1200, "cannot open enough descriptors")
-        let test = try TestServer(router: router(), listen: true)
+        let test = try TestServer(router: router(), listen: true, maxConnectionsPerClient: 1024)
         let port = test.server.port
         var idle: [TestClient] = []
         for _ in 0..<500 { idle.append(try XCTUnwrap(TestClient(port: port))) }

@@ -90,6 +90,9 @@ final class TestClient {
         return true
     }
 
+    /// What has been received and not yet parsed, as text.
+    var bufferedText: String { String(decoding: buffer, as: UTF8.self) }
+
     /// True when the server closed the connection (EOF) within `timeout` with no more data.
     func isClosed(timeout: Double = 2) -> Bool {
         let deadline = Date(timeIntervalSinceNow: timeout)
@@ -168,14 +171,15 @@ struct TestServer {
 
     init(
         router: HTTPRouter, limits: HTTPLimits = HTTPLimits(), maxConnections: Int = 1024, listen: Bool = false,
-        host: String = "127.0.0.1", handlerQueue: DispatchQueue? = nil
+        host: String = "127.0.0.1", handlerQueue: DispatchQueue? = nil, maxConnectionsPerClient: Int = 64
     ) throws {
         let records = RecordBox()
         self.records = records
         server = HTTPServer(
             configuration: HTTPServerConfiguration(
                 host: host, port: 0, router: router, limits: limits, maxConnections: maxConnections,
-                accessLog: nil, observers: [{ records.append($0) }], errorLog: nil, handlerQueue: handlerQueue))
+                accessLog: nil, observers: [{ records.append($0) }], errorLog: nil, handlerQueue: handlerQueue,
+                maxConnectionsPerClient: maxConnectionsPerClient))
         if listen { try server.start() }
     }
 
@@ -194,6 +198,14 @@ final class RecordBox: @unchecked Sendable {
     private var items: [HTTPAccessRecord] = []
     func append(_ record: HTTPAccessRecord) { lock.lock(); items.append(record); lock.unlock() }
     var all: [HTTPAccessRecord] { lock.lock(); defer { lock.unlock() }; return items }
+}
+
+/// A counter shared with Sendable closures; `lock` guards `count`.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.lock(); count += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
 }
 
 /// Raises the soft descriptor limit as far as the hard limit allows; returns the new limit.

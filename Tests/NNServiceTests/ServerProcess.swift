@@ -17,12 +17,12 @@ final class ServerProcess {
             .deletingLastPathComponent().appendingPathComponent(".build/release/nnserve")
     }
 
-    init(dataDirectory: URL, environment extra: [String: String] = [:]) throws {
+    init(dataDirectory: URL, environment extra: [String: String] = [:], arguments: [String] = []) throws {
         logURL = dataDirectory.appendingPathExtension("log")
         try? FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         process.executableURL = Self.binary
-        process.arguments = ["--port", "0", "--data-dir", dataDirectory.path]
+        process.arguments = ["--port", "0", "--data-dir", dataDirectory.path] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
         process.standardError = try FileHandle(forWritingTo: logURL)
         process.standardOutput = FileHandle.nullDevice
@@ -30,7 +30,7 @@ final class ServerProcess {
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             let log = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
-            if let range = log.range(of: #"listening on 127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
+            if let range = log.range(of: #"listening on [^ ]+:(\d+)"#, options: .regularExpression) {
                 port = Int(log[range].split(separator: ":").last!)!
                 return
             }

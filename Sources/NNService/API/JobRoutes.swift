@@ -36,7 +36,7 @@ extension ServiceApp {
                 let record = try job(request)
                 return try Self.reply(try queue.cancel(record.id).description)
             })
-        router.get("/v1/jobs/{id}/events", handleInline { [self] request in try eventStream(try job(request)) })
+        router.get("/v1/jobs/{id}/events", handle { [self] request in try eventStream(try job(request)) })
     }
 
     func job(_ request: HTTPRequest) throws -> JobRecord {

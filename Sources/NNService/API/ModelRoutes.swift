@@ -89,11 +89,7 @@ extension ServiceApp {
                 try store.replaceWeights(record.id, bytes: network.exportWeights().encoded(), loss: nil)
                 return try Self.reply(try model(request).description())
             })
-        router.post(
-            "/v1/models/{id}/predict",
-            handleInline { [self] request in
-                try predict(request)
-            })
+        router.post("/v1/models/{id}/predict", handle { [self] request in try predict(request) })
         addExportRoute(&router)
     }
 

@@ -13,6 +13,8 @@ public final class ServiceApp: @unchecked Sendable {
         public var maxParameters = 50_000_000
         public var maxEpochs = 100_000
         public var maxQueuedJobs = 1_000
+        /// Handlers that run at once (`ServiceApp.work`); the rest wait in order.
+        public var handlerThreads = ServiceApp.defaultHandlerThreads
 
         public init() {}
     }
@@ -32,12 +34,14 @@ public final class ServiceApp: @unchecked Sendable {
         self.options = options
         self.models = ModelCache(store: store)
         self.log = log
+        self.work = HTTPWorkPool(name: "nn.handler", threads: options.handlerThreads)
     }
 
-    /// Every route, with the auth hook in front.
+    /// Every route, with the token check on each request's head: it sees the decoded path
+    /// the router matches, and runs before any body byte is read.
     public func router() -> HTTPRouter {
         var router = HTTPRouter()
-        if let token = options.apiToken { router.before(BearerAuth(token: token).hook) }
+        if let token = options.apiToken { router.beforeBody(BearerAuth(token: token).hook) }
         addOperationsRoutes(&router)
         addDatasetRoutes(&router)
         addModelRoutes(&router)
@@ -46,22 +50,31 @@ public final class ServiceApp: @unchecked Sendable {
         return router
     }
 
-    /// Handlers that read or write SQLite or parse large bodies run here, so that the HTTP
-    /// event loops never wait on them.
-    let work = DispatchQueue(label: "nnserve.handlers", qos: .userInitiated, attributes: .concurrent)
+    /// Where every handler that touches SQLite, parses a body or predicts runs, so that the
+    /// HTTP event loops only move bytes and `/healthz` answers while a large predict runs.
+    ///
+    /// A bounded pool rather than a concurrent DispatchQueue: handlers that block on the
+    /// database make Dispatch add threads without limit, and each running predict holds its
+    /// parsed input and output in memory; with a fixed width, a burst of heavy requests
+    /// queues (in arrival order) instead of oversubscribing the cores and the memory.
+    let work: HTTPWorkPool
+
+    /// Twice the cores, at least 4: enough that a few long predictions leave threads for
+    /// the short database reads, few enough to bound the memory of predictions in flight.
+    public static var defaultHandlerThreads: Int { max(4, 2 * ProcessInfo.processInfo.activeProcessorCount) }
 
     /// Wraps a handler: it runs on `work`, and every error it throws becomes the API's error
     /// response.
     func handle(_ body: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse) -> HTTPRouter.Handler {
         { [work, log] request in
             .deferred { responder in
-                work.async { responder.respond(Self.run(body, request, log: log)) }
+                work.execute { responder.respond(Self.run(body, request, log: log)) }
             }
         }
     }
 
-    /// Wraps a handler that runs on the event loop itself: short CPU work with no waiting
-    /// in the common case (predictions from cached models, health, event streams).
+    /// Wraps a handler that runs on the event loop itself: only for constant answers that
+    /// touch nothing (`/healthz`).
     func handleInline(_ body: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse) -> HTTPRouter.Handler {
         { [log] request in Self.run(body, request, log: log) }
     }
@@ -152,13 +165,15 @@ struct ListPage<Item: Encodable>: Encodable {
 }
 
 /// Bearer-token auth for `/v1` (RFC 6750 §3: 401 with `WWW-Authenticate`); the token is
-/// compared in constant time so its prefix cannot be guessed by timing.
+/// compared in constant time so its prefix cannot be guessed by timing. It runs as a head
+/// hook on the decoded path segments, the ones the router matches, so no spelling of
+/// `/v1/...` (`/%761/...`, `/v%31/...`) reaches a handler without the token.
 struct BearerAuth: Sendable {
     let token: String
 
     var hook: HTTPRouter.Hook {
         { [token] request in
-            guard request.path.hasPrefix("/v1") else { return nil }
+            guard request.pathSegments.first == "v1" else { return nil }
             let presented = request.headers["Authorization"].flatMap { value -> String? in
                 value.lowercased().hasPrefix("bearer ")
                     ? String(value.dropFirst(7)).trimmingCharacters(in: .whitespaces) : nil

@@ -20,14 +20,19 @@ public final class ServiceMetrics: @unchecked Sendable {
 
     public init() {}
 
-    /// Records one answered request (an access-log observer of the HTTP server).
+    /// Method label values: the methods the API uses; any other method (clients may send any
+    /// token, RFC 9110 §9.1) counts as `other`, so made-up methods cannot add series.
+    static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+    /// Records one answered request (an access-log observer of the HTTP server). Labels come
+    /// only from fixed sets: the route patterns (`other` when none matched), the known
+    /// methods, and the status codes the server sends.
     public func observe(_ record: HTTPAccessRecord) {
-        let route = record.route ?? "unmatched"
+        let route = record.route ?? "other"
+        let method = record.method.map(\.rawValue).flatMap { Self.knownMethods.contains($0) ? $0 : nil } ?? "other"
         lock.lock()
         defer { lock.unlock() }
-        requests[
-            RequestKey(route: route, method: record.method?.rawValue ?? "unknown", status: record.status), default: 0] +=
-            1
+        requests[RequestKey(route: route, method: method, status: record.status), default: 0] += 1
         var histogram = latency[route] ?? Histogram()
         for (index, bound) in Self.buckets.enumerated() where record.duration <= bound { histogram.counts[index] += 1 }
         histogram.sum += record.duration
