@@ -30,8 +30,10 @@ extension ServiceApp {
             case let .status(description):
                 EventEncoding.send(writer, "status", description)
                 if description.status.hasEnded {
-                    writer.finish()
+                    // Unsubscribe before the stream closes, so that a client that has seen
+                    // the end never finds the listener still registered.
                     subscription.end()
+                    writer.finish()
                 }
             }
         }
@@ -41,8 +43,8 @@ extension ServiceApp {
         let current = (try? store.job(job.id)) ?? job
         EventEncoding.send(writer, "status", current.description)
         if current.status.hasEnded {
-            writer.finish()
             subscription.end()
+            writer.finish()
         }
     }
 }
