@@ -12,6 +12,13 @@ extension ServiceApp {
                 if let task = request.queryValue("task"), task != "classification", task != "regression" {
                     throw ServiceError.invalid("task must be classification or regression", path: "task")
                 }
+                for key in ["name", "target"] {
+                    if let value = request.queryValue(key), value.isEmpty || value.count > 256 {
+                        throw ServiceError(
+                            400, "invalid_query", "\(key) must be 1 to 256 characters; leave it out for its default",
+                            path: key)
+                    }
+                }
                 let upload: DatasetUpload
                 if type.hasPrefix("text/csv") {
                     upload = try CSVDatasetParser.parse(request)
