@@ -23,6 +23,13 @@ func machineDescription() -> String {
 AllocatorTuning.keepLargeBlocks()
 do {
     let options = try BenchOptions(arguments: Array(CommandLine.arguments.dropFirst()))
+    if let id = options.memoryWorkload, let workload = TrainingBenchmark.all.first(where: { $0.id == id }) {
+        let result = try MemoryBenchmark.run(workload, threads: options.threads.max() ?? 1)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(result), as: UTF8.self))
+        exit(0)
+    }
     var report = Report(threads: options.threads, machine: machineDescription())
     print("nn-bench on \(report.machine)")
     if options.only.contains("gemm") {

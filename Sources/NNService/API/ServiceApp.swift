@@ -13,6 +13,8 @@ public final class ServiceApp: @unchecked Sendable {
         public var maxParameters = 50_000_000
         public var maxEpochs = 100_000
         public var maxQueuedJobs = 1_000
+        /// The memory budget of one training job or one predict request (`NN_MAX_MEMORY`).
+        public var maxMemoryBytes = MemoryBudget.defaultLimit()
 
         public init() {}
     }

@@ -86,3 +86,13 @@ extension ServiceStore {
         }
     }
 }
+
+extension ServiceStore {
+    /// Whether every target value is 0 or 1, read from the targets column without the inputs.
+    public func datasetTargetsAreBinary(_ id: String) throws -> Bool? {
+        try database.read { db -> Bool? in
+            guard let row = try db.queryOne("SELECT targets FROM datasets WHERE id = ?", [id]) else { return nil }
+            return try row.floats("targets").allSatisfy { $0 == 0 || $0 == 1 }
+        }
+    }
+}
