@@ -15,6 +15,8 @@ struct ServerConfig {
     var maxParameters = 50_000_000
     var maxEpochs = 100_000
     var maxQueuedJobs = 1_000
+    /// nil: the service's default (¾ of the cgroup limit or physical memory).
+    var maxMemoryBytes: Int?
 
     struct Invalid: Error, CustomStringConvertible {
         var description: String
@@ -67,11 +69,34 @@ struct ServerConfig {
         maxParameters = try integer("max-params", 1...(1 << 31)) ?? maxParameters
         maxEpochs = try integer("max-epochs", 1...1_000_000) ?? maxEpochs
         maxQueuedJobs = try integer("max-queue", 1...1_000_000) ?? maxQueuedJobs
+        if let text = values["max-memory"] {
+            guard let bytes = Self.byteCount(text), bytes >= 1 << 20 else {
+                throw Invalid(
+                    description:
+                        "--max-memory (NN_MAX_MEMORY) must be a byte count of at least 1M, like 4294967296 or 4G, got '\(text)'"
+                )
+            }
+            maxMemoryBytes = bytes
+        }
         logLevel = values["log-level"] ?? logLevel
         guard ["debug", "info", "warn", "error"].contains(logLevel) else {
             throw Invalid(description: "--log-level must be debug, info, warn or error")
         }
         openAPIPath =
             values["openapi"] ?? (FileManager.default.fileExists(atPath: "openapi.yaml") ? "openapi.yaml" : nil)
+    }
+
+    /// "4096", "512M", "4G": bytes with an optional binary suffix K, M, G or T.
+    static func byteCount(_ text: String) -> Int? {
+        let units: [Character: Int] = ["K": 10, "M": 20, "G": 30, "T": 40]
+        var digits = Substring(text.uppercased())
+        var shift = 0
+        if let last = digits.last, let unit = units[last] {
+            shift = unit
+            digits = digits.dropLast()
+        }
+        guard let value = Int(digits), value >= 0 else { return nil }
+        let (bytes, overflow) = value.multipliedReportingOverflow(by: 1 << shift)
+        return overflow ? nil : bytes
     }
 }

@@ -68,6 +68,14 @@ public final class ServiceStore: @unchecked Sendable {
                   PRIMARY KEY(model_id, epoch));
                 """)
         }
+        // Kept apart from the initial schema so that it merges with other migrations by name.
+        migrator.register("002_job_attempts") { db in
+            try db.executeScript(
+                """
+                ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE jobs ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         return migrator
     }
 
