@@ -92,4 +92,16 @@ final class SizeLimitTests: XCTestCase {
         XCTAssertGreaterThan(perSample, (2 * 784 + 2 * 256) * 4)
         XCTAssertLessThan(perSample, 64 * 1024)
     }
+
+    /// Found by the JSON data set fuzzer: a first row of no numbers stored a data set of
+    /// input_shape [0] and no rows.
+    func testEmptyFirstRowIsRefused() throws {
+        let service = try ServiceHarness()
+        defer { service.shutdown() }
+        let before = try service.counts()
+        let response = try service.client.request(
+            "POST", "/v1/datasets", body: Array(#"{"inputs":[[]],"targets":[0]}"#.utf8))
+        expect(response, 422, path: "inputs[0]")
+        XCTAssertEqual(try service.counts(), before)
+    }
 }

@@ -33,6 +33,10 @@ enum DatasetParser {
         if let shapeValue = body["input_shape"] {
             inputShape = try shape(shapeValue, path: "input_shape")
         } else {
+            // A row of no numbers would store a data set with no features (found by fuzzing).
+            guard RowReader.flatCount(rows[0]) >= 1 else {
+                throw ServiceError.invalid("a row needs at least one number", path: "inputs[0]")
+            }
             inputShape = [RowReader.flatCount(rows[0])]
         }
         let reader = RowReader(shape: inputShape)
