@@ -180,8 +180,12 @@ def upload_memory_figure():
         server.stop()
 
 
-overflow_and_budget_attacks()
-crash_loop_attack()
-if time.time() - started < 60:
+# ONLY=upload (or attacks, crash) runs one part, e.g. to measure the upload alone.
+only = os.environ.get("ONLY", "")
+if only in ("", "attacks"):
+    overflow_and_budget_attacks()
+if only in ("", "crash"):
+    crash_loop_attack()
+if only == "upload" or (only == "" and time.time() - started < 60):
     upload_memory_figure()
 tally.finish()

@@ -11,7 +11,7 @@ extension ServiceApp {
                 if type.hasPrefix("text/csv") {
                     upload = try CSVDatasetParser.parse(request.body, query: request.queryValue)
                 } else if type.hasPrefix("application/json") {
-                    upload = try DatasetParser.parseJSON(try request.jsonBody(), bodyBytes: request.body.count)
+                    upload = try DatasetBodyParser.parse(request.body)
                 } else {
                     throw ServiceError(
                         415, "unsupported_media_type",

@@ -1,8 +1,10 @@
 import NNCore
 
-/// Turns an uploaded JSON body into a data set: `{"name", "input_shape"?, "inputs",
+/// Turns a parsed JSON document into a data set: `{"name", "input_shape"?, "inputs",
 /// "targets", "task"?}`. Rows are flat or nested to `input_shape`; all-integer targets mean
 /// classification unless `task` says otherwise. Errors name the first offending element.
+/// Uploads go through `DatasetBodyParser`, which reads the body in one pass without a tree;
+/// this tree-based reader is the reference the JSON data set fuzzer holds it to.
 enum DatasetParser {
     static let maxRows = 10_000_000
 
