@@ -1,6 +1,7 @@
 // swift-tools-version:6.0
-// The package layout follows ../STYLE: three leaf modules (NNCore, MicroHTTP, SQLiteStore)
-// that never import each other, joined only by NNService.
+// Three leaf modules (NNCore, MicroHTTP, SQLiteStore) that never import each other, joined
+// only by NNService. The package builds on Linux only: it calls glibc directly (mallopt,
+// sockets through Glibc) and links the system's libsqlite3 and zlib.
 import PackageDescription
 
 // The numeric kernels are written with SIMD8<Float> and fused multiply-add. Without these
@@ -15,7 +16,6 @@ let vectorFlags: [SwiftSetting] = []
 
 let package = Package(
     name: "nnserve",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "nn-bench", targets: ["NNBench"]),
         .executable(name: "http-echo-bench", targets: ["HTTPEchoBench"]),
@@ -40,7 +40,8 @@ let package = Package(
         // The service is the only module that joins the leaves.
         .target(name: "NNService", dependencies: ["NNCore", "MicroHTTP", "SQLiteStore"], swiftSettings: vectorFlags),
         .executableTarget(
-            name: "NNServer", dependencies: ["NNService", "NNCore", "MicroHTTP"], swiftSettings: vectorFlags),
+            name: "NNServer", dependencies: ["NNService", "NNCore", "MicroHTTP", "SQLiteStore"],
+            swiftSettings: vectorFlags),
         .testTarget(name: "NNServiceTests", dependencies: ["NNService", "NNCore", "MicroHTTP", "SQLiteStore"]),
     ],
     swiftLanguageModes: [.v6]

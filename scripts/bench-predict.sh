@@ -4,7 +4,7 @@
 #   2. 16 connections (req/s),
 #   3. the load test: 50 concurrent clients for 10 s while a training job runs (errors, req/s,
 #      p50/p99).
-# The model is W1 of shared/bench/WORKLOADS.md (784 → 256 relu → 128 relu → 10); each request
+# The model is W1 of docs/BENCHMARKS.md (784 → 256 relu → 128 relu → 10); each request
 # posts one 784-value row (about 7.9 KB of JSON). Every run is bounded in time.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The checks CI runs after the test suite, on the release build `make test` made:
 #   1. openapi.yaml is a valid OpenAPI 3.1 document (openapi-spec-validator);
-#   2. every YAML file parses and the deploy manifests pass their schema checks;
-#   3. the container smoke test (the Dockerfile's steps performed on the host);
-#   4. schemathesis against a freshly started server: no 5xx, every answer as the spec says.
+#   2. openapi-python-client generates every operation;
+#   3. every YAML file parses and the deploy manifests pass their schema checks;
+#   4. the container smoke test (the Dockerfile's steps performed on the host);
+#   5. schemathesis against a freshly started server: no 5xx, every answer as the spec says.
 # Python tools install into virtual environments outside the repository.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,8 @@ binary=.build/release/nnserve
 
 echo "== openapi.yaml"
 scripts/validate-openapi.sh
+echo "== a generated Python client has every operation"
+scripts/check-client-generation.sh
 echo "== YAML files"
 scripts/validate-yaml.sh
 echo "== container smoke test"
@@ -20,6 +23,8 @@ NNSERVE_BIN="$PWD/$binary" scripts/container-smoke.sh
 echo "== schemathesis"
 work=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
+# With a token, so that the checks also see every /v1 route refuse requests without it.
+export NN_API_TOKEN="ci-$RANDOM-$RANDOM"
 NN_LOG_LEVEL=warn "$binary" --port 0 --data-dir "$work/data" --openapi openapi.yaml 2>"$work/server.log" &
 server=$!
 for _ in $(seq 100); do grep -q "listening on" "$work/server.log" && break; sleep 0.1; done

@@ -54,10 +54,21 @@ struct ServerOption {
         let width = all.map { $0.flag.count }.max() ?? 0
         var lines = [
             "usage: nnserve [--FLAG VALUE | --FLAG=VALUE]...",
+            "       nnserve backup DEST [--data-dir DIR]",
+            "       nnserve restore SRC [--data-dir DIR]",
             "       nnserve --help | --version",
             "",
             "Serves the nnserve HTTP API: trains neural networks on the CPU and answers predictions.",
             "Each flag may also be set by its environment variable; a flag wins over the variable.",
+            "",
+            "commands:",
+            "  backup DEST   write a consistent copy of the database to DEST (a file, or a directory to",
+            "                hold nnserve-TIME.sqlite) with SQLite's online backup API; safe while the",
+            "                server trains and serves. Checks the copy with PRAGMA integrity_check.",
+            "  restore SRC   replace the database with a checked copy of SRC; refuses while a server",
+            "                holds the data directory (the flock on DIR/nnserve.lock). The replaced",
+            "                database is kept as nnserve.sqlite.pre-restore.",
+            "  Both use --data-dir / NN_DATA_DIR to find the database and exit non-zero on failure.",
             "",
             "flags:",
         ]

@@ -15,6 +15,9 @@ if arguments.contains("--version") {
     print("nnserve \(Version.current)")
     exit(0)
 }
+if let verb = arguments.first, DatabaseCommands.names.contains(verb) {
+    exit(DatabaseCommands.run(arguments))
+}
 AllocatorTuning.keepLargeBlocks()
 let log: @Sendable (String) -> Void = { message in
     FileHandle.standardError.write(Data("\(ISO8601DateFormatter().string(from: Date())) \(message)\n".utf8))
@@ -29,6 +32,9 @@ do {
 }
 
 do {
+    // One server per data directory; `nnserve restore` takes the same lock.
+    let lock = try DataDirectoryLock(directory: config.dataDirectory)
+    defer { lock.release() }
     let databasePath = URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("nnserve.sqlite").path
     let store = try ServiceStore(path: databasePath)
     let queue = JobQueue(

@@ -30,6 +30,7 @@ public final class Database: @unchecked Sendable {
     }
 
     public let path: String
+    let options: Options
     public var isInMemory: Bool { path == ":memory:" }
 
     private let queue: DispatchQueue
@@ -56,6 +57,7 @@ public final class Database: @unchecked Sendable {
             }
         }
         self.path = path
+        self.options = options
         self.queue = DispatchQueue(label: "SQLiteStore.Database(\(path))")
         self.connection = Connection(handle: try ConnectionSetup.open(path: path, options: options))
         queue.setSpecific(key: queueKey, value: ())

@@ -7,8 +7,13 @@ final class ServerProcess {
     let logURL: URL
     private(set) var port = 0
 
+    /// The test bundle runs from the build's products folder (`.build/release`, or a
+    /// `--scratch-path` of a sanitizer build), where `nnserve` of the same build sits beside it.
     static var binary: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        let products = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent()
+        let beside = products.appendingPathComponent("nnserve")
+        if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent(".build/release/nnserve")
     }
 

@@ -80,14 +80,16 @@ final class ServiceEndToEndTests: XCTestCase {
         let raw = try XCTUnwrap(copied["outputs"] as? [[Double]])
         XCTAssertEqual(raw.map { row in row.indices.max { row[$0] < row[$1] }! }, original["classes"] as? [Int])
 
-        // Checkpoints: one per epoch; a missing epoch is a 404.
+        // Checkpoints: by default the 3 newest and the best; a missing epoch is a 404.
         let checkpoints =
-            try client.request("GET", "/v1/models/\(modelID)/checkpoints").object["items"] as? [[String: Any]]
-        XCTAssertEqual(checkpoints?.count, 50)
+            try client.request("GET", "/v1/models/\(modelID)/checkpoints").object["items"] as? [[String: Any]] ?? []
+        let epochs = checkpoints.compactMap { $0["epoch"] as? Int }
+        XCTAssertLessThanOrEqual(epochs.count, 4, "\(epochs)")
+        XCTAssert(Set([48, 49, 50]).isSubset(of: epochs), "\(epochs)")
         XCTAssertEqual(try client.request("GET", "/v1/models/\(modelID)/weights?epoch=999").status, 404)
-        XCTAssertEqual(try client.request("GET", "/v1/models/\(modelID)/weights?epoch=10").status, 200)
+        XCTAssertEqual(try client.request("GET", "/v1/models/\(modelID)/weights?epoch=48").status, 200)
         XCTAssertEqual(
-            try client.json("POST", "/v1/models/\(modelID)/predict?epoch=10", ["inputs": [digits.testRows[0]]]).status,
+            try client.json("POST", "/v1/models/\(modelID)/predict?epoch=48", ["inputs": [digits.testRows[0]]]).status,
             200)
         XCTAssertEqual(try service.store.integrityCheck(), ["ok"])
     }

@@ -14,7 +14,7 @@ final class ServiceHarness {
     var client: TestClient
 
     init(
-        token: String? = nil, maxQueuedJobs: Int = 1000, workers: Int = 1,
+        token: String? = nil, maxQueuedJobs: Int = 1000, workers: Int = 1, startQueue: Bool = true,
         configure: (inout ServiceApp.Options) -> Void = { _ in }
     ) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("nnserve-test-\(UUID().uuidString)")
@@ -31,7 +31,7 @@ final class ServiceHarness {
                 host: "127.0.0.1", port: 0, router: app.router(),
                 accessLog: nil, observers: [{ metrics.observe($0) }],
                 errorLog: nil))
-        try queue.start()
+        if startQueue { try queue.start() }
         try server.start()
         client = TestClient(port: server.port, token: token)
     }

@@ -18,9 +18,23 @@ extension KeyedDecodingContainer where Key == AnyKey {
         }
     }
 
+    /// Whether the body has the field. A `null` is refused rather than read as "absent": the
+    /// API's request schemas declare no nullable field, and a client that sends `null` most
+    /// likely meant a value, so it should learn that the default was not what it asked for.
+    func present(_ name: String) throws -> Bool {
+        let key = AnyKey(name)
+        guard contains(key) else { return false }
+        if try decodeNil(forKey: key) {
+            throw SpecError(
+                code: "invalid_type", path: name,
+                "'\(name)' is null; give a value, or leave the field out for its default")
+        }
+        return true
+    }
+
     func optional<T: Decodable>(_ type: T.Type, _ name: String) throws -> T? {
         let key = AnyKey(name)
-        guard contains(key), try !decodeNil(forKey: key) else { return nil }
+        guard try present(name) else { return nil }
         do {
             return try decode(T.self, forKey: key)
         } catch let error as SpecError {

@@ -1,4 +1,4 @@
-/// One layer of a model spec, as `../API.md` defines it. Decoding fills defaults and rejects
+/// One layer of a model spec, as the API guide (docs/API.md) defines it. Decoding fills defaults and rejects
 /// unknown fields and out-of-range values; shape checks happen in `ModelSpec.validate()`.
 public enum LayerSpec: Equatable, Sendable {
     case dense(units: Int, activation: ActivationFunction, useBias: Bool)

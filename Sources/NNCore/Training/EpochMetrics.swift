@@ -39,6 +39,8 @@ public struct TrainerProgress: Codable, Equatable, Sendable {
     /// Finished epochs.
     public var epoch: Int = 0
     public var best: Double?
+    /// The epoch (counted from 1 within the run) where early stopping saw `best`.
+    public var bestEpoch: Int?
     public var epochsWithoutImprovement: Int = 0
     public var stoppedEarly = false
 
@@ -46,6 +48,7 @@ public struct TrainerProgress: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case epoch, best
+        case bestEpoch = "best_epoch"
         case epochsWithoutImprovement = "epochs_without_improvement"
         case stoppedEarly = "stopped_early"
     }

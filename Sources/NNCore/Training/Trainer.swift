@@ -138,6 +138,7 @@ public final class Trainer {
         }
         if improved {
             progress.best = value
+            progress.bestEpoch = progress.epoch
             progress.epochsWithoutImprovement = 0
         } else {
             progress.epochsWithoutImprovement += 1

@@ -6,6 +6,7 @@ extension TrainingConfig: Codable {
     static let fields: Set<String> = [
         "loss", "optimizer", "batch_size", "epochs", "shuffle", "seed", "validation",
         "gradient_clip", "early_stopping", "lr_schedule", "checkpoint_every", "augmentation",
+        "checkpoints",
     ]
 
     public init(from decoder: Decoder) throws {
@@ -32,13 +33,14 @@ extension TrainingConfig: Codable {
             seed: UInt64(try integer("seed", 0, 0...Int.max)))
         checkpointEvery = try integer("checkpoint_every", 1, 1...1_000_000)
         augmentation = try f.optional(ImageAugmentation.self, "augmentation")
+        checkpoints = try f.optional(CheckpointRetention.self, "checkpoints") ?? CheckpointRetention()
         if let clip = try f.optional(Double.self, "gradient_clip") {
             guard clip.isFinite, clip > 0 else {
                 throw SpecError(path: "gradient_clip", "'gradient_clip' must be a positive number, got \(clip)")
             }
             gradientClip = clip
         }
-        if f.contains(AnyKey("validation")), try !f.decodeNil(forKey: AnyKey("validation")) {
+        if try f.present("validation") {
             let v = try f.nestedContainer(keyedBy: AnyKey.self, forKey: AnyKey("validation"))
             do {
                 try v.rejectUnknownFields(allowed: ["split", "dataset"], context: "validation")
@@ -53,14 +55,16 @@ extension TrainingConfig: Codable {
                     path: "validation", "give exactly one of {\"split\": fraction} or {\"dataset\": \"ds_…\"}")
             }
         }
-        if f.contains(AnyKey("early_stopping")), try !f.decodeNil(forKey: AnyKey("early_stopping")) {
+        if try f.present("early_stopping") {
             let e = try f.nestedContainer(keyedBy: AnyKey.self, forKey: AnyKey("early_stopping"))
             do {
-                try e.rejectUnknownFields(allowed: ["monitor", "patience", "min_delta"], context: "early_stopping")
+                try e.rejectUnknownFields(
+                    allowed: ["monitor", "patience", "min_delta", "restore_best"], context: "early_stopping")
                 let stopping = EarlyStopping(
                     monitor: try e.optional(String.self, "monitor") ?? "val_loss",
                     patience: try e.optional(Int.self, "patience") ?? 5,
-                    minDelta: try e.optional(Double.self, "min_delta") ?? 0)
+                    minDelta: try e.optional(Double.self, "min_delta") ?? 0,
+                    restoreBest: try e.optional(Bool.self, "restore_best") ?? true)
                 guard ["val_loss", "loss", "val_accuracy", "accuracy"].contains(stopping.monitor) else {
                     throw SpecError(path: "monitor", "'monitor' must be val_loss, loss, val_accuracy or accuracy")
                 }
@@ -71,7 +75,7 @@ extension TrainingConfig: Codable {
                 earlyStopping = stopping
             } catch let error as SpecError { throw error.prefixed("early_stopping") }
         }
-        if f.contains(AnyKey("lr_schedule")), try !f.decodeNil(forKey: AnyKey("lr_schedule")) {
+        if try f.present("lr_schedule") {
             let s = try f.nestedContainer(keyedBy: AnyKey.self, forKey: AnyKey("lr_schedule"))
             do {
                 let type = try s.required(String.self, "type", context: "lr_schedule")
@@ -109,6 +113,7 @@ extension TrainingConfig: Codable {
         try f.encode(shuffle, forKey: AnyKey("shuffle"))
         try f.encode(seed, forKey: AnyKey("seed"))
         try f.encode(checkpointEvery, forKey: AnyKey("checkpoint_every"))
+        try f.encode(checkpoints, forKey: AnyKey("checkpoints"))
         if let split = validationSplit { try f.encode(["split": split], forKey: AnyKey("validation")) }
         if let dataset = validationDataset { try f.encode(["dataset": dataset], forKey: AnyKey("validation")) }
         if let clip = gradientClip { try f.encode(clip, forKey: AnyKey("gradient_clip")) }

@@ -1,15 +1,31 @@
-/// The training fields of a job request (`../API.md`): loss, optimizer, batches, epochs,
+/// The training fields of a job request (docs/API.md): loss, optimizer, batches, epochs,
 /// validation, clipping, early stopping and learning-rate schedules.
 public struct TrainingConfig: Equatable, Sendable {
     public struct EarlyStopping: Equatable, Sendable, Codable {
         public var monitor: String
         public var patience: Int
         public var minDelta: Double
-        enum CodingKeys: String, CodingKey { case monitor, patience; case minDelta = "min_delta" }
-        public init(monitor: String = "val_loss", patience: Int = 5, minDelta: Double = 0) {
+        /// When early stopping ends the job, the model keeps the weights of its best monitored
+        /// epoch rather than its last (Keras' `restore_best_weights`).
+        public var restoreBest: Bool
+        enum CodingKeys: String, CodingKey {
+            case monitor, patience
+            case minDelta = "min_delta"
+            case restoreBest = "restore_best"
+        }
+        public init(monitor: String = "val_loss", patience: Int = 5, minDelta: Double = 0, restoreBest: Bool = true) {
             self.monitor = monitor
             self.patience = patience
             self.minDelta = minDelta
+            self.restoreBest = restoreBest
+        }
+
+        public init(from decoder: Decoder) throws {
+            let f = try decoder.container(keyedBy: CodingKeys.self)
+            monitor = try f.decodeIfPresent(String.self, forKey: .monitor) ?? "val_loss"
+            patience = try f.decodeIfPresent(Int.self, forKey: .patience) ?? 5
+            minDelta = try f.decodeIfPresent(Double.self, forKey: .minDelta) ?? 0
+            restoreBest = try f.decodeIfPresent(Bool.self, forKey: .restoreBest) ?? true
         }
     }
 
@@ -30,6 +46,8 @@ public struct TrainingConfig: Equatable, Sendable {
     public var earlyStopping: EarlyStopping?
     public var schedule: Schedule?
     public var checkpointEvery: Int
+    /// Which checkpoints are kept as training goes on.
+    public var checkpoints = CheckpointRetention()
     /// On-the-fly augmentation of image training batches.
     public var augmentation: ImageAugmentation?
 

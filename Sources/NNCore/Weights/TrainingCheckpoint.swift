@@ -41,4 +41,13 @@ public enum TrainingCheckpoint {
         try network.loadWeights(file)
         try trainer.restore(progress: progress, optimizerState: OptimizerState(steps: steps, slots: slots))
     }
+
+    /// The weights alone of a checkpoint (its optimizer slots and progress left out), as a
+    /// weights file: what the model's current weights are when they refer to a checkpoint.
+    public static func weights(from bytes: [UInt8], metadata: [String: String] = [:]) throws -> SafetensorsFile {
+        var file = try SafetensorsFile(bytes: bytes)
+        file.tensors.removeAll { $0.name.hasPrefix("optimizer.") }
+        file.metadata = metadata
+        return file
+    }
 }

@@ -7,6 +7,11 @@ extension ServiceApp {
             "/v1/datasets",
             handle { [store] request in
                 let type = request.headers["Content-Type"]?.lowercased() ?? ""
+                // The query's `task` is read for CSV only, but a wrong value is refused for
+                // either format, so that a typo is never silently ignored.
+                if let task = request.queryValue("task"), task != "classification", task != "regression" {
+                    throw ServiceError.invalid("task must be classification or regression", path: "task")
+                }
                 let upload: DatasetUpload
                 if type.hasPrefix("text/csv") {
                     upload = try CSVDatasetParser.parse(request.body, query: request.queryValue)

@@ -44,6 +44,18 @@ extension ServiceApp {
                 }
                 return try Self.reply(ListPage(items: items, limit: items.count + 1, id: { "\($0.epoch)" }))
             })
+        router.delete(
+            "/v1/models/{id}/checkpoints/{epoch}",
+            handle { [store] request in
+                let text = request.pathParameter("epoch")
+                guard text.allSatisfy(\.isNumber), let epoch = Int(text) else {
+                    throw ServiceError(
+                        404, "not_found", "no checkpoint epoch '\(text.prefix(40))'; epochs are whole numbers from 1",
+                        path: "epoch")
+                }
+                try store.deleteCheckpoint(model: request.pathParameter("id"), epoch: epoch)
+                return .noContent()
+            })
         router.get(
             "/v1/models/{id}/weights",
             handle { [self] request in
@@ -54,10 +66,7 @@ extension ServiceApp {
                         throw ServiceError(404, "not_found", "model \(record.id) has no checkpoint at epoch \(epoch)")
                     }
                     // A checkpoint also holds optimizer state; the download is the weights alone.
-                    var file = try SafetensorsFile(bytes: state)
-                    file.tensors.removeAll { $0.name.hasPrefix("optimizer.") }
-                    file.metadata = ["epoch": String(epoch)]
-                    bytes = file.encoded()
+                    bytes = try TrainingCheckpoint.weights(from: state, metadata: ["epoch": String(epoch)]).encoded()
                 } else {
                     guard let weights = try store.modelWeights(record.id) else {
                         throw ServiceError.conflict("model \(record.id) has no weights yet; train it or upload weights")

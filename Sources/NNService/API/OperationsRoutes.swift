@@ -15,7 +15,7 @@ extension ServiceApp {
             handle { [self] _ in
                 let text = metrics.render(
                     jobs: try store.jobCounts(), trainingSamples: queue.counters.trainingSamples,
-                    queueDepth: queue.depth)
+                    queueDepth: queue.depth, storage: try store.storageFigures())
                 return .text(.ok, text, contentType: "text/plain; version=0.0.4; charset=utf-8")
             })
         let spec = options.openAPIPath.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) }

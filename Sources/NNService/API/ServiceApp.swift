@@ -3,7 +3,7 @@ import MicroHTTP
 import NNCore
 
 /// The service: the store, the training queue, job events and the model cache, and the
-/// routes of `../API.md` over them.
+/// routes of docs/API.md over them.
 public final class ServiceApp: @unchecked Sendable {
     // `@unchecked Sendable`: every stored property is immutable and itself thread-safe.
     public struct Options: Sendable {
@@ -44,6 +44,7 @@ public final class ServiceApp: @unchecked Sendable {
         addDatasetRoutes(&router)
         addModelRoutes(&router)
         addJobRoutes(&router)
+        addDashboardRoutes(&router)
         return router
     }
 
@@ -117,7 +118,13 @@ extension HTTPRequest {
             }
             limit = value
         }
-        return (limit, queryValue("after"))
+        let after = queryValue("after")
+        if after == "" {
+            throw ServiceError(
+                400, "invalid_query", "after must be the cursor from a list's 'next'; leave it out for the first page",
+                path: "after")
+        }
+        return (limit, after)
     }
 
     func optionalIntQuery(_ name: String) throws -> Int? {

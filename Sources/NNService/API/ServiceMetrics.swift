@@ -34,7 +34,9 @@ public final class ServiceMetrics: @unchecked Sendable {
         latency[route] = histogram
     }
 
-    func render(jobs: [JobStatus: Int], trainingSamples: Int, queueDepth: Int) -> String {
+    func render(
+        jobs: [JobStatus: Int], trainingSamples: Int, queueDepth: Int, storage: ServiceStore.StorageFigures
+    ) -> String {
         lock.lock()
         let requests = self.requests
         let latency = self.latency
@@ -66,6 +68,16 @@ public final class ServiceMetrics: @unchecked Sendable {
         out += "nnserve_training_samples_total \(trainingSamples)\n"
         out += "# HELP nnserve_queue_depth Jobs waiting for a worker.\n# TYPE nnserve_queue_depth gauge\n"
         out += "nnserve_queue_depth \(queueDepth)\n"
+        out += "# HELP nnserve_database_bytes Size of the SQLite database file.\n# TYPE nnserve_database_bytes gauge\n"
+        out += "nnserve_database_bytes \(storage.databaseBytes)\n"
+        out +=
+            "# HELP nnserve_database_wal_bytes Size of its write-ahead log.\n# TYPE nnserve_database_wal_bytes gauge\n"
+        out += "nnserve_database_wal_bytes \(storage.walBytes)\n"
+        out +=
+            "# HELP nnserve_database_free_bytes Free pages inside the file, reused before it grows.\n# TYPE nnserve_database_free_bytes gauge\n"
+        out += "nnserve_database_free_bytes \(storage.freeBytes)\n"
+        out += "# HELP nnserve_checkpoints Stored training checkpoints.\n# TYPE nnserve_checkpoints gauge\n"
+        out += "nnserve_checkpoints \(storage.checkpoints)\n"
         return out
     }
 

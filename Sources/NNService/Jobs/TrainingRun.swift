@@ -69,15 +69,21 @@ struct TrainingRun {
         if let resume = try store.resumePoint(for: job) {
             try TrainingCheckpoint.restore(resume.state, network: network, trainer: trainer)
         }
+        // With restore_best, the epoch early stopping judges best always gets a checkpoint and
+        // keeps it, so the model can end with its weights.
+        let restoreBest = config.earlyStopping?.restoreBest ?? false
         while !trainer.isFinished {
+            let bestBefore = trainer.progress.bestEpoch
             let metrics = try trainer.runEpoch()
             queue.counters.add(samples: training.count)
-            let checkpointDue = metrics.epoch % config.checkpointEvery == 0 || trainer.isFinished
+            let improved = restoreBest && trainer.progress.bestEpoch != bestBefore
+            let checkpointDue = metrics.epoch % config.checkpointEvery == 0 || trainer.isFinished || improved
             let state = checkpointDue ? TrainingCheckpoint.encode(network: network, trainer: trainer) : nil
-            let weights = checkpointDue ? network.exportWeights().encoded() : nil
+            let best = restoreBest ? trainer.progress.bestEpoch : nil
             guard
                 try store.recordEpoch(
-                    job: job, metrics: metrics, checkpoint: state, weights: weights, loss: config.loss)
+                    job: job, metrics: metrics, checkpoint: state, loss: config.loss, pinnedEpoch: best,
+                    weightsEpoch: trainer.progress.stoppedEarly ? best : nil)
             else {
                 return
             }

@@ -6,6 +6,8 @@ public struct ModelRecord: Sendable {
     public var spec: ModelSpec
     public var loss: LossFunction?
     public var hasWeights: Bool
+    /// The checkpoint epoch the current weights are those of; nil for uploaded weights or none.
+    public var weightsEpoch: Int?
     public var weightsVersion: Int
     public var epochsTrained: Int
     public var training: Bool
@@ -21,6 +23,7 @@ public struct ModelRecord: Sendable {
         var status: String
         var loss: String?
         var epochs_trained: Int
+        var weights_epoch: Int?
         var created_at: String
         var memory: Memory
     }
@@ -37,7 +40,8 @@ public struct ModelRecord: Sendable {
         let estimate = spec.memoryEstimate(summary: summary)
         return Description(
             id: id, spec: spec, summary: summary, params: summary.reduce(0) { $0 + $1.params },
-            status: status, loss: loss?.rawValue, epochs_trained: epochsTrained, created_at: createdAt,
+            status: status, loss: loss?.rawValue, epochs_trained: epochsTrained,
+            weights_epoch: weightsEpoch, created_at: createdAt,
             memory: Memory(
                 fixed_bytes: Int(min(estimate.fixedBytes, 9e18)),
                 per_sample_bytes: Int(min(estimate.perSampleBytes, 9e18))))

@@ -84,6 +84,7 @@ extension ServiceStore {
             }
             try db.execute("DELETE FROM datasets WHERE id = ?", [id])
         }
+        try database.incrementalVacuum()
     }
 }
 

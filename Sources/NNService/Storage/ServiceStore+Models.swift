@@ -4,7 +4,8 @@ import SQLiteStore
 
 extension ServiceStore {
     private static let modelColumns = """
-        id, spec, loss, weights IS NOT NULL AS has_weights, weights_version, epochs_trained, created_at,
+        id, spec, loss, (weights IS NOT NULL OR weights_epoch IS NOT NULL) AS has_weights, weights_epoch,
+        weights_version, epochs_trained, created_at,
         EXISTS(SELECT 1 FROM jobs WHERE jobs.model_id = models.id AND status IN ('queued', 'running')) AS training
         """
 
@@ -13,6 +14,7 @@ extension ServiceStore {
         return ModelRecord(
             id: try row.get("id"), spec: try StoredJSON.decode(ModelSpec.self, try row.get("spec")),
             loss: loss.flatMap(LossFunction.init(rawValue:)), hasWeights: try row.get("has_weights"),
+            weightsEpoch: try row.get("weights_epoch"),
             weightsVersion: try row.get("weights_version"), epochsTrained: try row.get("epochs_trained"),
             training: try row.get("training"), createdAt: try row.get("created_at"))
     }
@@ -48,18 +50,25 @@ extension ServiceStore {
         }
     }
 
-    /// The model's latest weights (a safetensors file), or nil when it has none.
+    /// The model's current weights (a safetensors file), or nil when it has none: its uploaded
+    /// weights, or the weights of the checkpoint they refer to.
     public func modelWeights(_ id: String) throws -> (bytes: [UInt8], version: Int)? {
-        try database.read { db in
+        let found = try database.read { db -> (stored: Data?, state: Data?, version: Int)? in
             guard
                 let row = try db.queryOne(
-                    "SELECT weights, weights_version FROM models WHERE id = ? AND weights IS NOT NULL", [id])
-            else {
-                return nil
-            }
-            let data: Data = try row.get("weights")
-            return ([UInt8](data), try row.get("weights_version"))
+                    """
+                    SELECT models.weights AS weights, models.weights_version AS version, checkpoints.state AS state
+                    FROM models LEFT JOIN checkpoints
+                      ON checkpoints.model_id = models.id AND checkpoints.epoch = models.weights_epoch
+                    WHERE models.id = ?
+                    """, [id])
+            else { return nil }
+            return (try row.get("weights"), try row.get("state"), try row.get("version"))
         }
+        guard let found else { return nil }
+        if let stored = found.stored { return ([UInt8](stored), found.version) }
+        guard let state = found.state else { return nil }
+        return (try TrainingCheckpoint.weights(from: [UInt8](state)).encoded(), found.version)
     }
 
     /// Replaces a model's weights with an uploaded file (checked by the caller); 409 while
@@ -74,7 +83,10 @@ extension ServiceStore {
                     "model \(id) is being trained; cancel its job or wait before uploading weights")
             }
             try db.execute(
-                "UPDATE models SET weights = ?, weights_version = weights_version + 1, loss = ? WHERE id = ?",
+                """
+                UPDATE models SET weights = ?, weights_epoch = NULL, weights_version = weights_version + 1, loss = ?
+                WHERE id = ?
+                """,
                 [Data(bytes), loss?.rawValue, id])
         }
         modelsChanged()
@@ -92,5 +104,6 @@ extension ServiceStore {
             try db.execute("DELETE FROM models WHERE id = ?", [id])
         }
         modelsChanged()
+        try database.incrementalVacuum()
     }
 }

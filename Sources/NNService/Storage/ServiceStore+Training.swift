@@ -3,15 +3,18 @@ import NNCore
 import SQLiteStore
 
 extension ServiceStore {
-    /// Records a finished epoch, and a checkpoint when one is given, in one transaction:
-    /// the metrics row, the job's progress, the checkpoint and the model's latest weights.
-    /// Does nothing and returns false if the job is no longer running (it was cancelled).
+    /// Records a finished epoch, and a checkpoint when one is given, in one transaction: the
+    /// metrics row, the job's progress, the pruning of checkpoints that retention no longer
+    /// keeps, the new checkpoint, and the model's weights, which become a reference to a
+    /// checkpoint (the new one, or `weightsEpoch`, job-relative, when early stopping restores
+    /// the best). `pinnedEpoch` (job-relative) is kept whatever retention says: the epoch early
+    /// stopping may restore. Does nothing and returns false if the job is no longer running.
     public func recordEpoch(
-        job: JobRecord, metrics: EpochMetrics, checkpoint: [UInt8]?, weights: [UInt8]?,
-        loss: LossFunction
+        job: JobRecord, metrics: EpochMetrics, checkpoint: [UInt8]?, loss: LossFunction,
+        pinnedEpoch: Int? = nil, weightsEpoch: Int? = nil
     ) throws -> Bool {
         defer { if checkpoint != nil { modelsChanged() } }
-        return try database.inTransaction { db in
+        let recorded = try database.inTransaction { db in
             guard let row = try db.queryOne("SELECT status FROM jobs WHERE id = ?", [job.id]),
                 try row.get("status") as String == JobStatus.running.rawValue
             else { return false }
@@ -21,25 +24,36 @@ extension ServiceStore {
             try db.execute(
                 "UPDATE jobs SET epoch = ?, latest = ? WHERE id = ?",
                 [metrics.epoch, StoredJSON.encode(metrics), job.id])
-            if let checkpoint, let weights {
-                let modelEpoch = job.baseEpoch + metrics.epoch
-                try db.execute(
-                    """
-                    INSERT OR REPLACE INTO checkpoints(model_id, epoch, job_id, loss, val_loss, created_at, state)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """,
-                    [
-                        job.modelID, modelEpoch, job.id, metrics.loss, metrics.valLoss, Identifiers.now(),
-                        Data(checkpoint),
-                    ])
-                try db.execute(
-                    """
-                    UPDATE models SET weights = ?, weights_version = weights_version + 1, loss = ?, epochs_trained = ?
-                    WHERE id = ?
-                    """, [Data(weights), loss.rawValue, modelEpoch, job.modelID])
-            }
+            guard let checkpoint else { return true }
+            let modelEpoch = job.baseEpoch + metrics.epoch
+            let target = job.baseEpoch + (weightsEpoch ?? metrics.epoch)
+            try pruneCheckpoints(
+                model: job.modelID,
+                incoming: CheckpointFigures(
+                    epoch: modelEpoch, loss: metrics.loss, valLoss: metrics.valLoss, accuracy: metrics.accuracy,
+                    valAccuracy: metrics.valAccuracy),
+                retention: job.config.checkpoints,
+                pinned: Set([target] + (pinnedEpoch.map { [job.baseEpoch + $0] } ?? [])), in: db)
+            try db.execute(
+                """
+                INSERT OR REPLACE INTO checkpoints(model_id, epoch, job_id, loss, val_loss, accuracy, val_accuracy, created_at, state)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
+                    job.modelID, modelEpoch, job.id, metrics.loss, metrics.valLoss, metrics.accuracy,
+                    metrics.valAccuracy, Identifiers.now(), Data(checkpoint),
+                ])
+            try db.execute(
+                """
+                UPDATE models SET weights = NULL, weights_epoch = ?, weights_version = weights_version + 1, loss = ?,
+                  epochs_trained = ?
+                WHERE id = ?
+                """, [target, loss.rawValue, modelEpoch, job.modelID])
             return true
         }
+        // Keeps the -wal file near one checkpoint's size during long jobs.
+        if recorded && checkpoint != nil { database.boundLog() }
+        return recorded
     }
 
     /// The newest checkpoint this job wrote, with its job-relative epoch; metrics recorded
@@ -75,22 +89,28 @@ extension ServiceStore {
     }
 
     public struct CheckpointSummary: Encodable {
-        var epoch: Int
+        public var epoch: Int
         var created_at: String
         var loss: Double?
         var val_loss: Double?
+        var accuracy: Double?
+        var val_accuracy: Double?
         var job_id: String?
     }
 
     public func checkpoints(model id: String) throws -> [CheckpointSummary] {
         try database.read { db in
             try db.query(
-                "SELECT epoch, created_at, loss, val_loss, job_id FROM checkpoints WHERE model_id = ? ORDER BY epoch",
+                """
+                SELECT epoch, created_at, loss, val_loss, accuracy, val_accuracy, job_id FROM checkpoints
+                WHERE model_id = ? ORDER BY epoch
+                """,
                 [id]
             ).map {
                 CheckpointSummary(
                     epoch: try $0.get("epoch"), created_at: try $0.get("created_at"), loss: try $0.get("loss"),
-                    val_loss: try $0.get("val_loss"), job_id: try $0.get("job_id"))
+                    val_loss: try $0.get("val_loss"), accuracy: try $0.get("accuracy"),
+                    val_accuracy: try $0.get("val_accuracy"), job_id: try $0.get("job_id"))
             }
         }
     }

@@ -27,9 +27,17 @@ public final class ServiceStore: @unchecked Sendable {
         generationLock.unlock()
     }
 
+    /// The `-wal` file is cut back to this size whenever SQLite resets it.
+    static let journalSizeLimit = 64 << 20
+
     public init(path: String) throws {
         database = try Database(path: path, options: .init(createParentDirectory: true))
         _ = try Self.migrator.migrate(database)
+        // Once per file: a file that already holds tables changes mode only through a VACUUM,
+        // which rewrites it (https://www.sqlite.org/pragma.html#pragma_auto_vacuum). After the
+        // migrations, so that what they free is left out of the rewritten file.
+        try database.enableIncrementalAutoVacuum()
+        try database.limitJournalSize(bytes: Self.journalSizeLimit)
     }
 
     public init(inMemory: Void = ()) throws {
@@ -68,8 +76,9 @@ public final class ServiceStore: @unchecked Sendable {
                   PRIMARY KEY(model_id, epoch));
                 """)
         }
+        registerRetentionMigration(&migrator)
         // Kept apart from the initial schema so that it merges with other migrations by name.
-        migrator.register("002_job_attempts") { db in
+        migrator.register("003_job_attempts") { db in
             try db.executeScript(
                 """
                 ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
