@@ -25,13 +25,25 @@ public struct ModelRecord: Sendable {
         var epochs_trained: Int
         var weights_epoch: Int?
         var created_at: String
+        var memory: Memory
+    }
+
+    /// Training memory, so that a client can size its batch: fixed_bytes + per_sample_bytes × batch
+    /// (fixed_bytes counts Adam's state, the largest an optimizer keeps).
+    public struct Memory: Encodable {
+        var fixed_bytes: Int
+        var per_sample_bytes: Int
     }
 
     public func description() throws -> Description {
         let summary = try spec.validate()
+        let estimate = spec.memoryEstimate(summary: summary)
         return Description(
             id: id, spec: spec, summary: summary, params: summary.reduce(0) { $0 + $1.params },
             status: status, loss: loss?.rawValue, epochs_trained: epochsTrained,
-            weights_epoch: weightsEpoch, created_at: createdAt)
+            weights_epoch: weightsEpoch, created_at: createdAt,
+            memory: Memory(
+                fixed_bytes: Int(min(estimate.fixedBytes, 9e18)),
+                per_sample_bytes: Int(min(estimate.perSampleBytes, 9e18))))
     }
 }
