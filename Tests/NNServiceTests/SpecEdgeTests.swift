@@ -23,6 +23,8 @@ final class SpecEdgeTests: XCTestCase {
                 try client.request("POST", "/v1/datasets?input_shape=\(shape)", body: Array(xor.utf8)), 400,
                 path: "input_shape")
         }
+        let longName = #"{"name": "\#(String(repeating: "n", count: 257))", "inputs": [[0]], "targets": [0]}"#
+        expect(try client.request("POST", "/v1/datasets", body: Array(longName.utf8)), 422, path: "name")
         let csv = Array("a,b,label\n0,1,1\n1,0,1\n".utf8)
         expect(
             try client.request("POST", "/v1/datasets?target=", body: csv, contentType: "text/csv"), 400, path: "target")

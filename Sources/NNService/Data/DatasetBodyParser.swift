@@ -231,8 +231,10 @@ struct DatasetBodyParser {
                 path: unknown.0, code: "unknown_field")
         }
         let body = JSONValue.object(members)
-        guard let name = body["name"]?.stringValue ?? (body["name"] == nil ? "dataset" : nil), !name.isEmpty else {
-            throw ServiceError.invalid("'name' must be a non-empty string", path: "name")
+        guard let name = body["name"]?.stringValue ?? (body["name"] == nil ? "dataset" : nil), !name.isEmpty,
+            name.count <= 256
+        else {
+            throw ServiceError.invalid("'name' must be a string of 1 to 256 characters", path: "name")
         }
         guard body["inputs"]?.arrayValue != nil, rowCount > 0 else {
             throw ServiceError.invalid("'inputs' must be a non-empty array of rows", path: "inputs")

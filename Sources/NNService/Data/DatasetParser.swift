@@ -18,8 +18,10 @@ enum DatasetParser {
                 "unknown field '\(unknown.0)'; allowed fields are input_shape, inputs, name, targets, task",
                 path: unknown.0, code: "unknown_field")
         }
-        guard let name = body["name"]?.stringValue ?? (body["name"] == nil ? "dataset" : nil), !name.isEmpty else {
-            throw ServiceError.invalid("'name' must be a non-empty string", path: "name")
+        guard let name = body["name"]?.stringValue ?? (body["name"] == nil ? "dataset" : nil), !name.isEmpty,
+            name.count <= 256
+        else {
+            throw ServiceError.invalid("'name' must be a string of 1 to 256 characters", path: "name")
         }
         guard let rows = body["inputs"]?.arrayValue, !rows.isEmpty else {
             throw ServiceError.invalid("'inputs' must be a non-empty array of rows", path: "inputs")
