@@ -16,6 +16,7 @@ public struct JobRecord: Sendable {
     public var createdAt: String
     public var startedAt: String?
     public var finishedAt: String?
+    public var labels = Labels()
 
     public struct JobError: Codable, Equatable, Sendable {
         public var code: String
@@ -31,6 +32,8 @@ public struct JobRecord: Sendable {
 
     public struct Description: Encodable, Sendable {
         var id: String
+        var name: String?
+        var tags: [String]
         var model_id: String
         var dataset: String
         var status: JobStatus
@@ -49,6 +52,8 @@ public struct JobRecord: Sendable {
             // Written by hand so that absent values are `null`, not missing keys.
             var c = encoder.container(keyedBy: AnyCodingKey.self)
             try c.encode(id, forKey: "id")
+            try c.encode(name, forKey: "name")
+            try c.encode(tags, forKey: "tags")
             try c.encode(model_id, forKey: "model_id")
             try c.encode(dataset, forKey: "dataset")
             try c.encode(status, forKey: "status")
@@ -71,7 +76,8 @@ public struct JobRecord: Sendable {
 
     public var description: Description {
         Description(
-            id: id, model_id: modelID, dataset: datasetID, status: status, epoch: epoch, epochs: config.epochs,
+            id: id, name: labels.name, tags: labels.tags, model_id: modelID, dataset: datasetID, status: status,
+            epoch: epoch, epochs: config.epochs,
             progress: status == .succeeded ? 1 : Double(epoch) / Double(max(config.epochs, 1)),
             latest: Latest(
                 loss: latest?.loss, val_loss: latest?.valLoss, accuracy: latest?.accuracy,

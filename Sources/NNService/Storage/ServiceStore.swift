@@ -77,6 +77,7 @@ public final class ServiceStore: @unchecked Sendable {
                 """)
         }
         registerRetentionMigration(&migrator)
+        registerLabelsMigration(&migrator)
         return migrator
     }
 
