@@ -18,6 +18,11 @@ final class SpecEdgeTests: XCTestCase {
         expect(try client.request("POST", "/v1/datasets?task=AAA", body: Array(xor.utf8)), 422, path: "task")
         expect(try client.request("POST", "/v1/datasets?target=", body: Array(xor.utf8)), 400, path: "target")
         expect(try client.request("POST", "/v1/datasets?name=", body: Array(xor.utf8)), 400, path: "name")
+        for shape in ["", "0", "2,", "a", "-2", "1,,2"] {
+            expect(
+                try client.request("POST", "/v1/datasets?input_shape=\(shape)", body: Array(xor.utf8)), 400,
+                path: "input_shape")
+        }
         let csv = Array("a,b,label\n0,1,1\n1,0,1\n".utf8)
         expect(
             try client.request("POST", "/v1/datasets?target=", body: csv, contentType: "text/csv"), 400, path: "target")

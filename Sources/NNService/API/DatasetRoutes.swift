@@ -12,6 +12,15 @@ extension ServiceApp {
                 if let task = request.queryValue("task"), task != "classification", task != "regression" {
                     throw ServiceError.invalid("task must be classification or regression", path: "task")
                 }
+                if let shape = request.queryValue("input_shape"),
+                    shape.split(separator: ",", omittingEmptySubsequences: false).contains(where: {
+                        $0.isEmpty || $0.first == "0" || !$0.allSatisfy({ $0.isASCII && $0.isNumber })
+                    })
+                {
+                    throw ServiceError(
+                        400, "invalid_query",
+                        "input_shape must be positive integers separated by commas, such as 8,8,1", path: "input_shape")
+                }
                 for key in ["name", "target"] {
                     if let value = request.queryValue(key), value.isEmpty || value.count > 256 {
                         throw ServiceError(
