@@ -70,7 +70,9 @@ struct ListQuery {
 }
 
 /// Where a sorted page ended: the sort it belongs to, the last item's sort key and its row
-/// sequence (the tie-break), as base64url JSON (RFC 4648 §5) so that it fits in a query.
+/// sequence (the tie-break), as base64url JSON (RFC 4648 §5) so that it fits in a query. A
+/// cursor the server did not issue for this sort is a 422: it has the documented form (a
+/// string), but names no place in this list.
 struct SortCursor: Codable {
     var sort: String
     var key: Key
@@ -114,14 +116,14 @@ struct SortCursor: Codable {
         guard text.count <= 2048, let data = Data(base64Encoded: base64),
             let cursor = try? JSONDecoder().decode(SortCursor.self, from: data)
         else {
-            throw ServiceError(
-                400, "invalid_query", "after must be the cursor from a list's 'next'; leave it out for the first page",
-                path: "after")
+            throw ServiceError.invalid(
+                "after must be the cursor from the 'next' of a list with this sort; leave it out for the first page",
+                path: "after", code: "invalid_cursor")
         }
         guard cursor.sort == sort else {
-            throw ServiceError(
-                400, "invalid_query",
-                "this cursor belongs to sort=\(cursor.sort.prefix(40)); keep the same sort while paging", path: "after")
+            throw ServiceError.invalid(
+                "this cursor belongs to sort=\(cursor.sort.prefix(40)); keep the same sort while paging", path: "after",
+                code: "invalid_cursor")
         }
         self = cursor
     }
