@@ -6,6 +6,8 @@ struct BenchOptions {
     var only: [String] = knownIDs
     var threads: [Int] = [1, 2]
     var jsonPath: String?
+    /// `--memory W1`: measure one workload's peak memory against its estimate, nothing else.
+    var memoryWorkload: String?
 
     init(arguments: [String]) throws {
         var iterator = arguments.makeIterator()
@@ -29,9 +31,15 @@ struct BenchOptions {
             case "--json":
                 guard let value = iterator.next() else { throw BenchError("--json needs a file path") }
                 jsonPath = value
+            case "--memory":
+                guard let value = iterator.next(), Self.knownIDs.contains(value), value.hasPrefix("W") else {
+                    throw BenchError("--memory needs one workload id, e.g. --memory W1")
+                }
+                memoryWorkload = value
             case "--help", "-h":
                 throw BenchError(
-                    "usage: nn-bench [--only \(Self.knownIDs.joined(separator: ","))] [--threads 1,2] [--json FILE]")
+                    "usage: nn-bench [--only \(Self.knownIDs.joined(separator: ","))] [--threads 1,2] [--json FILE] | --memory W1"
+                )
             default:
                 throw BenchError("unknown argument '\(argument)'; try --help")
             }

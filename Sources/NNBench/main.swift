@@ -26,6 +26,13 @@ AllocatorTuning.keepLargeBlocks()
 do {
     let options = try BenchOptions(arguments: Array(CommandLine.arguments.dropFirst()))
     let isa = try KernelISA.selectAtStartup(environment: ProcessInfo.processInfo.environment)
+    if let id = options.memoryWorkload, let workload = TrainingBenchmark.all.first(where: { $0.id == id }) {
+        let result = try MemoryBenchmark.run(workload, threads: options.threads.max() ?? 1)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(result), as: UTF8.self))
+        exit(0)
+    }
     var report = Report(threads: options.threads, machine: machineDescription(), isa: isa.rawValue)
     let has = KernelISA.supported.map(\.rawValue).joined(separator: ", ")
     print("nn-bench on \(report.machine); kernels \(isa) (CPU has: \(has); NN_ISA forces one)")

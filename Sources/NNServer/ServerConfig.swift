@@ -17,6 +17,8 @@ struct ServerConfig {
     var maxEpochs = 100_000
     var maxQueuedJobs = 1_000
     var maxConnectionsPerClient = 64
+    /// nil: the service's default (¾ of the cgroup limit or physical memory).
+    var maxMemoryBytes: Int?
 
     struct Invalid: Error, CustomStringConvertible {
         var description: String
@@ -78,6 +80,15 @@ struct ServerConfig {
         isa = values["isa"]
         maxConnectionsPerClient =
             try integer("max-connections-per-client", 1...1_000_000) ?? maxConnectionsPerClient
+        if let text = values["max-memory"] {
+            guard let bytes = Self.byteCount(text), bytes >= 1 << 20 else {
+                throw Invalid(
+                    description:
+                        "--max-memory (NN_MAX_MEMORY) must be a byte count of at least 1M, like 4294967296 or 4G, got '\(text)'"
+                )
+            }
+            maxMemoryBytes = bytes
+        }
         logLevel = values["log-level"] ?? logLevel
         guard ["debug", "info", "warn", "error"].contains(logLevel) else {
             throw Invalid(description: "--log-level must be debug, info, warn or error")
@@ -132,5 +143,19 @@ struct ServerConfig {
     /// True when `host` only accepts connections from this machine.
     static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
+
+    /// "4096", "512M", "4G": bytes with an optional binary suffix K, M, G or T.
+    static func byteCount(_ text: String) -> Int? {
+        let units: [Character: Int] = ["K": 10, "M": 20, "G": 30, "T": 40]
+        var digits = Substring(text.uppercased())
+        var shift = 0
+        if let last = digits.last, let unit = units[last] {
+            shift = unit
+            digits = digits.dropLast()
+        }
+        guard let value = Int(digits), value >= 0 else { return nil }
+        let (bytes, overflow) = value.multipliedReportingOverflow(by: 1 << shift)
+        return overflow ? nil : bytes
     }
 }

@@ -34,6 +34,9 @@ struct ServerOption {
             flag: "max-params", variable: "NN_MAX_PARAMS", defaultText: "50000000",
             summary: "largest model, in parameters"),
         ServerOption(
+            flag: "max-memory", variable: "NN_MAX_MEMORY", defaultText: "3/4 of the cgroup limit or physical memory",
+            summary: "memory budget of one job or predict request, in bytes (suffix K, M, G allowed; 422 beyond)"),
+        ServerOption(
             flag: "max-epochs", variable: "NN_MAX_EPOCHS", defaultText: "100000",
             summary: "most epochs one job may ask for"),
         ServerOption(

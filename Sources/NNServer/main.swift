@@ -58,6 +58,7 @@ do {
     options.maxParameters = config.maxParameters
     options.maxEpochs = config.maxEpochs
     options.maxQueuedJobs = config.maxQueuedJobs
+    if let bytes = config.maxMemoryBytes { options.maxMemoryBytes = bytes }
     let app = ServiceApp(store: store, queue: queue, options: options, log: log)
     var limits = HTTPLimits()
     limits.maxBodyBytes = config.maxBodyBytes

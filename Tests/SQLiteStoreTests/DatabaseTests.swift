@@ -127,3 +127,28 @@ final class DatabaseTests: XCTestCase {
         XCTAssertEqual(try database.read { try $0.query("SELECT v FROM t") }.count, 1)
     }
 }
+
+/// A durable transaction commits with synchronous=FULL and leaves the connection at NORMAL.
+final class DurableTransactionTests: XCTestCase {
+    func testDurableTransactionSyncsItsCommitOnly() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("durable-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = try Database(
+            path: directory.appendingPathComponent("db.sqlite").path, options: .init(createParentDirectory: true))
+        try database.write { try $0.execute("CREATE TABLE t(x INTEGER)") }
+        XCTAssertEqual(try database.synchronousLevel(), 1)
+        let inside = try database.durableTransaction { connection -> Int in
+            try connection.execute("INSERT INTO t(x) VALUES (1)")
+            return try connection.queryOne("PRAGMA synchronous")!.get(at: 0)
+        }
+        XCTAssertEqual(inside, 2, "the commit runs at FULL")
+        XCTAssertEqual(try database.synchronousLevel(), 1, "back to NORMAL afterwards")
+        XCTAssertThrowsError(
+            try database.durableTransaction { connection in
+                try connection.execute("INSERT INTO t(x) VALUES (2)")
+                try connection.execute("INSERT INTO missing VALUES (1)")
+            })
+        XCTAssertEqual(try database.synchronousLevel(), 1)
+        XCTAssertEqual(try database.read { try $0.queryOne("SELECT COUNT(*) FROM t")!.get(at: 0) as Int }, 1)
+    }
+}

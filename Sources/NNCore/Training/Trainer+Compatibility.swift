@@ -12,16 +12,48 @@ extension Trainer {
     /// Checks that the loss fits the data's targets and the model's output before anything
     /// runs; errors name the model's last layer or the loss.
     public static func checkCompatibility(network: Network, loss: LossFunction, data: Dataset) throws {
-        let output = network.summary.last!.outputShape
-        let last = network.spec.layers.count - 1
+        let targets: TargetSummary
+        switch data.targets {
+        case let .classes(_, count): targets = .classes(count: count)
+        case let .values(values):
+            targets = .values(
+                shape: Array(values.shape.dropFirst()), binary: values.scalars.allSatisfy({ $0 == 0 || $0 == 1 }))
+        }
+        try checkCompatibility(
+            spec: network.spec, outputShape: network.summary.last!.outputShape, loss: loss,
+            sampleShape: Array(data.sampleShape), targets: targets)
+    }
+
+    /// What a data set's targets are, as its stored description tells (no samples needed).
+    public enum TargetSummary: Equatable, Sendable {
+        case classes(count: Int)
+        /// `binary`: whether every value is 0 or 1 (nil when not known).
+        case values(shape: [Int], binary: Bool?)
+
+        /// As `adapted` turns them: two-class index targets for one output unit and
+        /// binary cross-entropy are 0/1 values.
+        public func adapted(loss: LossFunction, outputShape: [Int]) -> TargetSummary {
+            guard loss == .binaryCrossEntropy, case let .classes(count) = self, count <= 2, outputShape == [1] else {
+                return self
+            }
+            return .values(shape: [1], binary: true)
+        }
+    }
+
+    /// The same checks from the spec and a description of the data alone, so that a job is
+    /// refused at submission without loading its data or building its network.
+    public static func checkCompatibility(
+        spec: ModelSpec, outputShape output: [Int], loss: LossFunction, sampleShape: [Int], targets: TargetSummary
+    ) throws {
+        let last = spec.layers.count - 1
         let unitsPath = "model.layers[\(last)]"
-        guard Array(data.sampleShape) == network.spec.inputShape else {
+        guard sampleShape == spec.inputShape else {
             throw SpecError(
                 code: "shape_mismatch", path: "model.input_shape",
-                "the model's input_shape \(network.spec.inputShape) does not match the data set's \(data.sampleShape)")
+                "the model's input_shape \(spec.inputShape) does not match the data set's \(sampleShape)")
         }
-        switch (loss, data.targets) {
-        case let (.crossEntropy, .classes(_, count)):
+        switch (loss, targets.adapted(loss: loss, outputShape: output)) {
+        case let (.crossEntropy, .classes(count)):
             guard output == [count] else {
                 throw SpecError(
                     code: "shape_mismatch", path: unitsPath,
@@ -33,25 +65,25 @@ extension Trainer {
                 code: "incompatible_loss", path: "loss",
                 "cross_entropy needs class-index targets; this data set has numeric targets (use mse or binary_cross_entropy)"
             )
-        case let (.binaryCrossEntropy, .values(values)):
-            guard Array(values.shape.dropFirst()) == output else {
+        case let (.binaryCrossEntropy, .values(shape, binary)):
+            guard shape == output else {
                 throw SpecError(
                     code: "shape_mismatch", path: unitsPath,
-                    "binary_cross_entropy needs outputs shaped like the targets \(Array(values.shape.dropFirst())); the model outputs \(output)"
+                    "binary_cross_entropy needs outputs shaped like the targets \(shape); the model outputs \(output)"
                 )
             }
-            guard values.scalars.allSatisfy({ $0 == 0 || $0 == 1 }) else {
+            guard binary != false else {
                 throw SpecError(
                     code: "incompatible_loss", path: "loss", "binary_cross_entropy needs targets that are 0 or 1")
             }
-        case let (.mse, .values(values)):
-            guard Array(values.shape.dropFirst()) == output else {
+        case let (.mse, .values(shape, _)):
+            guard shape == output else {
                 throw SpecError(
                     code: "shape_mismatch", path: unitsPath,
-                    "mse needs outputs shaped like the targets \(Array(values.shape.dropFirst())); the model outputs \(output)"
+                    "mse needs outputs shaped like the targets \(shape); the model outputs \(output)"
                 )
             }
-        case let (.binaryCrossEntropy, .classes(_, count)), let (.mse, .classes(_, count)):
+        case let (.binaryCrossEntropy, .classes(count)), let (.mse, .classes(count)):
             throw SpecError(
                 code: "incompatible_loss", path: "loss",
                 "the data set's targets are \(count) classes: use cross_entropy, or upload with \"task\": \"regression\""
@@ -60,11 +92,11 @@ extension Trainer {
     }
 
     /// Augmentation moves pixels, so it needs image inputs `[H, W, C]`.
-    static func checkAugmentation(_ augmentation: ImageAugmentation?, network: Network) throws {
-        guard augmentation != nil, network.spec.inputShape.count != 3 else { return }
+    public static func checkAugmentation(_ augmentation: ImageAugmentation?, inputShape: [Int]) throws {
+        guard augmentation != nil, inputShape.count != 3 else { return }
         throw SpecError(
             code: "incompatible_augmentation", path: "augmentation",
-            "augmentation needs image inputs [height, width, channels]; this model's input_shape is \(network.spec.inputShape)"
+            "augmentation needs image inputs [height, width, channels]; the input_shape here is \(inputShape)"
         )
     }
 }

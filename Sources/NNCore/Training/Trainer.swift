@@ -27,7 +27,7 @@ public final class Trainer {
         let training = Self.adapted(training, loss: config.loss, network: network)
         let validation = validation.map { Self.adapted($0, loss: config.loss, network: network) }
         try Self.checkCompatibility(network: network, loss: config.loss, data: training)
-        try Self.checkAugmentation(config.augmentation, network: network)
+        try Self.checkAugmentation(config.augmentation, inputShape: network.spec.inputShape)
         if let validation { try Self.checkCompatibility(network: network, loss: config.loss, data: validation) }
         self.network = network
         self.config = config

@@ -69,13 +69,17 @@ extension ServiceApp {
             throw ServiceError.invalid(
                 "'dataset' must name a data set id (ds_…)", path: "dataset", code: "missing_field")
         }
-        guard let data = try store.loadDataset(datasetID) else {
+        guard let data = try store.dataset(datasetID) else {
             throw ServiceError.invalid(
                 "no data set has the id '\(datasetID)'", path: "dataset", code: "unknown_dataset")
         }
-        if let validationID = config.validationDataset, try store.dataset(validationID) == nil {
-            throw ServiceError.invalid(
-                "no data set has the id '\(validationID)'", path: "validation.dataset", code: "unknown_dataset")
+        var validation: DatasetRecord?
+        if let validationID = config.validationDataset {
+            guard let record = try store.dataset(validationID) else {
+                throw ServiceError.invalid(
+                    "no data set has the id '\(validationID)'", path: "validation.dataset", code: "unknown_dataset")
+            }
+            validation = record
         }
         let inlineSpec: ModelSpec?
         let existing: ModelRecord?
@@ -100,16 +104,7 @@ extension ServiceApp {
             inlineSpec = nil
             existing = record
         }
-        let spec = inlineSpec ?? existing!.spec
-        let network: Network
-        do {
-            network = try Network(spec: spec, seed: 0)
-        } catch let error as SpecError {
-            throw error.prefixed("model")
-        }
-        try Trainer.checkCompatibility(
-            network: network, loss: config.loss,
-            data: Trainer.adapted(data, loss: config.loss, network: network))
+        try admit(spec: inlineSpec ?? existing!.spec, config: config, data: data, validation: validation)
         guard queue.depth < options.maxQueuedJobs else {
             throw ServiceError(
                 429, "queue_full", "the training queue holds \(options.maxQueuedJobs) jobs; retry later", retryAfter: 30

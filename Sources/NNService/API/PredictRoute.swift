@@ -24,8 +24,11 @@ extension ServiceApp {
         }
         let inputShape = record.spec.inputShape
         let reader = RowReader(shape: inputShape)
+        try checkPredictMemory(record, rows: rows.count)
+        let claimed = try CheckedSize.product(
+            [rows.count, reader.width], limit: CheckedSize.maxValues, path: "inputs", what: "rows × model input width")
         var scalars: [Float] = []
-        scalars.reserveCapacity(rows.count * reader.width)
+        scalars.reserveCapacity(CheckedSize.reservation(claimed: claimed, bodyBytes: request.body.count))
         for (index, row) in rows.enumerated() { try reader.append(row, path: "inputs[\(index)]", to: &scalars) }
         let input = Tensor(shape: [rows.count] + inputShape, scalars: scalars)
         let outputs = try models.withNetwork(record, epoch: epoch) { network in

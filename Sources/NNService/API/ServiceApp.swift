@@ -15,6 +15,8 @@ public final class ServiceApp: @unchecked Sendable {
         public var maxQueuedJobs = 1_000
         /// Handlers that run at once (`ServiceApp.work`); the rest wait in order.
         public var handlerThreads = ServiceApp.defaultHandlerThreads
+        /// The memory budget of one training job or one predict request (`NN_MAX_MEMORY`).
+        public var maxMemoryBytes = MemoryBudget.defaultLimit()
 
         public init() {}
     }

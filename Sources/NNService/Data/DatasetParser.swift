@@ -1,12 +1,14 @@
 import NNCore
 
-/// Turns an uploaded JSON body into a data set: `{"name", "input_shape"?, "inputs",
+/// Turns a parsed JSON document into a data set: `{"name", "input_shape"?, "inputs",
 /// "targets", "task"?}`. Rows are flat or nested to `input_shape`; all-integer targets mean
 /// classification unless `task` says otherwise. Errors name the first offending element.
+/// Uploads go through `DatasetBodyParser`, which reads the body in one pass without a tree;
+/// this tree-based reader is the reference the JSON data set fuzzer holds it to.
 enum DatasetParser {
     static let maxRows = 10_000_000
 
-    static func parseJSON(_ body: JSONValue) throws -> DatasetUpload {
+    static func parseJSON(_ body: JSONValue, bodyBytes: Int = Int.max) throws -> DatasetUpload {
         guard let members = body.objectMembers else {
             throw ServiceError.invalid("the body must be a JSON object with inputs and targets", path: nil)
         }
@@ -33,11 +35,17 @@ enum DatasetParser {
         if let shapeValue = body["input_shape"] {
             inputShape = try shape(shapeValue, path: "input_shape")
         } else {
+            // A row of no numbers would store a data set with no features (found by fuzzing).
+            guard RowReader.flatCount(rows[0]) >= 1 else {
+                throw ServiceError.invalid("a row needs at least one number", path: "inputs[0]")
+            }
             inputShape = [RowReader.flatCount(rows[0])]
         }
         let reader = RowReader(shape: inputShape)
+        let claimed = try CheckedSize.product(
+            [rows.count, reader.width], limit: CheckedSize.maxValues, path: "inputs", what: "rows × row width")
         var inputs: [Float] = []
-        inputs.reserveCapacity(rows.count * reader.width)
+        inputs.reserveCapacity(CheckedSize.reservation(claimed: claimed, bodyBytes: bodyBytes))
         for (index, row) in rows.enumerated() {
             try reader.append(row, path: "inputs[\(index)]", to: &inputs)
         }
@@ -55,21 +63,31 @@ enum DatasetParser {
         guard let items = value.arrayValue, (1...3).contains(items.count) else {
             throw ServiceError.invalid("'\(path)' must be an array of 1 to 3 positive integers", path: path)
         }
-        return try items.enumerated().map { index, item in
+        let dimensions = try items.enumerated().map { index, item in
             guard let number = item.numberValue, number >= 1, number <= Double(ModelSpec.maxInputElements),
                 number.rounded() == number
             else {
-                throw ServiceError.invalid("'\(path)' entries must be positive integers", path: "\(path)[\(index)]")
+                throw ServiceError.invalid(
+                    "'\(path)' entries must be integers from 1 to \(ModelSpec.maxInputElements)",
+                    path: "\(path)[\(index)]")
             }
             return Int(number)
         }
+        _ = try CheckedSize.sampleWidth(dimensions, path: path)
+        return dimensions
     }
 }
 
 /// Reads input rows, flat or nested to a shape, checking every value is a finite float32.
+/// The shape's product must already be checked (`CheckedSize.sampleWidth`).
 struct RowReader {
     let shape: [Int]
-    var width: Int { shape.reduce(1, *) }
+    let width: Int
+
+    init(shape: [Int]) {
+        self.shape = shape
+        width = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
+    }
 
     static func flatCount(_ row: JSONValue) -> Int {
         row.arrayValue?.count ?? 1

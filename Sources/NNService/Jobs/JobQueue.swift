@@ -36,7 +36,10 @@ public final class JobQueue: @unchecked Sendable {
 
     /// Requeues interrupted jobs and starts the workers.
     public func start() throws {
-        let queued = try store.requeueInterruptedJobs()
+        let (queued, crashed) = try store.requeueInterruptedJobs()
+        for id in crashed {
+            log("job \(id) failed: the process died \(ServiceStore.maxCrashes) times while it ran (error code crashed)")
+        }
         // Read `queued` before the workers start: `pending` shares its buffer, which a worker
         // then changes in place (ThreadSanitizer cannot see the reference count that orders it).
         if !queued.isEmpty { log("resuming \(queued.count) queued job(s)") }

@@ -16,6 +16,10 @@ public struct JobRecord: Sendable {
     public var createdAt: String
     public var startedAt: String?
     public var finishedAt: String?
+    /// Times the job has started running (a resume after a stop or a crash starts it again).
+    public var attempts = 0
+    /// Times the server process died while the job was running.
+    public var crashes = 0
     public var labels = Labels()
 
     public struct JobError: Codable, Equatable, Sendable {
@@ -46,6 +50,7 @@ public struct JobRecord: Sendable {
         var created_at: String
         var started_at: String?
         var finished_at: String?
+        var attempts: Int
         var config: TrainingConfig
 
         public func encode(to encoder: Encoder) throws {
@@ -70,6 +75,7 @@ public struct JobRecord: Sendable {
             try c.encode(created_at, forKey: "created_at")
             try c.encode(started_at, forKey: "started_at")
             try c.encode(finished_at, forKey: "finished_at")
+            try c.encode(attempts, forKey: "attempts")
             try c.encode(config, forKey: "config")
         }
     }
@@ -83,7 +89,7 @@ public struct JobRecord: Sendable {
                 loss: latest?.loss, val_loss: latest?.valLoss, accuracy: latest?.accuracy,
                 val_accuracy: latest?.valAccuracy),
             error: error, stopped_early: stoppedEarly, created_at: createdAt, started_at: startedAt,
-            finished_at: finishedAt, config: config)
+            finished_at: finishedAt, attempts: attempts, config: config)
     }
 }
 

@@ -28,6 +28,7 @@ public struct ModelRecord: Sendable {
         var epochs_trained: Int
         var weights_epoch: Int?
         var created_at: String
+        var memory: Memory
 
         public func encode(to encoder: Encoder) throws {
             // By hand so that `name` is `null` when there is none, as on jobs; the older
@@ -44,15 +45,27 @@ public struct ModelRecord: Sendable {
             try c.encode(epochs_trained, forKey: "epochs_trained")
             try c.encodeIfPresent(weights_epoch, forKey: "weights_epoch")
             try c.encode(created_at, forKey: "created_at")
+            try c.encode(memory, forKey: "memory")
         }
+    }
+
+    /// Training memory, so that a client can size its batch: fixed_bytes + per_sample_bytes × batch
+    /// (fixed_bytes counts Adam's state, the largest an optimizer keeps).
+    public struct Memory: Encodable {
+        var fixed_bytes: Int
+        var per_sample_bytes: Int
     }
 
     public func description() throws -> Description {
         let summary = try spec.validate()
+        let estimate = spec.memoryEstimate(summary: summary)
         return Description(
             id: id, name: labels.name, tags: labels.tags, spec: spec, summary: summary,
             params: summary.reduce(0) { $0 + $1.params },
             status: status, loss: loss?.rawValue, epochs_trained: epochsTrained,
-            weights_epoch: weightsEpoch, created_at: createdAt)
+            weights_epoch: weightsEpoch, created_at: createdAt,
+            memory: Memory(
+                fixed_bytes: Int(min(estimate.fixedBytes, 9e18)),
+                per_sample_bytes: Int(min(estimate.perSampleBytes, 9e18))))
     }
 }

@@ -7,7 +7,7 @@ extension ServiceStore {
             id: Identifiers.make("ds"), name: upload.name, rows: upload.rows,
             inputShape: upload.inputShape, target: upload.target,
             bytes: (upload.inputs.count + upload.targets.count) * 4, createdAt: Identifiers.now())
-        try database.write { db in
+        try database.durableTransaction { db in
             try db.execute(
                 """
                 INSERT INTO datasets(id, name, rows, input_shape, target, inputs, targets, bytes, created_at)
@@ -69,7 +69,7 @@ extension ServiceStore {
 
     /// Deletes a data set unless a queued or running job uses it (409).
     public func deleteDataset(_ id: String) throws {
-        try database.inTransaction { db in
+        try database.durableTransaction { db in
             guard try db.queryOne("SELECT 1 FROM datasets WHERE id = ?", [id]) != nil else {
                 throw ServiceError.notFound("dataset", id)
             }
@@ -85,5 +85,15 @@ extension ServiceStore {
             try db.execute("DELETE FROM datasets WHERE id = ?", [id])
         }
         try database.incrementalVacuum()
+    }
+}
+
+extension ServiceStore {
+    /// Whether every target value is 0 or 1, read from the targets column without the inputs.
+    public func datasetTargetsAreBinary(_ id: String) throws -> Bool? {
+        try database.read { db -> Bool? in
+            guard let row = try db.queryOne("SELECT targets FROM datasets WHERE id = ?", [id]) else { return nil }
+            return try row.floats("targets").allSatisfy { $0 == 0 || $0 == 1 }
+        }
     }
 }

@@ -5,7 +5,7 @@ import SQLiteStore
 extension ServiceStore {
     private static let jobColumns = """
         id, model_id, dataset_id, validation_dataset_id, config, status, epoch, base_epoch, latest, error,
-        stopped_early, created_at, started_at, finished_at, name, tags
+        stopped_early, created_at, started_at, finished_at, attempts, crashes, name, tags
         """
 
     /// What `GET /v1/jobs?sort=` accepts: creation order, the name, and the latest epoch's metrics.
@@ -29,7 +29,8 @@ extension ServiceStore {
             latest: try latest.map { try StoredJSON.decode(EpochMetrics.self, $0) },
             error: try error.map { try StoredJSON.decode(JobRecord.JobError.self, $0) },
             stoppedEarly: try row.get("stopped_early"), createdAt: try row.get("created_at"),
-            startedAt: try row.get("started_at"), finishedAt: try row.get("finished_at"), labels: try Self.labels(row))
+            startedAt: try row.get("started_at"), finishedAt: try row.get("finished_at"),
+            attempts: try row.get("attempts"), crashes: try row.get("crashes"), labels: try Self.labels(row))
     }
 
     /// Creates the job (and its model when the spec is inline) in one transaction.
@@ -39,7 +40,7 @@ extension ServiceStore {
         newModel: ModelSpec?, modelID: String?, datasetID: String, config: TrainingConfig, labels: Labels = Labels()
     ) throws -> JobRecord {
         let id = Identifiers.make("job")
-        try database.inTransaction { db in
+        try database.durableTransaction { db in
             let model: String
             var baseEpoch = 0
             if let newModel {
@@ -109,7 +110,9 @@ extension ServiceStore {
         _ id: String, _ event: JobStatus.Event, error: JobRecord.JobError? = nil,
         stoppedEarly: Bool = false
     ) throws -> JobRecord? {
-        try database.inTransaction { db -> JobRecord? in
+        // A cancel is answered to a client, so it is on disk first; the worker's own
+        // transitions need not wait for a sync.
+        func apply(_ db: Connection) throws -> JobRecord? {
             guard let row = try db.queryOne("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [id]) else {
                 return nil
             }
@@ -123,18 +126,42 @@ extension ServiceStore {
             try db.execute(
                 """
                 UPDATE jobs SET status = ?, started_at = ?, finished_at = ?, error = COALESCE(?, error),
-                stopped_early = ? WHERE id = ?
-                """, [next.rawValue, job.startedAt, job.finishedAt, error.map(StoredJSON.encode), stoppedEarly, id])
+                stopped_early = ?, attempts = attempts + ? WHERE id = ?
+                """,
+                [
+                    next.rawValue, job.startedAt, job.finishedAt, error.map(StoredJSON.encode), stoppedEarly,
+                    next == .running ? 1 : 0, id,
+                ])
             return try db.queryOne("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [id]).map(jobRecord)
         }
+        return event == .cancel ? try database.durableTransaction(apply) : try database.inTransaction(apply)
     }
 
-    /// Jobs left running by a stop or crash go back to the queue (they resume from their
-    /// last checkpoint); returns every queued id in order.
-    public func requeueInterruptedJobs() throws -> [String] {
-        try database.write { db in
+    /// How many times the process may die while a job runs before the job is failed with
+    /// `crashed` instead of resumed, so that a job that kills the process cannot crash-loop it.
+    public static let maxCrashes = 3
+
+    /// Jobs still marked running were running when the process died (a clean stop puts them
+    /// back in the queue first). Each such death is counted; a job that has died
+    /// `maxCrashes` times fails with `crashed`, the others go back to the queue and resume
+    /// from their last checkpoint. Returns the queued ids in order and the ids just failed.
+    public func requeueInterruptedJobs() throws -> (queued: [String], crashed: [String]) {
+        let crashed = try database.inTransaction { db -> [String] in
+            try db.execute("UPDATE jobs SET crashes = crashes + 1 WHERE status = 'running'")
+            let ids: [String] = try db.query(
+                "SELECT id FROM jobs WHERE status = 'running' AND crashes >= ? ORDER BY seq", [Self.maxCrashes]
+            ).map { try $0.get("id") }
+            let error = JobRecord.JobError(
+                code: "crashed",
+                message:
+                    "the server process died \(Self.maxCrashes) times while this job was running; it was not resumed again (check the server's memory limit and the job's size)"
+            )
+            try db.execute(
+                "UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE status = 'running' AND crashes >= ?",
+                [Identifiers.now(), StoredJSON.encode(error), Self.maxCrashes])
             try db.execute("UPDATE jobs SET status = 'queued' WHERE status = 'running'")
+            return ids
         }
-        return try queuedJobIDs()
+        return (try queuedJobIDs(), crashed)
     }
 }

@@ -36,7 +36,7 @@ extension ServiceStore {
 
     public func createModel(_ spec: ModelSpec, labels: Labels = Labels()) throws -> ModelRecord {
         _ = try spec.validate()
-        let id = try database.write { try insertModel(spec, labels: labels, in: $0) }
+        let id = try database.durableTransaction { try insertModel(spec, labels: labels, in: $0) }
         return try model(id)!
     }
 
@@ -75,7 +75,7 @@ extension ServiceStore {
     /// Replaces a model's weights with an uploaded file (checked by the caller); 409 while
     /// a job trains it.
     public func replaceWeights(_ id: String, bytes: [UInt8], loss: LossFunction?) throws {
-        try database.inTransaction { db in
+        try database.durableTransaction { db in
             guard let row = try db.queryOne("SELECT \(Self.modelColumns) FROM models WHERE id = ?", [id]) else {
                 throw ServiceError.notFound("model", id)
             }
@@ -95,7 +95,7 @@ extension ServiceStore {
 
     /// Deletes a model with its jobs, metrics and checkpoints; 409 while a job trains it.
     public func deleteModel(_ id: String) throws {
-        try database.inTransaction { db in
+        try database.durableTransaction { db in
             guard let row = try db.queryOne("SELECT \(Self.modelColumns) FROM models WHERE id = ?", [id]) else {
                 throw ServiceError.notFound("model", id)
             }

@@ -77,6 +77,14 @@ public final class ServiceStore: @unchecked Sendable {
                 """)
         }
         registerRetentionMigration(&migrator)
+        // Kept apart from the initial schema so that it merges with other migrations by name.
+        migrator.register("003_job_attempts") { db in
+            try db.executeScript(
+                """
+                ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE jobs ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         registerLabelsMigration(&migrator)
         return migrator
     }

@@ -1,0 +1,78 @@
+/// The peak memory a model needs to train or predict, estimated from its spec's summary alone
+/// (no network is built, no data loaded), so that a job or a predict request that cannot fit is
+/// refused before anything is allocated.
+///
+/// How it is counted (float32, 4 bytes a value):
+/// - `fixedBytes`: the parameters, their gradients and the optimizer's state (`optimizerSlots`
+///   values per parameter: SGD with momentum 1, Adam 2), a packed copy of every weight that the
+///   GEMM kernels keep, the checkpoint (weights and optimizer state encoded once more while it is
+///   written), and `runtimeBytes` for the worker threads' stacks and scratch buffers.
+/// - `perSampleBytes`: per training sample, the batch of inputs (gathered, then augmented), every
+///   layer's output (kept for the backward pass), the gradient of every layer's output (the
+///   backward pass holds two at a time, so the two largest are counted), and the inner state that
+///   recurrent layers keep per step (gates, states, cells and their gradients).
+/// - `inferencePerSampleBytes`: per predicted sample, the input and the two largest consecutive
+///   outputs (earlier ones are freed), plus the request's own rows and answer text.
+/// Every product is taken in Double: absurd specs give absurd (never overflowing) estimates.
+public struct MemoryEstimate: Equatable, Sendable {
+    public var fixedBytes: Double
+    public var perSampleBytes: Double
+    /// The parameters and their packed copies, which a prediction needs besides its rows.
+    public var inferenceFixedBytes: Double
+    public var inferencePerSampleBytes: Double
+
+    /// Thread stacks, scratch pools and allocator slack that every job brings, measured with
+    /// nn-bench --memory on W1 (the smallest workload).
+    static let runtimeBytes: Double = 6 * 1024 * 1024
+
+    /// Training at `batchSize` (the last partial batch is never larger).
+    public func training(batchSize: Int) -> Double { fixedBytes + perSampleBytes * Double(batchSize) }
+
+    /// Predicting `rows` rows in one pass.
+    public func prediction(rows: Int) -> Double { inferenceFixedBytes + inferencePerSampleBytes * Double(rows) }
+}
+
+extension ModelSpec {
+    /// Float values per parameter that an optimizer keeps.
+    public static func optimizerSlots(_ optimizer: OptimizerConfig) -> Int {
+        switch optimizer {
+        case let .sgd(_, momentum, _, _): return momentum > 0 ? 1 : 0
+        case .adam: return 2
+        }
+    }
+
+    /// The estimate for this spec; `summary` is `validate()`'s answer.
+    public func memoryEstimate(summary: [LayerSummary], optimizerSlots: Int = 2) -> MemoryEstimate {
+        let float = 4.0
+        let params = Double(summary.reduce(0) { $0 + $1.params })
+        let fixed = float * params * (2 + Double(optimizerSlots) + 1 + 2 * (1 + Double(optimizerSlots)))
+        let input = Double(inputShape.reduce(1.0) { $0 * Double($1) })
+        var outputs: [Double] = []
+        var recurrent = 0.0
+        var previous = input
+        for (layer, row) in zip(layers, summary) {
+            let size = row.outputShape.reduce(1.0) { $0 * Double($1) }
+            outputs.append(size)
+            switch layer {
+            case let .lstm(units, _), let .rnn(units, _, _):
+                let gates = layer.typeName == "lstm" ? 4.0 : 1.0
+                let steps = Double(inputShape.first ?? 1)
+                // xs and their gradients, gates and gate gradients, states, cells, tanh(cells).
+                recurrent += steps * (2 * previous / steps + 2 * gates * Double(units) + 3 * Double(units))
+            default:
+                break
+            }
+            previous = size
+        }
+        let sorted = outputs.sorted(by: >)
+        let largestTwo = sorted.prefix(2).reduce(0, +)
+        let perSample =
+            float * (2 * input + outputs.reduce(0, +) + largestTwo + max(input, sorted.first ?? 0) + recurrent)
+        let largestPair = zip([input] + outputs, outputs).map { $0 + $1 }.max() ?? input
+        // The request's JSON rows (about 10 bytes a value) and the answer text (about 12).
+        let inference = float * largestPair + 10 * input + 12 * (outputs.last ?? 0)
+        return MemoryEstimate(
+            fixedBytes: fixed + MemoryEstimate.runtimeBytes, perSampleBytes: perSample,
+            inferenceFixedBytes: 2 * float * params, inferencePerSampleBytes: inference)
+    }
+}

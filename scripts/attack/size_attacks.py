@@ -1,0 +1,191 @@
+"""Size attacks of issue "Hardening" against a real nnserve with NN_API_TOKEN set: numbers whose
+products overflow or ask for absurd memory, a job whose activations cannot fit, augmentation on
+rows that are not images, a job that kills the process at every start, and the peak memory of a
+large JSON upload. Bounded to about two minutes.
+
+    python3 scripts/attack/size_attacks.py        (run by scripts/attack-tests.sh)
+"""
+import json
+import os
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from attacklib import Server, Tally  # noqa: E402
+
+TOKEN = "size-attack-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+HUGE = 67108864
+tally = Tally("size_attacks")
+started = time.time()
+
+
+def post(server, path, payload, content_type="application/json"):
+    body = payload if isinstance(payload, (bytes, str)) else json.dumps(payload)
+    status, _, data = server.request(
+        "POST", path, body, headers={**AUTH, "Content-Type": content_type}, timeout=60)
+    try:
+        return status, json.loads(data or b"{}")
+    except ValueError:
+        return status, {}
+
+
+def error(answer):
+    return answer.get("error", {}) if isinstance(answer, dict) else {}
+
+
+def restart(server, env):
+    """A new process on the same data directory; the old log is set aside so that the new one
+    reports the new port."""
+    if server.alive():
+        server.stop()
+    os.replace(server.log_path, server.log_path + f".{time.time():.0f}")
+    return Server(env=env, data_dir=server.data_dir)
+
+
+def healthy(server):
+    return server.alive() and server.request("GET", "/healthz")[0] == 200
+
+
+def image_job(dataset, size, filters, channels):
+    return {
+        "model": {"input_shape": [size, size, channels], "layers": [
+            {"type": "conv2d", "filters": filters, "kernel_size": 1},
+            {"type": "conv2d", "filters": 1, "kernel_size": 1},
+            {"type": "flatten"}, {"type": "dense", "units": 2}]},
+        "dataset": dataset, "loss": "cross_entropy", "optimizer": {"type": "sgd", "learning_rate": 0.1},
+        "epochs": 1, "batch_size": 1}
+
+
+def image_dataset(server, size, channels):
+    row = [[[0.5] * channels for _ in range(size)] for _ in range(size)]
+    status, answer = post(server, "/v1/datasets", {"input_shape": [size, size, channels], "inputs": [row], "targets": [1]})
+    tally.check(status == 201, f"a {size}x{size}x{channels} image data set is stored", f"{status} {answer}")
+    return answer.get("id", "")
+
+
+def overflow_and_budget_attacks():
+    server = Server(env={"NN_API_TOKEN": TOKEN, "NN_MAX_PARAMS": "100000000"})
+    try:
+        status, answer = post(server, "/v1/datasets", {"input_shape": [HUGE, HUGE, HUGE], "inputs": [[1]], "targets": [0]})
+        tally.check(status == 422 and error(answer).get("path") == "input_shape",
+                    "JSON data set with input_shape 2^26 x 2^26 x 2^26 is a 422 naming input_shape", f"{status} {answer}")
+        tally.check(healthy(server), "the server survives the overflowing JSON input_shape")
+
+        status, answer = post(server, f"/v1/datasets?input_shape={HUGE},{HUGE},{HUGE}", "a,y\n1,0\n", "text/csv")
+        tally.check(status == 422 and error(answer).get("path") == "input_shape",
+                    "CSV data set with an overflowing input_shape query is a 422 naming input_shape", f"{status} {answer}")
+        tally.check(healthy(server), "the server survives the overflowing CSV input_shape")
+
+        status, model = post(server, "/v1/models", {"input_shape": [HUGE], "layers": [{"type": "dense", "units": 1}]})
+        tally.check(status == 201, "a model with 2^26 inputs per row is created", f"{status} {model}")
+        rows = ("{\"inputs\":[" + ",".join(["[1]"] * 100000) + "]}").encode()
+        status, answer = post(server, f"/v1/models/{model.get('id', '')}/predict", rows)
+        tally.check(status == 422 and error(answer).get("code") == "too_large",
+                    "predict of 100,000 one-number rows for 2^26-wide rows is a 422 too_large", f"{status} {answer}")
+        tally.check(healthy(server), "the server survives the oversized predict")
+
+        dataset = image_dataset(server, 64, 2)
+        status, answer = post(server, "/v1/jobs", image_job(dataset, 64, 1 << 20, 2))
+        message = error(answer).get("message", "")
+        tally.check(status == 422 and error(answer).get("code") == "too_large" and "NN_MAX_MEMORY" in message,
+                    "a 1x1 conv with 2^20 filters on 64x64 images is a 422 too_large naming estimate and limit",
+                    f"{status} {answer}")
+        tally.check(healthy(server), "the server survives the huge-activation job")
+
+        status, flat = post(server, "/v1/datasets", {"inputs": [[0, 1], [1, 0]], "targets": [0, 1]})
+        status, answer = post(server, "/v1/jobs", {
+            "model": {"input_shape": [2], "layers": [{"type": "dense", "units": 2}]}, "dataset": flat.get("id", ""),
+            "loss": "cross_entropy", "optimizer": {"type": "sgd", "learning_rate": 0.1}, "epochs": 1,
+            "augmentation": {"flip_horizontal": True}})
+        tally.check(status == 422 and error(answer).get("code") == "incompatible_augmentation",
+                    "augmentation on a data set without images is a 422 at submission", f"{status} {answer}")
+
+        server.stop(signal.SIGKILL)
+        again = restart(server, {"NN_API_TOKEN": TOKEN})
+        try:
+            time.sleep(1.5)
+            status, _, body = again.request("GET", "/v1/jobs", headers=AUTH)
+            items = json.loads(body or b"{}").get("items", [])
+            tally.check(healthy(again) and status == 200 and items == [],
+                        "after SIGKILL the server restarts, stays up, and no refused job was stored", f"{status} {items}")
+        finally:
+            again.stop()
+    finally:
+        if server.alive():
+            server.stop()
+
+
+def crash_loop_attack():
+    """With the budget lifted, a job whose first allocation cannot succeed kills the process at
+    every start; the third death fails it with `crashed` and the server stays up."""
+    with open("/proc/sys/vm/overcommit_memory") as handle:
+        if handle.read().strip() == "1":
+            print("skip  crash loop: overcommit_memory=1 would let the allocation through")
+            return
+    env = {"NN_API_TOKEN": TOKEN, "NN_MAX_MEMORY": "1T", "SWIFT_BACKTRACE": "enable=no"}
+    server = Server(env=env)
+    # 256x256 outputs x 2^20 filters x 4 bytes = 256 GiB for one sample: refused by the kernel.
+    dataset = image_dataset(server, 256, 3)
+    status, job = post(server, "/v1/jobs", image_job(dataset, 256, 1 << 20, 3))
+    tally.check(status == 202, "with NN_MAX_MEMORY=1T the job that cannot allocate is accepted", f"{status} {job}")
+    deaths = 0
+    for _ in range(4):
+        deadline = time.time() + 20
+        while server.alive() and time.time() < deadline:
+            time.sleep(0.1)
+        if server.alive():
+            break
+        deaths += 1
+        server = restart(server, env)
+    try:
+        time.sleep(1)
+        status, _, body = server.request("GET", f"/v1/jobs/{job.get('id', '')}", headers=AUTH)
+        record = json.loads(body or b"{}")
+        tally.check(deaths == 3, "the process died three times, once per start of the job", f"deaths={deaths}")
+        tally.check(record.get("status") == "failed" and (record.get("error") or {}).get("code") == "crashed"
+                    and record.get("attempts") == 3,
+                    "the third death fails the job with code crashed (attempts 3)", f"{record}")
+        tally.check(healthy(server), "the server stays up after failing the job")
+    finally:
+        server.stop()
+
+
+def upload_memory_figure():
+    """Peak memory growth of one large JSON data set upload (rows of 784 values)."""
+    mib = int(os.environ.get("UPLOAD_MIB", "150"))
+    server = Server(env={"NN_API_TOKEN": TOKEN})
+    try:
+        row = "[" + ",".join(f"{(i * 37 % 1000) / 1000:.3f}" for i in range(784)) + "]"
+        count = max(1, mib * 1048576 // (len(row) + 1))
+        body = ('{"name":"big","inputs":[' + ",".join([row] * count) + '],"targets":['
+                + ",".join(str(i % 10) for i in range(count)) + "]}").encode()
+        stored = count * 785 * 4
+        before = server.rss_bytes()
+        start = time.time()
+        status, answer = post(server, "/v1/datasets", body)
+        seconds = time.time() - start
+        with open(f"/proc/{server.process.pid}/status") as handle:
+            peak = next(int(line.split()[1]) * 1024 for line in handle if line.startswith("VmHWM:"))
+        growth = peak - before
+        print(f"info  upload of {len(body) / 1048576:.0f} MiB JSON ({count} rows, {stored / 1048576:.0f} MiB of floats): "
+              f"{seconds:.2f} s ({len(body) / 1048576 / seconds:.0f} MiB/s), peak memory +{growth / 1048576:.0f} MiB "
+              f"({growth / stored:.2f}x the stored floats)")
+        tally.check(status == 201, "the large JSON data set is stored", f"{status} {answer}")
+        limit = float(os.environ.get("UPLOAD_MAX_RATIO", "0"))
+        if limit:
+            tally.check(growth <= limit * stored, f"peak memory growth at most {limit}x the stored floats")
+    finally:
+        server.stop()
+
+
+# ONLY=upload (or attacks, crash) runs one part, e.g. to measure the upload alone.
+only = os.environ.get("ONLY", "")
+if only in ("", "attacks"):
+    overflow_and_budget_attacks()
+if only in ("", "crash"):
+    crash_loop_attack()
+if only == "upload" or (only == "" and time.time() - started < 60):
+    upload_memory_figure()
+tally.finish()

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds NNCore, MicroHTTP, SQLiteStore and NNService as static libraries instrumented for
+# libFuzzer (coverage) and AddressSanitizer, for the targets in Fuzz/ that need the service's
+# parsers. SwiftPM has no fuzzer mode on Linux, so this calls swiftc directly, one module at a
+# time in dependency order. Output: .build-fuzz/lib (modules and archives).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+lib=.build-fuzz/lib
+mkdir -p "$lib"
+
+vector=()
+if [ "$(uname -m)" = x86_64 ]; then vector=(-Xcc -mavx2 -Xcc -mfma); fi
+
+build_module() {
+  local name="$1"; shift
+  local stamp="$lib/$name.stamp"
+  local newest
+  newest=$(find "Sources/$name" -name '*.swift' -newer "$stamp" 2>/dev/null | head -1 || true)
+  if [ -f "$stamp" ] && [ -z "$newest" ] && [ "${FORCE:-0}" = 0 ]; then return; fi
+  echo "building $name for fuzzing" >&2
+  # -sanitize=fuzzer on a library adds coverage instrumentation only; the fuzzer binary links
+  # libFuzzer's main. -enable-testing lets a fuzz target reach internal parsers.
+  swiftc -parse-as-library -O -g -sanitize=fuzzer,address -enable-testing -swift-version 6 -package-name nnserve \
+    -module-name "$name" -emit-module -emit-module-path "$lib/$name.swiftmodule" \
+    -emit-library -static -o "$lib/lib$name.a" -I "$lib" "$@" \
+    $(find "Sources/$name" -name '*.swift' | sort) \
+    2> >(grep -v "ld.gold: warning: Cannot export local symbol" >&2)
+  touch "$stamp"
+}
+
+build_module NNCore -I Sources/CMalloc "${vector[@]}"
+build_module MicroHTTP -I Sources/CZlib
+build_module SQLiteStore -I Sources/CSQLite
+build_module NNService -I Sources/CMalloc -I Sources/CZlib -I Sources/CSQLite "${vector[@]}"
