@@ -85,6 +85,9 @@ final class ModelSpecTests: XCTestCase {
             #"{"input_shape": [4], "layers": [{"type": "dropout", "rate": 1.0}]}"#,
             path: "layers[0].rate", contains: "[0, 1)")
         assertError(
+            #"{"input_shape": [4], "layers": [{"type": "dropout", "rate": 0.99999999}]}"#,
+            path: "layers[0].rate", contains: "[0, 1)")
+        assertError(
             #"{"input_shape": [5, 3], "layers": [{"type": "rnn", "units": 4}, {"type": "lstm", "units": 4}]}"#,
             path: "layers[0].return_sequences", contains: "return_sequences")
         assertError(

@@ -113,7 +113,9 @@ extension LayerSpec: Codable {
             self = .flatten
         case "dropout":
             let rate = try fields.required(Double.self, "rate", context: context)
-            guard rate >= 0, rate < 1 else {
+            // Checked as the Float the layer computes with too: 0.99999999 is below 1 as a
+            // Double but rounds to 1 as a Float, where every unit would be dropped.
+            guard rate >= 0, rate < 1, Float(rate) < 1 else {
                 throw SpecError(path: "rate", "dropout 'rate' must be in [0, 1), got \(rate)")
             }
             self = .dropout(rate: rate)

@@ -1,7 +1,7 @@
 extension TrainingConfig: Codable {
     /// Fields of a job request that belong to the service, not to training; they are
     /// accepted here so that one decoder can reject every other unknown field.
-    public static let serviceFields: Set<String> = ["model", "model_id", "dataset"]
+    public static let serviceFields: Set<String> = ["model", "model_id", "dataset", "name", "tags"]
 
     static let fields: Set<String> = [
         "loss", "optimizer", "batch_size", "epochs", "shuffle", "seed", "validation",

@@ -8,7 +8,7 @@ extension ServiceApp {
         router.get(
             "/v1/jobs",
             handle { [store] request in
-                let page = try request.page()
+                let query = try ListQuery(request, sortable: ServiceStore.jobSortFields)
                 var status: JobStatus?
                 if let text = request.queryValue("status") {
                     guard let parsed = JobStatus(rawValue: text) else {
@@ -19,10 +19,20 @@ extension ServiceApp {
                     }
                     status = parsed
                 }
-                let items = try store.jobs(status: status, limit: page.limit, after: page.after).map(\.description)
-                return try Self.reply(ListPage(items: items, limit: page.limit, id: \.id))
+                let page = try store.jobs(status: status, query: query)
+                return try Self.reply(ListPage(items: page.items.map(\.description), next: page.next))
             })
         router.get("/v1/jobs/{id}", handle { [self] request in try Self.reply(try job(request).description) })
+        router.patch(
+            "/v1/jobs/{id}",
+            handle { [self] request in
+                let record = try job(request)
+                let patch = try LabelsPatch(try request.mergePatchBody())
+                guard try store.updateLabels(.jobs, id: record.id, patch: patch) else {
+                    throw ServiceError.notFound("job", record.id)
+                }
+                return try Self.reply(try job(request).description)
+            })
         router.get(
             "/v1/jobs/{id}/metrics",
             handle { [self] request in
@@ -51,6 +61,7 @@ extension ServiceApp {
         let body = try request.jsonBody()
         guard body.objectMembers != nil else { throw ServiceError.invalid("the body must be a JSON object", path: nil) }
         let config = try JSONDecoder().decode(TrainingConfig.self, from: Data(request.body))
+        let labels = try Labels.from(body)
         guard config.epochs <= options.maxEpochs else {
             throw ServiceError.invalid("at most \(options.maxEpochs) epochs are allowed on this server", path: "epochs")
         }
@@ -100,7 +111,7 @@ extension ServiceApp {
             )
         }
         let record = try store.insertJob(
-            newModel: inlineSpec, modelID: existing?.id, datasetID: datasetID, config: config)
+            newModel: inlineSpec, modelID: existing?.id, datasetID: datasetID, config: config, labels: labels)
         queue.submit(record.id)
         var headers = HTTPHeaders()
         headers.set("Location", "/v1/jobs/\(record.id)")
@@ -125,5 +136,14 @@ enum JSONEncoderBridge {
             throw ServiceError.invalid("'\(member)' must be an object", path: member)
         }
         return try JSONSerialization.data(withJSONObject: value)
+    }
+
+    /// The body object without some of its members, as JSON text.
+    static func data(from body: [UInt8], removing members: Set<String>) throws -> Data {
+        guard var object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+            throw ServiceError.invalid("the body must be a JSON object", path: nil)
+        }
+        for member in members { object.removeValue(forKey: member) }
+        return try JSONSerialization.data(withJSONObject: object)
     }
 }

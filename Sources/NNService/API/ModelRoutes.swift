@@ -1,3 +1,4 @@
+import Foundation
 import MicroHTTP
 import NNCore
 
@@ -16,9 +17,16 @@ extension ServiceApp {
                     try checkLimits(spec, path: "config")
                     record = try store.createModel(spec)
                 } else {
-                    let spec = try request.decodeBody(ModelSpec.self)
+                    // `name` and `tags` sit beside the spec's own members; the spec is decoded
+                    // without them so that its decoder still rejects every other unknown field.
+                    let body = try request.jsonBody()
+                    let labels = try Labels.from(body)
+                    let specData =
+                        body.objectMembers?.contains(where: { Labels.fields.contains($0.0) }) == true
+                        ? try JSONEncoderBridge.data(from: request.body, removing: Labels.fields) : Data(request.body)
+                    let spec = try JSONDecoder().decode(ModelSpec.self, from: specData)
                     try checkLimits(spec)
-                    record = try store.createModel(spec)
+                    record = try store.createModel(spec, labels: labels)
                 }
                 var headers = HTTPHeaders()
                 headers.set("Location", "/v1/models/\(record.id)")
@@ -27,14 +35,23 @@ extension ServiceApp {
         router.get(
             "/v1/models",
             handle { [store] request in
-                let page = try request.page()
-                let items = try store.models(limit: page.limit, after: page.after).map { try $0.description() }
-                return try Self.reply(ListPage(items: items, limit: page.limit, id: \.id))
+                let page = try store.models(query: try ListQuery(request, sortable: ServiceStore.modelSortFields))
+                return try Self.reply(ListPage(items: try page.items.map { try $0.description() }, next: page.next))
             })
         router.get(
             "/v1/models/{id}",
             handle { [self] request in
                 try Self.reply(try model(request).description())
+            })
+        router.patch(
+            "/v1/models/{id}",
+            handle { [self] request in
+                let record = try model(request)
+                let patch = try LabelsPatch(try request.mergePatchBody())
+                guard try store.updateLabels(.models, id: record.id, patch: patch) else {
+                    throw ServiceError.notFound("model", record.id)
+                }
+                return try Self.reply(try model(request).description())
             })
         router.delete(
             "/v1/models/{id}",

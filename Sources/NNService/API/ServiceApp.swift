@@ -114,6 +114,20 @@ extension HTTPRequest {
         return try JSONParser.parse(body)
     }
 
+    /// A PATCH body: a JSON merge patch (RFC 7396 §4 registers `application/merge-patch+json`),
+    /// also accepted as plain JSON.
+    func mergePatchBody() throws -> JSONValue {
+        let type = headers["Content-Type"]?.lowercased() ?? ""
+        guard type.hasPrefix("application/merge-patch+json") || type.hasPrefix("application/json") || type.isEmpty
+        else {
+            throw ServiceError(
+                415, "unsupported_media_type",
+                "send the body as application/merge-patch+json or application/json (got \(type.prefix(80)))")
+        }
+        guard !body.isEmpty else { throw ServiceError.badJSON("the body is empty") }
+        return try JSONParser.parse(body)
+    }
+
     /// The body decoded as a Codable type, after the strict parse (NaN and Infinity are 400).
     func decodeBody<T: Decodable>(_ type: T.Type) throws -> T {
         _ = try jsonBody()
@@ -158,6 +172,11 @@ struct ListPage<Item: Encodable>: Encodable {
         var c = encoder.container(keyedBy: AnyCodingKey.self)
         try c.encode(items, forKey: "items")
         try c.encode(next, forKey: "next")
+    }
+
+    init(items: [Item], next: String?) {
+        self.items = items
+        self.next = next
     }
 
     init(items: [Item], limit: Int, id: (Item) -> String) {

@@ -20,6 +20,7 @@ public struct JobRecord: Sendable {
     public var attempts = 0
     /// Times the server process died while the job was running.
     public var crashes = 0
+    public var labels = Labels()
 
     public struct JobError: Codable, Equatable, Sendable {
         public var code: String
@@ -35,6 +36,8 @@ public struct JobRecord: Sendable {
 
     public struct Description: Encodable, Sendable {
         var id: String
+        var name: String?
+        var tags: [String]
         var model_id: String
         var dataset: String
         var status: JobStatus
@@ -54,6 +57,8 @@ public struct JobRecord: Sendable {
             // Written by hand so that absent values are `null`, not missing keys.
             var c = encoder.container(keyedBy: AnyCodingKey.self)
             try c.encode(id, forKey: "id")
+            try c.encode(name, forKey: "name")
+            try c.encode(tags, forKey: "tags")
             try c.encode(model_id, forKey: "model_id")
             try c.encode(dataset, forKey: "dataset")
             try c.encode(status, forKey: "status")
@@ -77,7 +82,8 @@ public struct JobRecord: Sendable {
 
     public var description: Description {
         Description(
-            id: id, model_id: modelID, dataset: datasetID, status: status, epoch: epoch, epochs: config.epochs,
+            id: id, name: labels.name, tags: labels.tags, model_id: modelID, dataset: datasetID, status: status,
+            epoch: epoch, epochs: config.epochs,
             progress: status == .succeeded ? 1 : Double(epoch) / Double(max(config.epochs, 1)),
             latest: Latest(
                 loss: latest?.loss, val_loss: latest?.valLoss, accuracy: latest?.accuracy,

@@ -12,11 +12,14 @@ public struct ModelRecord: Sendable {
     public var epochsTrained: Int
     public var training: Bool
     public var createdAt: String
+    public var labels = Labels()
 
     public var status: String { training ? "training" : (hasWeights ? "ready" : "untrained") }
 
     public struct Description: Encodable {
         var id: String
+        var name: String?
+        var tags: [String]
         var spec: ModelSpec
         var summary: [ModelSpec.LayerSummary]
         var params: Int
@@ -26,6 +29,24 @@ public struct ModelRecord: Sendable {
         var weights_epoch: Int?
         var created_at: String
         var memory: Memory
+
+        public func encode(to encoder: Encoder) throws {
+            // By hand so that `name` is `null` when there is none, as on jobs; the older
+            // optional fields keep being left out when absent.
+            var c = encoder.container(keyedBy: AnyCodingKey.self)
+            try c.encode(id, forKey: "id")
+            try c.encode(name, forKey: "name")
+            try c.encode(tags, forKey: "tags")
+            try c.encode(spec, forKey: "spec")
+            try c.encode(summary, forKey: "summary")
+            try c.encode(params, forKey: "params")
+            try c.encode(status, forKey: "status")
+            try c.encodeIfPresent(loss, forKey: "loss")
+            try c.encode(epochs_trained, forKey: "epochs_trained")
+            try c.encodeIfPresent(weights_epoch, forKey: "weights_epoch")
+            try c.encode(created_at, forKey: "created_at")
+            try c.encode(memory, forKey: "memory")
+        }
     }
 
     /// Training memory, so that a client can size its batch: fixed_bytes + per_sample_bytes × batch
@@ -39,7 +60,8 @@ public struct ModelRecord: Sendable {
         let summary = try spec.validate()
         let estimate = spec.memoryEstimate(summary: summary)
         return Description(
-            id: id, spec: spec, summary: summary, params: summary.reduce(0) { $0 + $1.params },
+            id: id, name: labels.name, tags: labels.tags, spec: spec, summary: summary,
+            params: summary.reduce(0) { $0 + $1.params },
             status: status, loss: loss?.rawValue, epochs_trained: epochsTrained,
             weights_epoch: weightsEpoch, created_at: createdAt,
             memory: Memory(

@@ -5,8 +5,17 @@ import SQLiteStore
 extension ServiceStore {
     private static let jobColumns = """
         id, model_id, dataset_id, validation_dataset_id, config, status, epoch, base_epoch, latest, error,
-        stopped_early, created_at, started_at, finished_at, attempts, crashes
+        stopped_early, created_at, started_at, finished_at, attempts, crashes, name, tags
         """
+
+    /// What `GET /v1/jobs?sort=` accepts: creation order, the name, and the latest epoch's metrics.
+    static let jobSortFields: [ListQuery.SortField] =
+        [
+            .init(name: "created_at", expression: "jobs.seq"), .init(name: "name", expression: "jobs.name"),
+        ]
+        + ["loss", "val_loss", "accuracy", "val_accuracy"].map {
+            .init(name: $0, expression: "json_extract(jobs.latest, '$.\($0)')")
+        }
 
     func jobRecord(_ row: Row) throws -> JobRecord {
         let latest: String? = try row.get("latest")
@@ -21,20 +30,21 @@ extension ServiceStore {
             error: try error.map { try StoredJSON.decode(JobRecord.JobError.self, $0) },
             stoppedEarly: try row.get("stopped_early"), createdAt: try row.get("created_at"),
             startedAt: try row.get("started_at"), finishedAt: try row.get("finished_at"),
-            attempts: try row.get("attempts"), crashes: try row.get("crashes"))
+            attempts: try row.get("attempts"), crashes: try row.get("crashes"), labels: try Self.labels(row))
     }
 
     /// Creates the job (and its model when the spec is inline) in one transaction.
     /// `newModel` and `modelID` are exclusive; 409 when the model is already being trained.
+    /// A model created here takes the job's labels, so that it can be found by them too.
     public func insertJob(
-        newModel: ModelSpec?, modelID: String?, datasetID: String, config: TrainingConfig
+        newModel: ModelSpec?, modelID: String?, datasetID: String, config: TrainingConfig, labels: Labels = Labels()
     ) throws -> JobRecord {
         let id = Identifiers.make("job")
         try database.durableTransaction { db in
             let model: String
             var baseEpoch = 0
             if let newModel {
-                model = try insertModel(newModel, in: db)
+                model = try insertModel(newModel, labels: labels, in: db)
             } else {
                 model = modelID!
                 guard let row = try db.queryOne("SELECT epochs_trained FROM models WHERE id = ?", [model]) else {
@@ -51,12 +61,13 @@ extension ServiceStore {
             }
             try db.execute(
                 """
-                INSERT INTO jobs(id, model_id, dataset_id, validation_dataset_id, config, status, epochs, base_epoch, created_at)
-                VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)
+                INSERT INTO jobs(id, model_id, dataset_id, validation_dataset_id, config, status, epochs, base_epoch,
+                  created_at, name, tags)
+                VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)
                 """,
                 [
                     id, model, datasetID, config.validationDataset, StoredJSON.encode(config), config.epochs, baseEpoch,
-                    Identifiers.now(),
+                    Identifiers.now(), labels.name, StoredJSON.encode(labels.tags),
                 ])
         }
         return try job(id)!
@@ -68,16 +79,11 @@ extension ServiceStore {
         }
     }
 
-    public func jobs(status: JobStatus?, limit: Int, after: String?) throws -> [JobRecord] {
-        try database.read { db in
-            try db.query(
-                """
-                SELECT \(Self.jobColumns) FROM jobs
-                WHERE seq > COALESCE((SELECT seq FROM jobs WHERE id = ?), 0) AND (? IS NULL OR status = ?)
-                ORDER BY seq LIMIT ?
-                """, [after, status?.rawValue, status?.rawValue, limit]
-            ).map(jobRecord)
-        }
+    /// A page of jobs with the list query's filters and order, and `status` when given.
+    func jobs(status: JobStatus?, query: ListQuery) throws -> (items: [JobRecord], next: String?) {
+        try listPage(
+            .jobs, columns: Self.jobColumns, query: query,
+            filter: status.map { ("jobs.status = ?", [$0.rawValue]) }, decode: jobRecord, id: \.id)
     }
 
     /// Ids of queued jobs in submission order.

@@ -6,8 +6,15 @@ extension ServiceStore {
     private static let modelColumns = """
         id, spec, loss, (weights IS NOT NULL OR weights_epoch IS NOT NULL) AS has_weights, weights_epoch,
         weights_version, epochs_trained, created_at,
-        EXISTS(SELECT 1 FROM jobs WHERE jobs.model_id = models.id AND status IN ('queued', 'running')) AS training
+        EXISTS(SELECT 1 FROM jobs WHERE jobs.model_id = models.id AND status IN ('queued', 'running')) AS training,
+        name, tags
         """
+
+    /// What `GET /v1/models?sort=` accepts.
+    static let modelSortFields: [ListQuery.SortField] = [
+        .init(name: "created_at", expression: "models.seq"), .init(name: "name", expression: "models.name"),
+        .init(name: "epochs_trained", expression: "models.epochs_trained"),
+    ]
 
     func modelRecord(_ row: Row) throws -> ModelRecord {
         let loss: String? = try row.get("loss")
@@ -16,20 +23,20 @@ extension ServiceStore {
             loss: loss.flatMap(LossFunction.init(rawValue:)), hasWeights: try row.get("has_weights"),
             weightsEpoch: try row.get("weights_epoch"),
             weightsVersion: try row.get("weights_version"), epochsTrained: try row.get("epochs_trained"),
-            training: try row.get("training"), createdAt: try row.get("created_at"))
+            training: try row.get("training"), createdAt: try row.get("created_at"), labels: try Self.labels(row))
     }
 
-    func insertModel(_ spec: ModelSpec, in db: Connection) throws -> String {
+    func insertModel(_ spec: ModelSpec, labels: Labels = Labels(), in db: Connection) throws -> String {
         let id = Identifiers.make("m")
         try db.execute(
-            "INSERT INTO models(id, spec, created_at) VALUES (?, ?, ?)",
-            [id, StoredJSON.encode(spec), Identifiers.now()])
+            "INSERT INTO models(id, spec, created_at, name, tags) VALUES (?, ?, ?, ?, ?)",
+            [id, StoredJSON.encode(spec), Identifiers.now(), labels.name, StoredJSON.encode(labels.tags)])
         return id
     }
 
-    public func createModel(_ spec: ModelSpec) throws -> ModelRecord {
+    public func createModel(_ spec: ModelSpec, labels: Labels = Labels()) throws -> ModelRecord {
         _ = try spec.validate()
-        let id = try database.durableTransaction { try insertModel(spec, in: $0) }
+        let id = try database.durableTransaction { try insertModel(spec, labels: labels, in: $0) }
         return try model(id)!
     }
 
@@ -39,15 +46,9 @@ extension ServiceStore {
         }
     }
 
-    public func models(limit: Int, after: String?) throws -> [ModelRecord] {
-        try database.read { db in
-            try db.query(
-                """
-                SELECT \(Self.modelColumns) FROM models
-                WHERE seq > COALESCE((SELECT seq FROM models WHERE id = ?), 0) ORDER BY seq LIMIT ?
-                """, [after, limit]
-            ).map(modelRecord)
-        }
+    /// A page of models with the list query's filters and order.
+    func models(query: ListQuery) throws -> (items: [ModelRecord], next: String?) {
+        try listPage(.models, columns: Self.modelColumns, query: query, filter: nil, decode: modelRecord, id: \.id)
     }
 
     /// The model's current weights (a safetensors file), or nil when it has none: its uploaded

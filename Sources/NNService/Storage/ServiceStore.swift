@@ -85,6 +85,7 @@ public final class ServiceStore: @unchecked Sendable {
                 ALTER TABLE jobs ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0;
                 """)
         }
+        registerLabelsMigration(&migrator)
         return migrator
     }
 
