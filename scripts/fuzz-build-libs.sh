@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds NNCore, MicroHTTP, SQLiteStore and NNService as static libraries instrumented for
+# Builds NNCore (with its kernel modules), MicroHTTP, SQLiteStore and NNService as static libraries instrumented for
 # libFuzzer (coverage) and AddressSanitizer, for the targets in Fuzz/ that need the service's
 # parsers. SwiftPM has no fuzzer mode on Linux, so this calls swiftc directly, one module at a
 # time in dependency order. Output: .build-fuzz/lib (modules and archives).
@@ -9,7 +9,25 @@ lib=.build-fuzz/lib
 mkdir -p "$lib"
 
 vector=()
-if [ "$(uname -m)" = x86_64 ]; then vector=(-Xcc -mavx2 -Xcc -mfma); fi
+wide=()
+if [ "$(uname -m)" = x86_64 ]; then
+  vector=(-Xcc -mavx2 -Xcc -mfma)
+  wide=("${vector[@]}" -Xcc -mavx512f -Xcc -mavx512vl -Xcc -mavx512bw -Xcc -mavx512dq)
+fi
+
+# CPUFeatures is C: compile it, and give swiftc the module map SwiftPM would have made.
+mkdir -p "$lib/CPUFeatures"
+cat > "$lib/CPUFeatures/module.modulemap" <<MAP
+module CPUFeatures {
+  header "$PWD/Sources/CPUFeatures/include/cpu_features.h"
+  export *
+}
+MAP
+if [ ! -f "$lib/libCPUFeatures.a" ] || [ Sources/CPUFeatures/cpu_features.c -nt "$lib/libCPUFeatures.a" ]; then
+  clang -O2 -g -fsanitize=fuzzer-no-link,address -I Sources/CPUFeatures/include \
+    -c Sources/CPUFeatures/cpu_features.c -o "$lib/cpu_features.o"
+  ar rcs "$lib/libCPUFeatures.a" "$lib/cpu_features.o"
+fi
 
 build_module() {
   local name="$1"; shift
@@ -28,7 +46,10 @@ build_module() {
   touch "$stamp"
 }
 
-build_module NNCore -I Sources/CMalloc "${vector[@]}"
+build_module NNKernelTemplates
+build_module NNKernelsAVX2 "${vector[@]}"
+build_module NNKernelsAVX512 "${wide[@]}"
+build_module NNCore -I Sources/CMalloc -I "$lib/CPUFeatures" "${vector[@]}"
 build_module MicroHTTP -I Sources/CZlib
 build_module SQLiteStore -I Sources/CSQLite
-build_module NNService -I Sources/CMalloc -I Sources/CZlib -I Sources/CSQLite "${vector[@]}"
+build_module NNService -I Sources/CMalloc -I "$lib/CPUFeatures" -I Sources/CZlib -I Sources/CSQLite "${vector[@]}"
