@@ -34,11 +34,14 @@ class Server:
     def _wait_for_port(self, timeout=30):
         deadline = time.time() + timeout
         while time.time() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError("nnserve exited at start-up:\n" + self.log_text())
+            # The log first: a server that listened and then died (a job that crashes it at
+            # start-up, on purpose in the crash-loop attack) still started, and its caller
+            # checks what happened next.
             match = re.search(r"listening on [^ ]*:(\d+)", self.log_text())
             if match:
                 return int(match.group(1))
+            if self.process.poll() is not None:
+                raise RuntimeError("nnserve exited at start-up:\n" + self.log_text())
             time.sleep(0.05)
         raise RuntimeError("nnserve did not report its port:\n" + self.log_text())
 
