@@ -10,11 +10,14 @@ final class FusedInferenceTests: XCTestCase {
     static let tolerance: Float = 1e-5
 
     /// Conv → batch norm → ReLU → max pool on odd channel counts, sizes and batches, both conv
-    /// layouts (fewer and more than 16 filters), under each kernel set the CPU has.
+    /// layouts (fewer and more than 16 filters) and the im2col-free path (kw·C ≥ 64 with 16 or
+    /// more filters), under each kernel set the CPU has.
     func testConvBatchNormReluPoolMatchesUnfusedOnOddShapes() throws {
         for isa in KernelISA.supported {
             try withKernelSet(isa) {
-                for (inputChannels, filters) in [(1, 1), (3, 7), (7, 63), (1, 65), (7, 129), (65, 7)] {
+                for (inputChannels, filters) in [
+                    (1, 1), (3, 7), (7, 63), (1, 65), (7, 129), (65, 7), (33, 17), (65, 65),
+                ] {
                     for (size, padding) in [((7, 9), LayerSpec.Padding.same), ((9, 7), .valid)] {
                         let spec = ModelSpec(
                             inputShape: [size.0, size.1, inputChannels],

@@ -18,6 +18,8 @@ final class FusedConvolution {
     let pool: PoolGeometry?
     let relu: Bool
     private let kernel: ConvImageKernel
+    /// The im2col-free path, where the geometry suits it.
+    private let implicit: ImplicitConvolution?
     /// Folded Wp `[O, K]` and bias `[O]`; read-only after init.
     private var weight: [Float]
     private var bias: [Float]
@@ -47,7 +49,12 @@ final class FusedConvolution {
             conv.forEachWeight { p, original in packed[p] = w[original] * scale[p / k] }
         }
         weight = packed
-        weight.withUnsafeBufferPointer { kernel.prepareForward(weight: $0.baseAddress!) }
+        if ImplicitConvolution.suits(g, layout: conv.layout) {
+            implicit = ImplicitConvolution(geometry: g, weight: packed)
+        } else {
+            implicit = nil
+            weight.withUnsafeBufferPointer { kernel.prepareForward(weight: $0.baseAddress!) }
+        }
     }
 
     /// Floats of one image's output (after the pool, when there is one).
@@ -63,22 +70,30 @@ final class FusedConvolution {
 
     /// y = relu(pool(conv(x))) for `n` images, images in parallel.
     func forward(x: UnsafePointer<Float>, batch n: Int, y: UnsafeMutablePointer<Float>, threads: Int) {
-        let g = geometry, kernel = kernel, pool = pool, relu = relu, outputSize = outputSize
-        let convSize = g.outputPixels * g.outputChannels
-        let scratchCount = kernel.scratchCount + (pool == nil ? 0 : convSize)
+        let g = geometry, kernel = kernel, implicit = implicit, pool = pool, relu = relu
+        let outputSize = outputSize, convSize = g.outputPixels * g.outputChannels
+        let kernelScratch = implicit?.scratchCount ?? kernel.scratchCount
+        let scratchCount = kernelScratch + (pool == nil ? 0 : convSize)
         weight.withUnsafeBufferPointer { w in
             bias.withUnsafeBufferPointer { b in
                 let (w, b) = (w.baseAddress!, b.baseAddress!)
                 Parallel.forEach(chunks: n, threads: threads) { image in
                     let xi = x + image * g.inputSize, yi = y + image * outputSize
                     ScratchPool.shared.withBuffer(count: scratchCount) { scratch in
+                        func convolve(into target: UnsafeMutablePointer<Float>) {
+                            if let implicit {
+                                implicit.forward(x: xi, bias: b, y: target, scratch: scratch)
+                            } else {
+                                kernel.forward(x: xi, weight: w, bias: b, y: target, scratch: scratch)
+                            }
+                        }
                         guard let pool else {
-                            kernel.forward(x: xi, weight: w, bias: b, y: yi, scratch: scratch)
+                            convolve(into: yi)
                             if relu { Self.relu(yi, count: outputSize) }
                             return
                         }
-                        let convolved = scratch + kernel.scratchCount
-                        kernel.forward(x: xi, weight: w, bias: b, y: convolved, scratch: scratch)
+                        let convolved = scratch + kernelScratch
+                        convolve(into: convolved)
                         let end = UnsafePointer(convolved + convSize)
                         pool.forEachOutput(sample: 0) { out, firstTap in
                             MaxPool2DLayer.maximum(
