@@ -18,7 +18,7 @@ final class FusedInferenceTests: XCTestCase {
                 for (inputChannels, filters) in [
                     (1, 1), (3, 7), (7, 63), (1, 65), (7, 129), (65, 7), (33, 17), (65, 65),
                 ] {
-                    for (size, padding) in [((7, 9), LayerSpec.Padding.same), ((9, 7), .valid)] {
+                    for (size, padding) in [((7, 9), LayerSpec.Padding.same), ((9, 7), .valid), ((5, 37), .same)] {
                         let spec = ModelSpec(
                             inputShape: [size.0, size.1, inputChannels],
                             layers: [

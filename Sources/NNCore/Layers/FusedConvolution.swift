@@ -92,6 +92,11 @@ final class FusedConvolution {
                             if relu { Self.relu(yi, count: outputSize) }
                             return
                         }
+                        if implicit == nil && kernel.layout == .channelRows {
+                            Self.pooledPlanes(
+                                g, pool: pool, relu: relu, x: xi, weight: w, bias: b, y: yi, scratch: scratch)
+                            return
+                        }
                         let convolved = scratch + kernelScratch
                         convolve(into: convolved)
                         let end = UnsafePointer(convolved + convSize)
