@@ -19,10 +19,10 @@ final class FusedConvolution {
     let relu: Bool
     private let kernel: ConvImageKernel
     /// The im2col-free path, where the geometry suits it.
-    private let implicit: ImplicitConvolution?
+    let implicit: ImplicitConvolution?
     /// Folded Wp `[O, K]` and bias `[O]`; read-only after init.
     private var weight: [Float]
-    private var bias: [Float]
+    private(set) var bias: [Float]
 
     init(conv: Conv2DLayer, batchNorm: BatchNormLayer?, pool: MaxPool2DLayer?, relu: Bool) {
         let g = conv.geometry, outC = g.outputChannels, k = g.patchSize
@@ -70,6 +70,7 @@ final class FusedConvolution {
 
     /// y = relu(pool(conv(x))) for `n` images, images in parallel.
     func forward(x: UnsafePointer<Float>, batch n: Int, y: UnsafeMutablePointer<Float>, threads: Int) {
+        if n == 1 && threads > 1 && splitsImages { return forwardInBands(x: x, y: y, threads: threads) }
         let g = geometry, kernel = kernel, implicit = implicit, pool = pool, relu = relu
         let outputSize = outputSize, convSize = g.outputPixels * g.outputChannels
         let kernelScratch = implicit?.scratchCount ?? kernel.scratchCount
@@ -113,7 +114,7 @@ final class FusedConvolution {
 
     /// The same branch-free ReLU as `Activation`'s, in place.
     @inline(__always)
-    private static func relu(_ y: UnsafeMutablePointer<Float>, count: Int) {
+    static func relu(_ y: UnsafeMutablePointer<Float>, count: Int) {
         for i in 0..<count { y[i] = y[i] > 0 ? y[i] : 0 }
     }
 }

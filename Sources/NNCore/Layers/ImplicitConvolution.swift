@@ -54,19 +54,37 @@ final class ImplicitConvolution {
         x: UnsafePointer<Float>, bias b: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
         scratch: UnsafeMutablePointer<Float>
     ) {
-        let g = geometry, c = g.inputChannels, outC = g.outputChannels, wp = paddedWidth
-        let padded = scratch, rows = scratch + paddedHeight * wp * c
-        padded.update(repeating: 0, count: paddedHeight * wp * c)
+        pad(x, scratch: scratch)
+        convolve(outputRows: 0..<geometry.outputHeight, bias: b, y: y, scratch: scratch)
+    }
+
+    /// Copies x into the zero-padded image at the start of `scratch`.
+    func pad(_ x: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        let g = geometry, c = g.inputChannels, wp = paddedWidth
+        scratch.update(repeating: 0, count: paddedHeight * wp * c)
         for line in 0..<g.inputHeight {
-            (padded + ((line + g.padTop) * wp + g.padLeft) * c).update(
+            (scratch + ((line + g.padTop) * wp + g.padLeft) * c).update(
                 from: x + line * g.inputWidth * c, count: g.inputWidth * c)
         }
-        let m = virtualRows
-        for row in 0..<m { (rows + row * outC).update(from: b, count: outC) }
+    }
+
+    /// y's output rows `outputRows` from the padded image in `scratch`. Ranges that do not
+    /// overlap touch disjoint parts of `scratch` and y, so they may run on different threads;
+    /// each output's sums are the same whichever range computes it (the GEMM's per-element
+    /// order does not depend on the rows around it).
+    func convolve(
+        outputRows: Range<Int>, bias b: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+        scratch: UnsafeMutablePointer<Float>
+    ) {
+        guard !outputRows.isEmpty else { return }
+        let g = geometry, c = g.inputChannels, outC = g.outputChannels, wp = paddedWidth
+        let padded = scratch, rows = scratch + paddedHeight * wp * c
+        let first = outputRows.lowerBound * wp, m = (outputRows.upperBound - 1) * wp + g.outputWidth - first
+        for row in first..<(first + m) { (rows + row * outC).update(from: b, count: outC) }
         for (ky, part) in tapRows.enumerated() {
-            part.multiply(a: padded + ky * wp * c, m: m, c: rows, accumulate: true, lda: c)
+            part.multiply(a: padded + (ky * wp + first) * c, m: m, c: rows + first * outC, accumulate: true, lda: c)
         }
-        for oy in 0..<g.outputHeight {
+        for oy in outputRows {
             (y + oy * g.outputWidth * outC).update(from: rows + oy * wp * outC, count: g.outputWidth * outC)
         }
     }

@@ -90,6 +90,7 @@ final class InferencePlan {
                     x.rank == 4 && Array(x.shape.dropFirst()) == [g.inputHeight, g.inputWidth, g.inputChannels],
                     "conv2d expects [N, \(g.inputHeight), \(g.inputWidth), \(g.inputChannels)], got \(x.shape)")
                 y = borrow(index, shape: convolution.outputShape(batch: x.batchSize))
+                guard x.batchSize > 0 else { break }
                 x.scalars.withUnsafeBufferPointer { source in
                     y.scalars.withUnsafeMutableBufferPointer { target in
                         convolution.forward(
