@@ -40,13 +40,14 @@ final class FusedInferenceTests: XCTestCase {
         }
     }
 
-    /// The W4 shape (two conv-bn-relu-pool blocks, dropout, dense with softmax), the LeNet
+    /// The W4 shape (two conv-bn-relu-pool blocks, dropout, dense; logits, whose scale the
+    /// tolerance is relative to, where probabilities would hide it), the LeNet
     /// shape (conv with ReLU, no batch norm; dense with ReLU), a strided conv whose pool ends
     /// the network (ReLU before the pool stays in place), a conv without a pool, and a dense
     /// stack with every activation; batch 1 and 65.
     func testWholeNetworksMatchUnfused() throws {
         let w4 = ModelSpec(
-            inputShape: [16, 16, 3],
+            inputShape: [32, 32, 3],
             layers: [
                 .conv2d(filters: 32, kernel: IntPair(3, 3), stride: IntPair(1, 1), padding: .same, activation: .linear),
                 .batchnorm(momentum: 0.9, epsilon: 1e-3), .activation(.relu),
@@ -54,7 +55,7 @@ final class FusedInferenceTests: XCTestCase {
                 .conv2d(filters: 64, kernel: IntPair(3, 3), stride: IntPair(1, 1), padding: .same, activation: .linear),
                 .batchnorm(momentum: 0.9, epsilon: 1e-3), .activation(.relu),
                 .maxpool2d(pool: IntPair(2, 2), stride: IntPair(2, 2)), .flatten, .dropout(rate: 0.5),
-                .dense(units: 10, activation: .softmax, useBias: true),
+                .dense(units: 10, activation: .linear, useBias: true),
             ])
         let lenet = ModelSpec(
             inputShape: [13, 13, 1],
@@ -75,9 +76,10 @@ final class FusedInferenceTests: XCTestCase {
                 .maxpool2d(pool: IntPair(3, 3), stride: IntPair(2, 2)),
             ])
         let unpooled = ModelSpec(
-            inputShape: [5, 6, 33],
+            inputShape: [12, 16, 33],
             layers: [
-                .conv2d(filters: 20, kernel: IntPair(3, 3), stride: IntPair(1, 1), padding: .same, activation: .linear),
+                .conv2d(
+                    filters: 100, kernel: IntPair(3, 3), stride: IntPair(1, 1), padding: .same, activation: .linear),
                 .batchnorm(momentum: 0.9, epsilon: 1e-3), .activation(.relu), .flatten,
                 .dense(units: 3, activation: .linear, useBias: true),
             ])

@@ -2,12 +2,13 @@
 /// one thread idle): the image is padded once, then each thread computes a band of output rows
 /// with the im2col-free path, and pools and rectifies its own rows.
 ///
-/// Bands do not overlap when pool windows do not (pool height ≤ stride), so every band writes
+/// Only for layers of at least `ImplicitConvolution.isLarge` work. Bands do not overlap when
+/// pool windows do not (pool height ≤ stride), so every band writes
 /// its own rows only; otherwise images are not split. Each output's sums are the same in any
 /// band (see `ImplicitConvolution.convolve`), so the bits do not depend on the thread count.
 extension FusedConvolution {
     var splitsImages: Bool {
-        guard implicit != nil else { return false }
+        guard implicit != nil && ImplicitConvolution.isLarge(geometry) else { return false }
         guard let pool else { return true }
         return pool.pool.height <= pool.stride.height
     }

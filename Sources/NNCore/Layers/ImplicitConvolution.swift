@@ -21,9 +21,18 @@ final class ImplicitConvolution {
     private let tapRows: [PackedMatrix]
 
     /// Worth it when a kernel row's run is long (the im2col copy it avoids is then large, and
-    /// each GEMM still has a deep enough k).
+    /// each GEMM still has a deep enough k), or when the layer is large enough that a single
+    /// image is worth splitting into bands of rows over threads (`FusedConvolution`), which
+    /// only this path can do.
     static func suits(_ g: ConvGeometry, layout: ConvLayout) -> Bool {
-        layout == .pixelRows && g.strideHeight == 1 && g.strideWidth == 1 && g.kernelWidth * g.inputChannels >= 64
+        layout == .pixelRows && g.strideHeight == 1 && g.strideWidth == 1
+            && (g.kernelWidth * g.inputChannels >= 64 || isLarge(g))
+    }
+
+    /// At least 2¹⁹ multiply-adds per image: below that, handing a band to another thread
+    /// costs more than it saves (measured on LeNet's second convolution, 240k).
+    static func isLarge(_ g: ConvGeometry) -> Bool {
+        g.outputPixels * g.patchSize * g.outputChannels >= 1 << 19
     }
 
     init(geometry g: ConvGeometry, weight wp: [Float]) {
