@@ -149,7 +149,7 @@ public final class Conv2DLayer: Layer {
     /// Calls `body(packed, original)` for every weight: its offset in Wp[o, (ky·kw + kx)·C + c]
     /// and in W[o, c, ky, kx]. Per filter that is a [C, kh·kw] ↔ [kh·kw, C] transpose.
     @inline(__always)
-    private func forEachWeight(_ body: (Int, Int) -> Void) {
+    func forEachWeight(_ body: (Int, Int) -> Void) {
         let c = geometry.inputChannels, taps = geometry.kernelHeight * geometry.kernelWidth
         for o in 0..<geometry.outputChannels {
             let filter = o * c * taps

@@ -22,9 +22,17 @@ public final class DenseLayer: Layer {
     public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
 
     public func forward(_ input: Tensor, _ context: inout PassContext) -> Tensor {
+        var output = Tensor(uninitialized: [input.batchSize, outputSize])
+        forward(input, into: &output, threads: context.threads)
+        if context.training { self.input = input }
+        return output
+    }
+
+    /// y = x · Wᵀ + b into `output` `[N, out]`, which the caller may reuse across calls.
+    func forward(_ input: Tensor, into output: inout Tensor, threads: Int) {
         let n = input.batchSize
         precondition(input.sampleSize == inputSize, "dense expects \(inputSize) features, got \(input.shape)")
-        var output = Tensor(uninitialized: [n, outputSize])
+        precondition(output.count == n * outputSize)
         input.scalars.withUnsafeBufferPointer { x in
             weight.value.scalars.withUnsafeBufferPointer { w in
                 output.scalars.withUnsafeMutableBufferPointer { y in
@@ -37,12 +45,10 @@ public final class DenseLayer: Layer {
                     }
                     Gemm.multiply(
                         .nt, m: n, n: outputSize, k: inputSize, a: x.baseAddress!, b: w.baseAddress!,
-                        c: y.baseAddress!, accumulate: bias != nil, threads: context.threads)
+                        c: y.baseAddress!, accumulate: bias != nil, threads: threads)
                 }
             }
         }
-        if context.training { self.input = input }
-        return output
     }
 
     public func backward(_ gradOutput: Tensor, _ context: inout PassContext) -> Tensor {

@@ -18,7 +18,12 @@ public protocol Layer: AnyObject {
 /// A named tensor owned by a layer, with its gradient beside it.
 public final class Parameter {
     public let name: String
-    public var value: Tensor
+    /// Every change (assignment or in-place write) bumps `version`, so that derived data such
+    /// as the network's folded inference weights knows when to rebuild.
+    public var value: Tensor {
+        didSet { version &+= 1 }
+    }
+    public private(set) var version: UInt64 = 0
     public var gradient: Tensor
     /// Buffers such as batch norm's running statistics are saved but never optimised.
     public let trainable: Bool

@@ -55,7 +55,7 @@ public final class MaxPool2DLayer: Layer {
     /// too, reading past them into the next pixel where x goes on that far (before `end`),
     /// and only their lanes are stored.
     @inline(__always)
-    private static func maximum(
+    static func maximum(
         _ xs: UnsafePointer<Float>, taps p: PoolGeometry, firstTap: Int,
         end: UnsafePointer<Float>,
         into y: UnsafeMutablePointer<Float>, winners: UnsafeMutablePointer<Int32>?

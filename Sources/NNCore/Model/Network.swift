@@ -8,6 +8,8 @@ public final class Network {
     public let summary: [ModelSpec.LayerSummary]
     public private(set) var layers: [Layer] = []
     public private(set) var specIndex: [Int] = []
+    /// The fused layers `predict` runs, rebuilt when a folded parameter changes.
+    private var inferencePlan: InferencePlan?
 
     /// Builds and initialises the network; the seed fixes every initial weight.
     public init(spec: ModelSpec, seed: UInt64) throws {
@@ -90,11 +92,23 @@ public final class Network {
 
     /// The outputs a user sees: probabilities for the classification losses (softmax for
     /// cross-entropy, sigmoid for binary cross-entropy), raw values otherwise.
+    ///
+    /// Runs the fused inference layers (`InferencePlan`): the outputs match `forward` in
+    /// inference mode to about 1e-6 relative, not bit for bit, since folded batch norms round
+    /// differently. Not reentrant: one prediction at a time per network (buffers are reused).
     public func predict(_ input: Tensor, loss: LossFunction?, threads: Int = 1) -> Tensor {
-        var context = PassContext(training: false, threads: threads)
-        guard let loss, loss != .mse else { return forward(input, &context) }
-        var logits = forward(input, &context, skippingFinalActivation: loss.fuses(finalActivation))
-        Activation.forward(loss == .crossEntropy ? .softmax : .sigmoid, &logits)
-        return logits
+        let fusesFinal = loss.map { $0 != .mse && $0.fuses(finalActivation) } ?? false
+        let end = fusesFinal && layers.last is ActivationLayer ? layers.count - 1 : layers.count
+        let plan: InferencePlan
+        if let current = inferencePlan, current.isCurrent(end: end) {
+            plan = current
+        } else {
+            plan = InferencePlan(layers: layers, end: end)
+            inferencePlan = plan
+        }
+        var outputs = plan.run(input, threads: threads)
+        guard let loss, loss != .mse else { return outputs }
+        Activation.forward(loss == .crossEntropy ? .softmax : .sigmoid, &outputs, threads: 1)
+        return outputs
     }
 }
