@@ -16,6 +16,7 @@ import json
 import multiprocessing
 import os
 import random
+import select
 import selectors
 import socket
 import sys
@@ -144,16 +145,23 @@ def trickled_body(server):
 
 
 def per_client_cap(server, cap):
+    """One address opens cap + 1 connections: one of them (the last one the server accepts,
+    which on a loaded machine need not be the last one opened) is answered 429 and closed."""
     held = []
     try:
-        for _ in range(cap):
+        for _ in range(cap + 1):
             held.append(server.connect(timeout=5))
-        time.sleep(0.5)
-        extra = server.connect(timeout=5)
-        status, headers, body = parse_response(read_all(extra))
-        extra.close()
-        tally.check(status == 429 and b"too_many_connections" in body,
-                    f"connection {cap + 1} from one address gets 429", f"(got {status} {body[:80]!r})")
+        answers = {}
+        deadline = time.time() + 5
+        while time.time() < deadline and not answers:
+            ready, _, _ = select.select(held, [], [], 0.2)
+            for sock in ready:
+                answers[sock] = read_all(sock)
+        refused = [parse_response(data) for data in answers.values()]
+        status, headers, body = refused[0] if refused else (0, {}, b"")
+        tally.check(len(refused) == 1 and status == 429 and b"too_many_connections" in body,
+                    f"connection {cap + 1} from one address gets 429",
+                    f"(got {len(refused)} answers, first {status} {body[:80]!r})")
         tally.check(headers.get("retry-after") is not None, "... with Retry-After")
     finally:
         for sock in held:
