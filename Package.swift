@@ -59,7 +59,15 @@ let package = Package(
         .executableTarget(name: "HTTPEchoBench", dependencies: ["MicroHTTP"]),
         .testTarget(name: "MicroHTTPTests", dependencies: ["MicroHTTP"]),
         // The service is the only module that joins the leaves.
-        .target(name: "NNService", dependencies: ["NNCore", "MicroHTTP", "SQLiteStore"], swiftSettings: vectorFlags),
+        // The dashboard's files are compiled into the binary as byte arrays (`PackageResources`),
+        // so the server needs no files at run time and the sources hold one copy of each.
+        .target(
+            name: "NNService", dependencies: ["NNCore", "MicroHTTP", "SQLiteStore"],
+            resources: [
+                .embedInCode("UI/Assets/index.html"), .embedInCode("UI/Assets/app.js"),
+                .embedInCode("UI/Assets/style.css"),
+            ],
+            swiftSettings: vectorFlags),
         .executableTarget(
             name: "NNServer", dependencies: ["NNService", "NNCore", "MicroHTTP", "SQLiteStore"],
             swiftSettings: vectorFlags),

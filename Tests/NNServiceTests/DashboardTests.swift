@@ -2,10 +2,10 @@ import Foundation
 import XCTest
 
 /// The dashboard's routes: open without a token, the right content types and caching, and the
-/// compiled-in files byte for byte the same as ui/ (so a stale generated file fails here).
+/// compiled-in files byte for byte the same as Sources/NNService/UI/Assets.
 final class DashboardTests: XCTestCase {
     static let uiDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("ui")
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Sources/NNService/UI/Assets")
 
     func testRootRedirectsAndAssetsNeedNoTokenEvenWhenTheServerHasOne() throws {
         let service = try ServiceHarness(token: "s3cret")
@@ -47,7 +47,7 @@ final class DashboardTests: XCTestCase {
             XCTAssertEqual(served.status, 200, name)
             XCTAssert(
                 served.body == file,
-                "ui/\(name) differs from the compiled-in copy: run python3 scripts/embed-ui.py")
+                "UI/Assets/\(name) differs from the compiled-in copy")
         }
         XCTAssertLessThan(total, 200_000, "the dashboard's assets should stay under 200 KB")
     }
