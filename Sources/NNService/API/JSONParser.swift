@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// A strict JSON parser (RFC 8259) over bytes: no NaN or Infinity literals, no trailing
 /// commas, no leading zeros, nesting limited to 64 levels. Numbers are validated against
 /// the grammar of §6 before `strtod` converts them, so `inf`, `nan` and hex never pass.
@@ -122,73 +118,13 @@ public struct JSONParser {
         }
     }
 
-    /// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, validated here. Numbers with at most
-    /// 15 significant digits and a decimal exponent within ±22 are converted exactly by one
-    /// multiplication or division of two exactly representable doubles (correctly rounded);
-    /// all others go through `strtod`.
+    /// A number, by the one implementation of RFC 8259 §6's grammar and its conversion that
+    /// the streaming data set reader also uses (`JSONNumberScanner.number`).
     private mutating func parseNumber() throws -> Double {
-        let start = index
-        var negative = false
-        if current == UInt8(ascii: "-") { negative = true; index += 1 }
-        var mantissa: UInt64 = 0
-        var digitCount = 0
-        var exponent = 0
-        @inline(__always) func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
-        if current == UInt8(ascii: "0") {
-            index += 1
-        } else if isDigit(current) {
-            while isDigit(current) {
-                if digitCount < 19 {
-                    mantissa = mantissa &* 10 &+ UInt64(current - UInt8(ascii: "0"))
-                } else {
-                    exponent += 1
-                }
-                if mantissa > 0 { digitCount += 1 }
-                index += 1
-            }
-        } else {
-            throw failure("invalid number")
-        }
-        if current == UInt8(ascii: ".") {
-            index += 1
-            guard isDigit(current) else { throw failure("a decimal point needs digits after it") }
-            while isDigit(current) {
-                if digitCount < 19 {
-                    mantissa = mantissa &* 10 &+ UInt64(current - UInt8(ascii: "0"))
-                    exponent -= 1
-                    if mantissa > 0 { digitCount += 1 }
-                }
-                index += 1
-            }
-        }
-        if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
-            index += 1
-            var exponentNegative = false
-            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") {
-                exponentNegative = current == UInt8(ascii: "-")
-                index += 1
-            }
-            guard isDigit(current) else { throw failure("an exponent needs digits") }
-            var value = 0
-            while isDigit(current) {
-                if value < 100_000 { value = value * 10 + Int(current - UInt8(ascii: "0")) }
-                index += 1
-            }
-            exponent += exponentNegative ? -value : value
-        }
-        if digitCount <= 15 && mantissa < (1 << 53) && exponent >= -22 && exponent <= 22 {
-            var value = Double(mantissa)
-            if exponent < 0 { value /= Self.powersOfTen[-exponent] } else { value *= Self.powersOfTen[exponent] }
-            return negative ? -value : value
-        }
-        return bytes.advanced(by: start).withMemoryRebound(to: CChar.self, capacity: index - start) { strtod($0, nil) }
-    }
-
-    /// 10^0 … 10^22, each exactly representable as a Double.
-    private static let powersOfTen: [Double] = (0...22).map { exponent in
-        var value = 1.0
-        for _ in 0..<exponent { value *= 10 }
-        return value
+        var scanner = JSONNumberScanner(bytes: UnsafeBufferPointer(start: bytes, count: end))
+        scanner.index = index
+        defer { index = scanner.index }
+        return try scanner.number()
     }
 
     private mutating func parseString() throws -> String {
