@@ -16,7 +16,9 @@ public func fuzzCSVDataset(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
         query[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
     }
-    guard let upload = try? CSVDatasetParser.parse(body, query: { query[$0] }) else { return 0 }
+    guard let parsed = try? DatasetQuery({ query[$0] }),
+        let upload = try? CSVDatasetParser.parse(body, query: parsed)
+    else { return 0 }
     let width = upload.inputShape.reduce(1, *)
     guard upload.rows >= 1, upload.inputs.count == upload.rows * width, upload.targets.count == upload.rows else {
         fatalError("\(upload.inputs.count) inputs, \(upload.targets.count) targets for \(upload.rows) rows")

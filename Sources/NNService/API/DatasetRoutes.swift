@@ -7,30 +7,10 @@ extension ServiceApp {
             "/v1/datasets",
             handle { [store] request in
                 let type = request.headers["Content-Type"]?.lowercased() ?? ""
-                // The query's `task` is read for CSV only, but a wrong value is refused for
-                // either format, so that a typo is never silently ignored.
-                if let task = request.queryValue("task"), task != "classification", task != "regression" {
-                    throw ServiceError.invalid("task must be classification or regression", path: "task")
-                }
-                if let shape = request.queryValue("input_shape"),
-                    shape.split(separator: ",", omittingEmptySubsequences: false).contains(where: {
-                        $0.isEmpty || $0.first == "0" || !$0.allSatisfy({ $0.isASCII && $0.isNumber })
-                    })
-                {
-                    throw ServiceError(
-                        400, "invalid_query",
-                        "input_shape must be positive integers separated by commas, such as 8,8,1", path: "input_shape")
-                }
-                for key in ["name", "target"] {
-                    if let value = request.queryValue(key), value.isEmpty || value.count > 256 {
-                        throw ServiceError(
-                            400, "invalid_query", "\(key) must be 1 to 256 characters; leave it out for its default",
-                            path: key)
-                    }
-                }
+                let query = try DatasetQuery(request.queryValue)
                 let upload: DatasetUpload
                 if type.hasPrefix("text/csv") {
-                    upload = try CSVDatasetParser.parse(request.body, query: request.queryValue)
+                    upload = try CSVDatasetParser.parse(request.body, query: query)
                 } else if type.hasPrefix("application/json") {
                     upload = try DatasetBodyParser.parse(request.body)
                 } else {

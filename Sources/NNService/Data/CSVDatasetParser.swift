@@ -1,11 +1,10 @@
 import NNCore
 
-/// A CSV upload: a header row, then one row per sample; query parameters `name`, `target`
-/// (default the last column), `input_shape` (comma-separated), `drop` (columns to ignore)
-/// and `task`. Errors name the first offending row and column.
+/// A CSV upload: a header row, then one row per sample, read as the query (`DatasetQuery`:
+/// name, target column, input shape, columns to drop, task) says. Errors name the first offending row and column.
 enum CSVDatasetParser {
-    static func parse(_ body: [UInt8], query: (String) -> String?) throws -> DatasetUpload {
-        let drop = Set((query("drop") ?? "").split(separator: ",").map { String($0) })
+    static func parse(_ body: [UInt8], query: DatasetQuery) throws -> DatasetUpload {
+        let drop = query.drop
         guard let text = String(validating: body, as: UTF8.self) else {
             throw ServiceError(400, "malformed_csv", "the CSV body is not valid UTF-8")
         }
@@ -23,7 +22,7 @@ enum CSVDatasetParser {
         for name in drop where table.columnIndex(name) == nil {
             throw ServiceError.invalid("drop names a column '\(name)' that the header lacks", path: "drop")
         }
-        let targetName = query("target") ?? table.header.last { !drop.contains($0) } ?? ""
+        let targetName = query.target ?? table.header.last { !drop.contains($0) } ?? ""
         guard let targetColumn = table.columnIndex(targetName), !drop.contains(targetName) else {
             throw ServiceError.invalid(
                 "target column '\(targetName)' is not in the header \(table.header)", path: "target")
@@ -31,26 +30,14 @@ enum CSVDatasetParser {
         let features = table.header.indices.filter { $0 != targetColumn && !drop.contains(table.header[$0]) }
         guard !features.isEmpty else { throw ServiceError.invalid("the CSV has no feature columns", path: nil) }
         var shape = [features.count]
-        if let text = query("input_shape") {
-            let parts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard !parts.isEmpty, parts.count <= 3,
-                parts.allSatisfy({ (1...ModelSpec.maxInputElements).contains($0 ?? 0) })
-            else {
-                throw ServiceError.invalid(
-                    "input_shape must be 1 to 3 integers from 1 to \(ModelSpec.maxInputElements) separated by commas",
-                    path: "input_shape")
-            }
-            shape = parts.map { $0! }
-            let width = try CheckedSize.sampleWidth(shape, path: "input_shape")
+        if let given = query.inputShape {
+            let width = try CheckedSize.sampleWidth(given, path: "input_shape")
             guard width == features.count else {
                 throw ServiceError.invalid(
-                    "input_shape \(shape) needs \(width) feature columns; the CSV has \(features.count)",
+                    "input_shape \(given) needs \(width) feature columns; the CSV has \(features.count)",
                     path: "input_shape")
             }
-        }
-        let task = query("task")
-        guard task == nil || task == "classification" || task == "regression" else {
-            throw ServiceError.invalid("task must be classification or regression", path: "task")
+            shape = given
         }
         var inputs: [Float] = []
         inputs.reserveCapacity(
@@ -59,9 +46,9 @@ enum CSVDatasetParser {
         for row in table.rows { for column in features { inputs.append(row[column]) } }
         let targets = table.rows.map { $0[targetColumn] }
         let integral = targets.allSatisfy { $0 >= 0 && $0.rounded() == $0 && $0 < 1_000_000 }
-        let (values, target) = try TargetReader.classify(targets, integral: integral, task: task, path: "rows")
+        let (values, target) = try TargetReader.classify(targets, integral: integral, task: query.task, path: "rows")
         return DatasetUpload(
-            name: query("name") ?? "dataset", inputShape: shape, inputs: inputs,
+            name: query.name ?? "dataset", inputShape: shape, inputs: inputs,
             targets: values, target: target)
     }
 }
