@@ -52,4 +52,16 @@ build_module NNKernelsAVX512 "${wide[@]}"
 build_module NNCore -I Sources/CMalloc -I "$lib/CPUFeatures" "${vector[@]}"
 build_module MicroHTTP -I Sources/CZlib
 build_module SQLiteStore -I Sources/CSQLite
-build_module NNService -I Sources/CMalloc -I "$lib/CPUFeatures" -I Sources/CZlib -I Sources/CSQLite "${vector[@]}"
+# The dashboard's files, as SwiftPM's embedInCode rule would give them (`PackageResources`).
+resources="$lib/NNService-resources.swift"
+python3 - "$resources" Sources/NNService/UI/Assets/* <<'PY'
+import os, sys
+lines = ["struct PackageResources {"]
+for path in sys.argv[2:]:
+    name = os.path.basename(path).replace(".", "_").replace("-", "_")
+    data = open(path, "rb").read()
+    lines.append(f"static let {name}: [UInt8] = [{','.join(map(str, data))}]")
+lines.append("}")
+open(sys.argv[1], "w").write("\n".join(lines) + "\n")
+PY
+build_module NNService -I Sources/CMalloc -I "$lib/CPUFeatures" -I Sources/CZlib -I Sources/CSQLite "${vector[@]}" "$resources"
