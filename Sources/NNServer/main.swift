@@ -49,9 +49,9 @@ do {
     let lock = try DataDirectoryLock(directory: config.dataDirectory)
     defer { lock.release() }
     let databasePath = URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("nnserve.sqlite").path
-    let store = try ServiceStore(path: databasePath)
+    let store = try SQLiteServiceStore(path: databasePath)
     let queue = JobQueue(
-        store: store, events: JobEvents(), workers: config.workers, threadsPerJob: config.threads, log: log)
+        store: store, events: JobEvents(store: store), workers: config.workers, threadsPerJob: config.threads, log: log)
     var options = ServiceApp.Options()
     options.apiToken = config.apiToken
     options.openAPIPath = config.openAPIPath

@@ -21,7 +21,7 @@ public final class ServiceApp: @unchecked Sendable {
         public init() {}
     }
 
-    public let store: ServiceStore
+    public let store: any ServiceStorage
     public let queue: JobQueue
     public let events: JobEvents
     public let options: Options
@@ -29,7 +29,8 @@ public final class ServiceApp: @unchecked Sendable {
     let models: ModelCache
     let log: @Sendable (String) -> Void
 
-    public init(store: ServiceStore, queue: JobQueue, options: Options, log: @escaping @Sendable (String) -> Void) {
+    public init(store: any ServiceStorage, queue: JobQueue, options: Options, log: @escaping @Sendable (String) -> Void)
+    {
         self.store = store
         self.queue = queue
         self.events = queue.events

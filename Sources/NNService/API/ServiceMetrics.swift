@@ -41,7 +41,7 @@ public final class ServiceMetrics: @unchecked Sendable {
     }
 
     func render(
-        jobs: [JobStatus: Int], trainingSamples: Int, queueDepth: Int, storage: ServiceStore.StorageFigures
+        jobs: [JobStatus: Int], trainingSamples: Int, queueDepth: Int, storage: StorageFigures
     ) -> String {
         lock.lock()
         let requests = self.requests
