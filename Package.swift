@@ -68,16 +68,17 @@ let package = Package(
         // The dashboard's files are compiled into the binary as byte arrays (`PackageResources`),
         // so the server needs no files at run time and the sources hold one copy of each.
         .target(
-            name: "NNService", dependencies: ["NNCore", "MicroHTTP", "SQLiteStore"],
+            name: "NNService", dependencies: ["NNCore", "MicroHTTP", "SQLiteStore", "PostgresStore"],
             resources: [
                 .embedInCode("UI/Assets/index.html"), .embedInCode("UI/Assets/app.js"),
                 .embedInCode("UI/Assets/style.css"),
             ],
             swiftSettings: vectorFlags),
         .executableTarget(
-            name: "NNServer", dependencies: ["NNService", "NNCore", "MicroHTTP", "SQLiteStore"],
+            name: "NNServer", dependencies: ["NNService", "NNCore", "MicroHTTP", "SQLiteStore", "PostgresStore"],
             swiftSettings: vectorFlags),
-        .testTarget(name: "NNServiceTests", dependencies: ["NNService", "NNCore", "MicroHTTP", "SQLiteStore"]),
+        .testTarget(
+            name: "NNServiceTests", dependencies: ["NNService", "NNCore", "MicroHTTP", "SQLiteStore", "PostgresStore"]),
     ],
     swiftLanguageModes: [.v6]
 )

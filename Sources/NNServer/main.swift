@@ -45,11 +45,8 @@ do { try KernelISA.selectAtStartup(environment: config.isa.map { [KernelISA.envi
 }
 
 do {
-    // One server per data directory; `nnserve restore` takes the same lock.
-    let lock = try DataDirectoryLock(directory: config.dataDirectory)
-    defer { lock.release() }
-    let databasePath = URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("nnserve.sqlite").path
-    let store = try SQLiteServiceStore(path: databasePath)
+    let selection = try StoreSelection(config)
+    let store = selection.store
     let queue = JobQueue(
         store: store, events: JobEvents(store: store), workers: config.workers, threadsPerJob: config.threads, log: log)
     var options = ServiceApp.Options()
@@ -90,7 +87,7 @@ do {
         )
     }
     log(
-        "nnserve listening on \(config.host):\(server.port), data in \(databasePath), \(config.workers) worker(s) × \(config.threads) thread(s), \(KernelISA.active) kernels"
+        "nnserve listening on \(config.host):\(server.port), data in \(selection.location), \(config.workers) worker(s) × \(config.threads) thread(s), \(KernelISA.active) kernels"
     )
 
     stopping.wait()
@@ -100,8 +97,7 @@ do {
     server.shutdown(gracePeriod: 10)
     log("stopping: returning running jobs to the queue at their last checkpoint")
     queue.stop(timeout: 5)
-    _ = try? store.database.checkpoint()
-    try? store.close()
+    selection.close()
     log("stopped")
     exit(0)
 } catch {
