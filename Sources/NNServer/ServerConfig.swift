@@ -9,6 +9,7 @@ struct ServerConfig {
     var dataDirectory = "./data"
     /// The PostgreSQL database shared by every process; nil keeps the SQLite file.
     var databaseURL: PostgresURL?
+    var role = Role.all
     var workers = 1
     var threads = ProcessInfo.processInfo.activeProcessorCount
     var apiToken: String?
@@ -22,6 +23,12 @@ struct ServerConfig {
     var maxConnectionsPerClient = 64
     /// nil: the service's default (¾ of the cgroup limit or physical memory).
     var maxMemoryBytes: Int?
+
+    /// What this process does (`NN_ROLE`): serve the API and train in worker processes it
+    /// starts itself, serve the API only, or train only.
+    enum Role: String {
+        case all, api, worker
+    }
 
     struct Invalid: Error, CustomStringConvertible {
         var description: String
@@ -74,7 +81,13 @@ struct ServerConfig {
         port = try integer("port", 0...65535) ?? port
         dataDirectory = values["data-dir"] ?? dataDirectory
         databaseURL = try values["database-url"].map(Self.databaseURL)
-        workers = try integer("workers", 1...64) ?? workers
+        workers = try integer("workers", 0...64) ?? workers
+        if let text = values["role"] {
+            guard let parsed = Role(rawValue: text) else {
+                throw Invalid(description: "--role (NN_ROLE) must be all, api or worker, got '\(text.prefix(64))'")
+            }
+            role = parsed
+        }
         threads = try integer("threads", 1...256) ?? threads
         apiToken = try Self.token(values)
         maxBodyBytes = try integer("max-body-bytes", 1024...(1 << 40)) ?? maxBodyBytes

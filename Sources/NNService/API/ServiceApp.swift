@@ -53,6 +53,13 @@ public final class ServiceApp: @unchecked Sendable {
         return router
     }
 
+    /// The routes of a worker process (`NN_ROLE=worker`): `/healthz`, `/readyz`, `/metrics`.
+    public func workerRouter() -> HTTPRouter {
+        var router = HTTPRouter()
+        addOperationsRoutes(&router)
+        return router
+    }
+
     /// Where every handler that touches SQLite, parses a body or predicts runs, so that the
     /// HTTP event loops only move bytes and `/healthz` answers while a large predict runs.
     ///
