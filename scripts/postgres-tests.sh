@@ -68,8 +68,11 @@ timeout 300 swift test -c release --skip-build --filter 'PostgresStoreTests|Post
 set -e
 
 if [ "${1:-}" = "--cluster" ] && [ -f scripts/postgres/cluster_proof.py ]; then
-  timeout 600 python3 scripts/postgres/cluster_proof.py --database-url "$NN_TEST_DATABASE_URL" \
-    --nnserve .build/release/nnserve || status=1
+  # A database of its own, so that the schema is created by the processes themselves.
+  "${as_pg[@]}" "$bin/createdb" -h "$dir" -p "$port" -U nn nnserve_cluster
+  timeout 600 python3 scripts/postgres/cluster_proof.py \
+    --database-url "postgres://nn:p%40ss%3Aw%2Frd%251@127.0.0.1:$port/nnserve_cluster" \
+    --nnserve .build/release/nnserve --psql "$bin/psql" || status=1
 fi
 echo "postgres: finished in $(($(date +%s) - start)) s, status $status"
 exit "$status"
