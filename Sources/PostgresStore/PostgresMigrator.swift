@@ -4,8 +4,11 @@
 /// PostgreSQL's DDL is transactional, so each migration runs in one transaction with the
 /// insert of its record: one that throws leaves neither its changes nor its name. Several
 /// processes starting at once against one database (API replicas and workers) take turns
-/// through a session advisory lock, so each migration runs exactly once
-/// (https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS).
+/// through a transaction-level advisory lock, taken again by each migration's transaction,
+/// which checks its record under the lock, so each migration runs exactly once
+/// (https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS). A
+/// transaction-level lock, unlike a session one, also works through a transaction-pooling
+/// proxy such as PgBouncer, where consecutive transactions may reach different server sessions.
 public struct PostgresMigrator: Sendable {
     public typealias Body = @Sendable (PostgresConnection) throws -> Void
 
@@ -36,14 +39,15 @@ public struct PostgresMigrator: Sendable {
         for name in names where !seen.insert(name).inserted {
             throw PostgresError(.misuse, "migration \(name) is registered twice; each name must be unique")
         }
-        try connection.execute("SELECT pg_advisory_lock($1)", [Self.lockKey])
-        defer { _ = try? connection.execute("SELECT pg_advisory_unlock($1)", [Self.lockKey]) }
-        try connection.execute(
-            """
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                seq BIGSERIAL NOT NULL, name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
-            """)
-        let applied = try appliedMigrations(connection)
+        let applied = try connection.inTransaction { () -> [String] in
+            try connection.execute("SELECT pg_advisory_xact_lock($1)", [Self.lockKey])
+            try connection.execute(
+                """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    seq BIGSERIAL NOT NULL, name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
+                """)
+            return try appliedMigrations(connection)
+        }
         let unknown = applied.filter { !seen.contains($0) }
         guard unknown.isEmpty else {
             throw PostgresError(
@@ -55,15 +59,22 @@ public struct PostgresMigrator: Sendable {
         var done: [String] = []
         for migration in migrations where !appliedSet.contains(migration.name) {
             do {
-                try connection.inTransaction {
+                let ran = try connection.inTransaction { () -> Bool in
+                    try connection.execute("SELECT pg_advisory_xact_lock($1)", [Self.lockKey])
+                    // Another process may have applied it since the list was read.
+                    guard
+                        try connection.queryOne(
+                            "SELECT 1 AS found FROM schema_migrations WHERE name = $1", [migration.name]) == nil
+                    else { return false }
                     try migration.body(connection)
                     try connection.execute("INSERT INTO schema_migrations(name) VALUES ($1)", [migration.name])
+                    return true
                 }
+                if ran { done.append(migration.name) }
             } catch var error as PostgresError {
                 error.message = "migration \(migration.name) failed: \(error.message)"
                 throw error
             }
-            done.append(migration.name)
         }
         return done
     }
