@@ -139,6 +139,28 @@ final class PostgresServiceStoreTests: XCTestCase {
         XCTAssertGreaterThan(try reader.modelsGeneration(), afterCreate)
     }
 
+    /// Connections the server ended (a restart, an idle timeout in a proxy) are replaced without
+    /// the client seeing an error: reads are repeated once on a new connection, writes run again.
+    func testTerminatedConnectionsAreReplacedUnseen() throws {
+        var url = try PostgresTestDatabase.url(for: self)
+        let name = "nnserve-test-" + UUID().uuidString.prefix(8)
+        url.parameters.append(.init(name: "application_name", value: String(name)))
+        let api = try StoreHarness(store: try PostgresTestDatabase.store(for: self, url: url), workers: 0)
+        defer { api.shutdown() }
+        let created = try api.client.json("POST", "/v1/models", Self.model)
+        let id = created.object["id"] as? String ?? ""
+        let admin = try PostgresConnection(
+            url: try PostgresURL(parsing: ProcessInfo.processInfo.environment["NN_TEST_DATABASE_URL"]!))
+        let ended = try admin.query(
+            "SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE application_name = $1",
+            [String(name)])
+        XCTAssertGreaterThan(ended.count, 0)
+        Thread.sleep(forTimeInterval: 0.2)
+        XCTAssertEqual(try api.client.request("GET", "/readyz").status, 200)
+        XCTAssertEqual(try api.client.request("GET", "/v1/models/\(id)").status, 200)
+        XCTAssertEqual(try api.client.request("DELETE", "/v1/models/\(id)").status, 204)
+    }
+
     /// Two API replicas page a sorted list identically, whichever serves each page.
     func testListsPageTheSameOnEveryReplica() throws {
         let url = try PostgresTestDatabase.url(for: self)

@@ -74,8 +74,17 @@ public final class PostgresServiceStore: ServiceStorage, @unchecked Sendable {
     // `StorageError`: a lost connection or an exhausted pool is worth a retry (503), anything
     // else is a failure.
 
+    /// A read, run once more on a fresh connection when the first one turns out broken (the
+    /// server restarted, or a proxy closed an idle connection): reads change nothing, so they
+    /// are safe to repeat, and a client should not see a 503 for a connection the pool can replace.
     func read<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
-        try translating { try database.withConnection(body) }
+        try translating {
+            do {
+                return try database.withConnection(body)
+            } catch let error as PostgresError where error.isConnectionFailure {
+                return try database.withConnection(body)
+            }
+        }
     }
 
     /// A transaction, run again after a deadlock or a connection lost before COMMIT; `body` may
