@@ -64,6 +64,10 @@ final class WorkerProcessTests: XCTestCase {
         let killed = try submit(client, job(dataset.id, epochs: epochs))
         let stream = EventCollector(client, job: killed.job)
         _ = try StorageSupport.waitFor(client, job: killed.job) { ($0["epoch"] as? Int ?? 0) >= 4 }
+        let row = [(0..<16).map { Double($0) / 16 }]
+        let predict = { try client.json("POST", "/v1/models/\(killed.model)/predict", ["inputs": row]) }
+        let early = try predict()
+        XCTAssertEqual(early.status, 200, early.text)
         let worker = try XCTUnwrap(workerPIDs(server.log).last, server.log)
         XCTAssertEqual(kill(worker, SIGKILL), 0)
         // The API answers throughout, from the process the worker's death did not touch.
@@ -77,6 +81,10 @@ final class WorkerProcessTests: XCTestCase {
         XCTAssertGreaterThan(workerPIDs(server.log).count, 1, "the supervisor started another worker")
         let history = try client.request("GET", "/v1/jobs/\(killed.job)/metrics").object["epochs"] as? [[String: Any]]
         XCTAssertEqual(history?.compactMap { $0["epoch"] as? Int }, Array(1...epochs), "each epoch recorded once")
+        // The API's cached network follows weights written by another process.
+        let late = try predict()
+        XCTAssertEqual(late.status, 200, late.text)
+        XCTAssertNotEqual(late.text, early.text, "predict answered the weights of epoch 4 after epoch \(epochs)")
 
         // The event stream, served by the API, saw epochs the worker processes recorded.
         let events = try XCTUnwrap(stream.wait(), "the event stream did not end")
