@@ -28,6 +28,9 @@ final class WorkerSupervisor: @unchecked Sendable {
     /// can tell whether that process already died before it asked to follow it.
     static let parentVariable = "NN_SUPERVISOR_PID"
 
+    /// The pause before the first restart, doubled after each quick death up to 30 s.
+    static let firstBackoff = 0.25
+
     init(count: Int, arguments: [String], store: any ServiceStorage, log: @escaping @Sendable (String) -> Void) {
         self.count = count
         // Later flags win: each child picks its own free port for its health endpoints and
@@ -73,7 +76,7 @@ final class WorkerSupervisor: @unchecked Sendable {
     }
 
     private func supervise(_ slot: Int) {
-        var backoff = 0.5
+        var backoff = Self.firstBackoff
         while !isStopping {
             let started = Date()
             guard let pid = spawn() else {
@@ -98,7 +101,7 @@ final class WorkerSupervisor: @unchecked Sendable {
             takeBackJobs(of: pid)
             // A worker that keeps dying at once (a broken store, say) is restarted ever more
             // slowly; one that ran a while starts the backoff again.
-            backoff = Date().timeIntervalSince(started) > 60 ? 0.5 : backoff
+            backoff = Date().timeIntervalSince(started) > 60 ? Self.firstBackoff : backoff
             pause(backoff)
             backoff = min(backoff * 2, 30)
         }

@@ -156,4 +156,35 @@ final class WorkerProcessTests: XCTestCase {
         XCTAssertEqual(worker.terminationStatus, 0)
         XCTAssertEqual(api.terminate().status, 0, api.log)
     }
+
+    /// The crash rules hold for worker processes: each death of the worker running a job is
+    /// counted, and the third fails the job with `crashed` while the API and the next
+    /// worker carry on.
+    func testThirdWorkerDeathFailsTheJobAsCrashed() throws {
+        let directory = StorageSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = try ServerProcess(dataDirectory: directory, environment: ["NN_THREADS": "1"])
+        defer { _ = server.terminate() }
+        let client = server.client
+        let dataset = try StorageSupport.upload(client, StorageSupport.randomCSV(rows: 64, features: 16, seed: 7))
+        let doomed = try submit(client, job(dataset.id, epochs: 100_000))
+        var killed: Set<Int32> = []
+        for death in 1...3 {
+            _ = try StorageSupport.waitFor(client, job: doomed.job, timeout: 30) {
+                $0["status"] as? String == "running" && $0["attempts"] as? Int == death
+            }
+            let worker = try XCTUnwrap(workerPIDs(server.log).last { !killed.contains($0) }, server.log)
+            XCTAssertEqual(kill(worker, SIGKILL), 0)
+            killed.insert(worker)
+        }
+        let ended = try StorageSupport.waitFor(client, job: doomed.job, timeout: 30, until: StorageSupport.ended)
+        XCTAssertEqual(ended["status"] as? String, "failed", "\(ended)")
+        XCTAssertEqual((ended["error"] as? [String: Any])?["code"] as? String, "crashed", "\(ended)")
+        XCTAssertEqual(ended["attempts"] as? Int, 3)
+        XCTAssert(server.log.contains("error code crashed"), server.log)
+        let next = try submit(client, job(dataset.id, epochs: 2))
+        let done = try StorageSupport.waitFor(client, job: next.job, timeout: 30, until: StorageSupport.ended)
+        XCTAssertEqual(done["status"] as? String, "succeeded", "the restarted worker trains the next job: \(done)")
+        XCTAssertEqual(server.terminate().status, 0, server.log)
+    }
 }
