@@ -28,6 +28,9 @@ final class WorkerSupervisor: @unchecked Sendable {
     /// can tell whether that process already died before it asked to follow it.
     static let parentVariable = "NN_SUPERVISOR_PID"
 
+    /// The pause before the first restart, doubled after each quick death up to 30 s.
+    static let firstBackoff = 0.25
+
     init(count: Int, arguments: [String], store: any ServiceStorage, log: @escaping @Sendable (String) -> Void) {
         self.count = count
         // Later flags win: each child picks its own free port for its health endpoints and
@@ -50,6 +53,7 @@ final class WorkerSupervisor: @unchecked Sendable {
     func stop(timeout: TimeInterval) {
         condition.lock()
         stopping = true
+        condition.broadcast()
         for pid in children.values { kill(pid, SIGTERM) }
         let deadline = Date().addingTimeInterval(timeout)
         while exited < count && condition.wait(until: deadline) {}
@@ -63,13 +67,21 @@ final class WorkerSupervisor: @unchecked Sendable {
         return stopping
     }
 
+    /// Waits `seconds`, or less when a stop comes: a slot pausing between restarts must not
+    /// hold up the server's exit.
+    private func pause(_ seconds: Double) {
+        condition.lock()
+        if !stopping { _ = condition.wait(until: Date().addingTimeInterval(seconds)) }
+        condition.unlock()
+    }
+
     private func supervise(_ slot: Int) {
-        var backoff = 0.5
+        var backoff = Self.firstBackoff
         while !isStopping {
             let started = Date()
             guard let pid = spawn() else {
                 log("worker slot \(slot): cannot start a worker process; retrying in \(backoff) s")
-                Thread.sleep(forTimeInterval: backoff)
+                pause(backoff)
                 backoff = min(backoff * 2, 30)
                 continue
             }
@@ -89,8 +101,8 @@ final class WorkerSupervisor: @unchecked Sendable {
             takeBackJobs(of: pid)
             // A worker that keeps dying at once (a broken store, say) is restarted ever more
             // slowly; one that ran a while starts the backoff again.
-            backoff = Date().timeIntervalSince(started) > 60 ? 0.5 : backoff
-            Thread.sleep(forTimeInterval: backoff)
+            backoff = Date().timeIntervalSince(started) > 60 ? Self.firstBackoff : backoff
+            pause(backoff)
             backoff = min(backoff * 2, 30)
         }
         condition.lock()

@@ -100,13 +100,15 @@ do {
     }
 
     // Only the process that owns the embedded store at start knows that every job still
-    // marked running lost its worker; elsewhere lapsed leases tell.
-    try queue.start(requeueRunning: config.role == .all)
+    // marked running lost its worker; elsewhere lapsed leases tell. A worker announces itself
+    // before it claims anything, so that its log names it before any job does.
+    if config.role != .worker { try queue.start(requeueRunning: config.role == .all) }
     try server.start()
     if config.role == .worker {
         log(
             "nnserve worker \(getpid()) training with \(localWorkers) loop(s) × \(config.threads) thread(s), \(KernelISA.active) kernels; health and metrics on \(config.host):\(server.port)"
         )
+        try queue.start(requeueRunning: false)
     } else {
         if config.apiToken == nil && !ServerConfig.isLoopback(config.host) {
             log(

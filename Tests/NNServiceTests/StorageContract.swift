@@ -258,3 +258,53 @@ final class SQLiteStorageContractTests: XCTestCase {
     func testClaimRace() throws { try StorageContract.claimRace(factory) }
     func testModelsGenerationCrossesStores() throws { try StorageContract.modelsGenerationCrossesStores(factory) }
 }
+
+/// A worker that loses its database mid-job (its connection closed, as in a partition) stops
+/// renewing its lease; once the lease lapses another worker resumes the job from its last
+/// checkpoint, and the result has the same bits as a run that was never interrupted.
+final class LeaseLapseResumeTests: XCTestCase {
+    func testLapsedLeaseIsResumedByAnotherWorkerToTheSameBits() throws {
+        let service = try ServiceHarness(startQueue: false)
+        defer { service.shutdown() }
+        let client = service.client
+        let dataset = try StorageSupport.upload(client, StorageSupport.randomCSV(rows: 300, features: 8, seed: 3))
+        let body: [String: Any] = [
+            "model": [
+                "input_shape": [8],
+                "layers": [["type": "dense", "units": 32, "activation": "relu"], ["type": "dense", "units": 10]],
+            ],
+            "dataset": dataset.id, "loss": "cross_entropy", "optimizer": ["type": "adam", "learning_rate": 0.002],
+            "batch_size": 4, "epochs": 40, "seed": 21,
+        ]
+        let first = try client.json("POST", "/v1/jobs", body).object
+        let jobID = first["id"] as? String ?? ""
+
+        let lostStore = try SQLiteServiceStore(path: service.directory.appendingPathComponent("nnserve.sqlite").path)
+        var options = TrainingWorker.Options()
+        options.leaseSeconds = 0.5
+        let lost = TrainingWorker(store: lostStore, owner: "lost", threadsPerJob: 1, options: options, log: { _ in })
+        Thread.detachNewThread { lost.run() }
+        defer { lost.stop() }
+        _ = try StorageSupport.waitFor(client, job: jobID, timeout: 30) { ($0["epoch"] as? Int ?? 0) >= 3 }
+        try lostStore.close()
+        let stranded = try client.request("GET", "/v1/jobs/\(jobID)").object
+        XCTAssertEqual(stranded["status"] as? String, "running", "\(stranded)")
+
+        try service.queue.start(requeueRunning: false)
+        let resumed = try StorageSupport.waitFor(client, job: jobID, timeout: 60, until: StorageSupport.ended)
+        XCTAssertEqual(resumed["status"] as? String, "succeeded", "\(resumed)")
+        XCTAssertEqual(resumed["attempts"] as? Int, 2)
+        XCTAssertEqual(try service.store.job(jobID)?.crashes, 1, "a lapsed lease counts as a death")
+        let epochs = try service.store.metrics(job: jobID).map(\.epoch)
+        XCTAssertEqual(epochs, Array(1...40))
+
+        let straight = try client.json("POST", "/v1/jobs", body).object
+        let done = try StorageSupport.waitFor(
+            client, job: straight["id"] as? String ?? "", timeout: 60, until: StorageSupport.ended)
+        XCTAssertEqual(done["status"] as? String, "succeeded")
+        let expected = try client.request("GET", "/v1/models/\(straight["model_id"] as? String ?? "")/weights").body
+        XCTAssertFalse(expected.isEmpty)
+        XCTAssertEqual(
+            try client.request("GET", "/v1/models/\(first["model_id"] as? String ?? "")/weights").body, expected)
+    }
+}

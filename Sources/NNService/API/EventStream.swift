@@ -14,7 +14,7 @@ extension ServiceApp {
         let store = self.store
         let work = self.work
         // The producer is called on an event loop; it hands over to the handler pool, where
-        // the job's current state is read from SQLite.
+        // the job's current state is read from the store.
         return .eventStream { writer in
             work.execute { Self.startEventStream(writer, job: job, events: events, store: store) }
         }

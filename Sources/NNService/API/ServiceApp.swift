@@ -60,7 +60,7 @@ public final class ServiceApp: @unchecked Sendable {
         return router
     }
 
-    /// Where every handler that touches SQLite, parses a body or predicts runs, so that the
+    /// Where every handler that touches the store, parses a body or predicts runs, so that the
     /// HTTP event loops only move bytes and `/healthz` answers while a large predict runs.
     ///
     /// A bounded pool rather than a concurrent DispatchQueue: handlers that block on the

@@ -61,16 +61,22 @@ public final class TrainingWorker: @unchecked Sendable {
 
     /// Runs until `stop()`; call on a thread of its own.
     public func run() {
+        var lastError: String?
         while !isStopping {
             do {
                 try JobQueue.recover(store, .leaseLapsed, log: log)
                 if let job = try store.claimNextJob(owner: owner, leaseSeconds: options.leaseSeconds) {
+                    lastError = nil
                     TrainingRun(worker: self, job: job).execute()
                     continue
                 }
+                lastError = nil
             } catch {
-                // The store is unreachable or busy for longer than its timeout: wait and retry.
-                log("worker \(owner): \(error); retrying")
+                // The store is unreachable or busy for longer than its timeout: wait and retry,
+                // logging each new error once rather than at every poll.
+                let text = "\(error)"
+                if text != lastError { log("worker \(owner): \(text); retrying until the store answers") }
+                lastError = text
             }
             condition.lock()
             if !woken && !stopping { _ = condition.wait(until: Date().addingTimeInterval(options.pollInterval)) }

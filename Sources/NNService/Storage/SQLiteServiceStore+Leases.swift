@@ -24,7 +24,11 @@ extension SQLiteServiceStore {
     /// claimers in any processes serialize and never get the same row. `RETURNING`
     /// (https://www.sqlite.org/lang_returning.html) names the row this claim changed.
     public func claimNextJob(owner: String, leaseSeconds: Double) throws -> JobRecord? {
-        try inTransaction { db -> JobRecord? in
+        // Idle workers ask often: a read answers "nothing queued" without the write lock.
+        guard try read({ try $0.queryOne("SELECT 1 FROM jobs WHERE status = 'queued' LIMIT 1") }) != nil else {
+            return nil
+        }
+        return try inTransaction { db -> JobRecord? in
             guard
                 let claimed = try db.queryOne(
                     """
@@ -69,8 +73,11 @@ extension SQLiteServiceStore {
         case .ownedBy(let owner):
             (condition, arguments) = ("status = 'running' AND lease_owner = ?", [owner])
         }
+        let select = "SELECT id, crashes FROM jobs WHERE \(condition) ORDER BY seq"
+        // Every worker looks for lapsed leases between jobs: a read finds none without the write lock.
+        guard try read({ try $0.queryOne(select + " LIMIT 1", arguments) }) != nil else { return ([], []) }
         return try inTransaction { db in
-            let rows = try db.query("SELECT id, crashes FROM jobs WHERE \(condition) ORDER BY seq", arguments)
+            let rows = try db.query(select, arguments)
             var requeued: [String] = []
             var crashed: [String] = []
             let error = JobRecord.JobError(
