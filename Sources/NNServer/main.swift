@@ -100,9 +100,12 @@ do {
     }
 
     // Only the process that owns the embedded store at start knows that every job still
-    // marked running lost its worker; elsewhere lapsed leases tell. A worker announces itself
-    // before it claims anything, so that its log names it before any job does.
-    if config.role != .worker { try queue.start(requeueRunning: config.role == .all) }
+    // marked running lost its worker; elsewhere (and on a shared PostgreSQL database, whose
+    // running jobs may belong to workers elsewhere) lapsed leases tell. A worker announces
+    // itself before it claims anything, so that its log names it before any job does.
+    if config.role != .worker {
+        try queue.start(requeueRunning: config.role == .all && config.databaseURL == nil)
+    }
     try server.start()
     if config.role == .worker {
         log(
