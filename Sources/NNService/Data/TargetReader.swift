@@ -11,6 +11,10 @@ enum TargetReader {
             guard width >= 1 else {
                 throw ServiceError.invalid("a target array needs at least one number", path: "targets[0]")
             }
+            // One value vector per step: [[v, …], …] gives targets [steps, k].
+            if let inner = first.arrayValue![0].arrayValue {
+                return (try readPerStep(values, steps: width, k: inner.count), .values(shape: [width, inner.count]))
+            }
             var out: [Float] = []
             out.reserveCapacity(values.count * width)
             for (row, value) in values.enumerated() {
@@ -27,6 +31,33 @@ enum TargetReader {
         let numbers = try values.enumerated().map { try RowReader.float($1, path: "targets[\($0)]") }
         let integral = numbers.allSatisfy { $0 >= 0 && $0.rounded() == $0 && $0 < 1_000_000 }
         return try classify(numbers, integral: integral, task: task, path: "targets")
+    }
+
+    /// Targets `[steps, k]`: every row an array of `steps` arrays of `k` numbers.
+    private static func readPerStep(_ values: [JSONValue], steps: Int, k: Int) throws -> [Float] {
+        guard k >= 1 else {
+            throw ServiceError.invalid("a per-step target needs at least one number", path: "targets[0][0]")
+        }
+        let claimed = try CheckedSize.product(
+            [values.count, steps, k], limit: CheckedSize.maxValues, path: "targets", what: "rows × steps × values")
+        var out: [Float] = []
+        out.reserveCapacity(min(claimed, 1 << 20))
+        for (row, value) in values.enumerated() {
+            guard let items = value.arrayValue, items.count == steps else {
+                throw ServiceError.invalid(
+                    "every target needs \(steps) steps of \(k) numbers like the first", path: "targets[\(row)]")
+            }
+            for (step, item) in items.enumerated() {
+                guard let numbers = item.arrayValue, numbers.count == k else {
+                    throw ServiceError.invalid(
+                        "every step needs \(k) numbers like the first", path: "targets[\(row)][\(step)]")
+                }
+                for (index, number) in numbers.enumerated() {
+                    out.append(try RowReader.float(number, path: "targets[\(row)][\(step)][\(index)]"))
+                }
+            }
+        }
+        return out
     }
 
     static func classify(
