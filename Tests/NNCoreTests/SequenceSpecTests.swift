@@ -51,6 +51,26 @@ final class SequenceSpecTests: XCTestCase {
         XCTAssertEqual(try image.outputShape(), [3])
     }
 
+    /// The estimate counts every per-step output, and a recurrent layer's state per step it
+    /// actually runs: after a stride-4 conv1d a quarter of the input's steps.
+    func testMemoryEstimateFollowsTheSteps() throws {
+        func estimate(stride: Int) throws -> MemoryEstimate {
+            let spec = ModelSpec(
+                inputShape: [400],
+                layers: [
+                    .embedding(inputDim: 50, outputDim: 16),
+                    .conv1d(filters: 16, kernel: 4, stride: stride, padding: .same, activation: .relu),
+                    .lstm(units: 64, returnSequences: true), .dense(units: 3, activation: .linear, useBias: true),
+                ])
+            return spec.memoryEstimate(summary: try spec.validate())
+        }
+        let full = try estimate(stride: 1), strided = try estimate(stride: 4)
+        // Per sample at stride 1: the LSTM's [400, 64] output alone, kept and with its gradient.
+        XCTAssertGreaterThan(full.perSampleBytes, 4 * 2 * 400 * 64)
+        XCTAssertLessThan(strided.perSampleBytes, full.perSampleBytes / 3)
+        XCTAssertEqual(strided.fixedBytes, full.fixedBytes)
+    }
+
     func testRefusedSpecsNameTheField() {
         func spec(_ input: String, _ layers: String) -> String { #"{"input_shape": \#(input), "layers": \#(layers)}"# }
         assertSpecError(
