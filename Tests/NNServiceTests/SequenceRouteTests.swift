@@ -163,7 +163,19 @@ final class SequenceRouteTests: XCTestCase {
             let response = try client.json("POST", "/v1/datasets", ["inputs": [[1, 2], [3, 4]], "targets": targets])
             expect(response, 422, path: path)
         }
+        for (targets, path) in [
+            ([[0, 1.5], [1, 0]], "targets[0][1]"), ([[0, 1], [-1, 0]], "targets[1][0]"),
+            ([[[0], [1]], [[1], [0]]], "targets[0][0]"),
+        ] as [([Any], String)] {
+            let response = try client.json(
+                "POST", "/v1/datasets", ["inputs": [[1, 2], [3, 4]], "targets": targets, "task": "classification"])
+            expect(response, 422, path: path)
+        }
         XCTAssertEqual(try service.counts(), before)
+        // Per-step class indices under "task": "classification" are stored as values [steps].
+        let tags = try client.json(
+            "POST", "/v1/datasets", ["inputs": [[1, 2], [3, 4]], "targets": [[0, 1], [1, 1]], "task": "classification"])
+        XCTAssertEqual((tags.object["target"] as? [String: Any])?["shape"] as? [Int], [2], tags.text)
         // Well-formed per-step vectors are stored as [steps, k].
         let vectors = try client.json(
             "POST", "/v1/datasets",
