@@ -149,11 +149,22 @@ final class SequenceRouteTests: XCTestCase {
             (["type": "embedding", "input_dim": 1 << 20, "output_dim": 1 << 20], "layers[0].input_dim"),
             (["type": "embedding", "input_dim": 1e300, "output_dim": 4], "layers[0].input_dim"),
             (["type": "embedding", "input_dim": -3, "output_dim": 4], "layers[0].input_dim"),
+            (["type": "embedding", "input_dim": 1_000_000, "output_dim": 1000], "layers[0].input_dim"),
         ] as [([String: Any], String)] {
             let response = try client.json(
                 "POST", "/v1/models", ["input_shape": [8], "layers": [layer, ["type": "global_avgpool"]]])
             expect(response, 422, path: path)
         }
+        // Under the 2^31 cap but over the server's parameter limit (10 M by default).
+        let vocabulary = try client.json(
+            "POST", "/v1/jobs",
+            [
+                "model": [
+                    "input_shape": [8], "layers": [["type": "embedding", "input_dim": 1_000_000, "output_dim": 1000]],
+                ],
+                "dataset": "ds_none", "loss": "mse", "optimizer": ["type": "sgd", "learning_rate": 0.1],
+            ])
+        XCTAssertEqual(vocabulary.status, 422, vocabulary.text)
         // Ragged and malformed per-step targets name the place.
         for (targets, path) in [
             ([[[1, 2], [3, 4]], [[1, 2], [3]]], "targets[1][1]"), ([[[1, 2], [3, 4]], [[1, 2]]], "targets[1]"),
@@ -174,7 +185,8 @@ final class SequenceRouteTests: XCTestCase {
         XCTAssertEqual(try service.counts(), before)
         // Per-step class indices under "task": "classification" are stored as values [steps].
         let tags = try client.json(
-            "POST", "/v1/datasets", ["inputs": [[1, 2], [3, 4]], "targets": [[0, 1], [1, 1]], "task": "classification"])
+            "POST", "/v1/datasets",
+            ["inputs": [[1, 2], [3, 4]], "targets": [[0, 1], [1, 1]], "task": "classification"])
         XCTAssertEqual((tags.object["target"] as? [String: Any])?["shape"] as? [Int], [2], tags.text)
         // Well-formed per-step vectors are stored as [steps, k].
         let vectors = try client.json(
