@@ -100,15 +100,10 @@ extension SQLiteServiceStore {
     /// One column of a data set's samples (`inputs` or `targets`) without the other, for checks
     /// at job submission that read the values themselves (token ids, per-step classes).
     public func datasetColumn(_ id: String, _ column: DatasetColumn) throws -> [Float]? {
-        try database.read { db -> [Float]? in
+        try read { db -> [Float]? in
             try db.queryOne("SELECT \(column.rawValue) FROM datasets WHERE id = ?", [id]).map {
                 try $0.floats(column.rawValue)
             }
         }
     }
-}
-
-/// The sample columns of the datasets table.
-public enum DatasetColumn: String, Sendable {
-    case inputs, targets
 }

@@ -70,6 +70,14 @@ extension PostgresServiceStore {
         }
     }
 
+    public func datasetColumn(_ id: String, _ column: DatasetColumn) throws -> [Float]? {
+        try read { db -> [Float]? in
+            try db.queryOne("SELECT \(column.rawValue) FROM datasets WHERE id = $1", [id]).map {
+                try $0.floats(column.rawValue)
+            }
+        }
+    }
+
     /// Deletes a data set unless a queued or running job uses it. The data set's row is locked
     /// first, so a job cannot be created on it between the check and the delete.
     public func deleteDataset(_ id: String) throws {
