@@ -40,6 +40,8 @@ enum LayerFactory {
             ]
         case let .lstm(units, returnSequences):
             return [LSTMLayer(features: input[1], units: units, returnSequences: returnSequences, rng: &rng)]
+        case .add, .concatenate:
+            return []  // merges are built by `NetworkSegments`
         }
     }
 }

@@ -11,6 +11,9 @@ public enum LayerSpec: Equatable, Sendable {
     case activation(ActivationFunction)
     case rnn(units: Int, activation: ActivationFunction, returnSequences: Bool)
     case lstm(units: Int, returnSequences: Bool)
+    /// Merges of a graph's branches (`ModelSpec.inputs` names what they read).
+    case add
+    case concatenate(axis: Int)
 
     public enum Padding: String, Codable, Sendable {
         case valid, same
@@ -29,6 +32,8 @@ public enum LayerSpec: Equatable, Sendable {
         case .activation: return "activation"
         case .rnn: return "rnn"
         case .lstm: return "lstm"
+        case .add: return "add"
+        case .concatenate: return "concatenate"
         }
     }
 
@@ -52,7 +57,20 @@ public enum LayerSpec: Equatable, Sendable {
         "activation": ["function"],
         "rnn": ["units", "activation", "return_sequences"],
         "lstm": ["units", "return_sequences"],
+        "add": [],
+        "concatenate": ["axis"],
     ]
+
+    /// Fields every layer may carry: its graph wiring, read by `ModelSpec`.
+    static let graphFields: Set<String> = ["type", "name", "inputs"]
+
+    /// Whether the layer merges several inputs (every other layer reads exactly one).
+    public var isMerge: Bool {
+        switch self {
+        case .add, .concatenate: return true
+        default: return false
+        }
+    }
 }
 
 extension LayerSpec: Codable {
@@ -68,7 +86,7 @@ extension LayerSpec: Codable {
                 path: "type",
                 "unknown layer type '\(type)'; use one of: \(Self.fieldsByType.keys.sorted().joined(separator: ", "))")
         }
-        try fields.rejectUnknownFields(allowed: allowed.union(["type"]), context: "a \(type) layer")
+        try fields.rejectUnknownFields(allowed: allowed.union(Self.graphFields), context: "a \(type) layer")
         let context = "a \(type) layer"
         func activation(
             _ name: String = "activation", default value: ActivationFunction = .linear
@@ -144,6 +162,14 @@ extension LayerSpec: Codable {
                 units: try positive("units", try fields.required(Int.self, "units", context: context)),
                 activation: function,
                 returnSequences: try fields.optional(Bool.self, "return_sequences") ?? false)
+        case "add":
+            self = .add
+        case "concatenate":
+            let axis = try fields.optional(Int.self, "axis") ?? -1
+            guard (-3...2).contains(axis) else {
+                throw SpecError(path: "axis", "'axis' must be between -3 and 2 (the batch axis left out), got \(axis)")
+            }
+            self = .concatenate(axis: axis)
         default:
             self = .lstm(
                 units: try positive("units", try fields.required(Int.self, "units", context: context)),
@@ -184,6 +210,10 @@ extension LayerSpec: Codable {
         case let .lstm(units, returnSequences):
             try fields.encode(units, forKey: AnyKey("units"))
             try fields.encode(returnSequences, forKey: AnyKey("return_sequences"))
+        case .add:
+            break
+        case let .concatenate(axis):
+            try fields.encode(axis, forKey: AnyKey("axis"))
         }
     }
 }

@@ -11,8 +11,11 @@
 ///   layer's output (kept for the backward pass), the gradient of every layer's output (the
 ///   backward pass holds two at a time, so the two largest are counted), and the inner state that
 ///   recurrent layers keep per step (gates, states, cells and their gradients).
-/// - `inferencePerSampleBytes`: per predicted sample, the input and the two largest consecutive
-///   outputs (earlier ones are freed), plus the request's own rows and answer text.
+///   In a graph, the gradient of every output that branches (read by more than the next layer)
+///   is kept until all its readers have added to it, so those are counted as well.
+/// - `inferencePerSampleBytes`: per predicted sample, the most values alive at once: each
+///   layer's output with its inputs and every earlier output that a later layer still reads
+///   (for a chain, the two largest consecutive ones), plus the request's own rows and answer text.
 /// Every product is taken in Double: absurd specs give absurd (never overflowing) estimates.
 public struct MemoryEstimate: Equatable, Sendable {
     public var fixedBytes: Double
@@ -66,9 +69,33 @@ extension ModelSpec {
         }
         let sorted = outputs.sorted(by: >)
         let largestTwo = sorted.prefix(2).reduce(0, +)
+        let graph =
+            (try? self.graph())
+            ?? ModelGraph(
+                names: layers.indices.map(String.init), sources: layers.indices.map { [$0 - 1] },
+                readers: layers.indices.map { $0 + 1 < layers.count ? [$0 + 1] : [] })
+        let branchGradients = zip(graph.readers, outputs).enumerated().reduce(0.0) { sum, entry in
+            let (index, (readers, size)) = entry
+            return readers.isEmpty || readers == [index + 1] ? sum : sum + size
+        }
         let perSample =
-            float * (2 * input + outputs.reduce(0, +) + largestTwo + max(input, sorted.first ?? 0) + recurrent)
-        let largestPair = zip([input] + outputs, outputs).map { $0 + $1 }.max() ?? input
+            float
+            * (2 * input + outputs.reduce(0, +) + largestTwo + max(input, sorted.first ?? 0) + recurrent
+                + branchGradients)
+        // Alive while layer k runs: its output, and every earlier output (or the input) that
+        // layer k or a later one reads.
+        var freedAfter = Array(repeating: 0.0, count: outputs.count)
+        for (index, readers) in graph.readers.enumerated() {
+            if let last = readers.last { freedAfter[last] += outputs[index] }
+        }
+        if let last = graph.sources.indices.last(where: { graph.sources[$0].contains(ModelGraph.modelInput) }) {
+            freedAfter[last] += input
+        }
+        var alive = input, largestPair = input
+        for (index, size) in outputs.enumerated() {
+            largestPair = max(largestPair, alive + size)
+            alive += (graph.readers[index].isEmpty ? 0 : size) - freedAfter[index]
+        }
         // The request's JSON rows (about 10 bytes a value) and the answer text (about 12).
         let inference = float * largestPair + 10 * input + 12 * (outputs.last ?? 0)
         return MemoryEstimate(

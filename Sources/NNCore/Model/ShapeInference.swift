@@ -70,6 +70,8 @@ enum ShapeInference {
             let gates = layer.typeName == "lstm" ? 4 : 1
             let params = Double(gates) * Double(units) * (Double(input[1]) + Double(units) + 2)
             return (returnSequences ? [input[0], units] : [units], try checkedParams(params))
+        case .add, .concatenate:
+            return try merge(layer, inputs: [input])
         }
     }
 
