@@ -115,7 +115,7 @@ public struct ONNXExport {
         case let .dense(_, _, useBias):
             let inputs = [x, parameter(index, "weight")] + (useBias ? [parameter(index, "bias")] : [])
             return node("Gemm", inputs, [.int("transB", 1)])
-        case let .conv2d(_, kernel, stride, padding, _):
+        case let .conv2d(_, kernel, stride, padding, _, useBias):
             let geometry = ConvGeometry(
                 height: shape[0], width: shape[1], channels: shape[2], filters: 1, kernel: kernel,
                 stride: stride, padding: padding)
@@ -127,10 +127,10 @@ public struct ONNXExport {
                 padding == .same
                 ? max((g.outputWidth - 1) * g.strideWidth + g.kernelWidth - g.inputWidth, 0) - g.padLeft : 0
             let pads = [g.padTop, g.padLeft, bottom, right]
-            let w = parameter(index, "weight"), b = parameter(index, "bias")
+            let w = parameter(index, "weight"), b = useBias ? [parameter(index, "bias")] : []
             return channelsFirst(x) { export, nchw in
                 export.node(
-                    "Conv", [nchw, w, b],
+                    "Conv", [nchw, w] + b,
                     [
                         .ints("kernel_shape", [kernel.height, kernel.width]),
                         .ints("strides", [stride.height, stride.width]), .ints("pads", pads),

@@ -14,7 +14,7 @@ enum LayerFactory {
             return [FlattenLayer()]
         case let .dropout(rate):
             return [DropoutLayer(rate: Float(rate))]
-        case let .conv2d(filters, kernel, stride, padding, activation):
+        case let .conv2d(filters, kernel, stride, padding, activation, useBias):
             let geometry = ConvGeometry(
                 height: input[0], width: input[1], channels: input[2], filters: filters,
                 kernel: kernel, stride: stride, padding: padding)
@@ -22,7 +22,7 @@ enum LayerFactory {
             let weight = Initializer.uniform(
                 shape: geometry.weightShape, fanIn: taps * input[2], fanOut: taps * filters,
                 relu: activation == .relu, rng: &rng)
-            let conv = Conv2DLayer(geometry: geometry, weight: weight)
+            let conv = Conv2DLayer(geometry: geometry, weight: weight, useBias: useBias)
             return activation == .linear ? [conv] : [conv, ActivationLayer(activation)]
         case let .maxpool2d(pool, stride):
             return [MaxPool2DLayer(pool: pool, stride: stride)]

@@ -2,7 +2,9 @@
 /// unknown fields and out-of-range values; shape checks happen in `ModelSpec.validate()`.
 public enum LayerSpec: Equatable, Sendable {
     case dense(units: Int, activation: ActivationFunction, useBias: Bool)
-    case conv2d(filters: Int, kernel: IntPair, stride: IntPair, padding: Padding, activation: ActivationFunction)
+    case conv2d(
+        filters: Int, kernel: IntPair, stride: IntPair, padding: Padding, activation: ActivationFunction,
+        useBias: Bool = true)
     case maxpool2d(pool: IntPair, stride: IntPair)
     case avgpool2d(pool: IntPair, stride: IntPair)
     case flatten
@@ -40,7 +42,7 @@ public enum LayerSpec: Equatable, Sendable {
     /// The activation applied at the end of this layer, if any.
     public var finalActivation: ActivationFunction? {
         switch self {
-        case .dense(_, let activation, _), .conv2d(_, _, _, _, let activation): return activation
+        case .dense(_, let activation, _), .conv2d(_, _, _, _, let activation, _): return activation
         case .activation(let function): return function
         default: return nil
         }
@@ -48,7 +50,7 @@ public enum LayerSpec: Equatable, Sendable {
 
     static let fieldsByType: [String: Set<String>] = [
         "dense": ["units", "activation", "use_bias"],
-        "conv2d": ["filters", "kernel_size", "stride", "padding", "activation"],
+        "conv2d": ["filters", "kernel_size", "stride", "padding", "activation", "use_bias"],
         "maxpool2d": ["pool_size", "stride"],
         "avgpool2d": ["pool_size", "stride"],
         "flatten": [],
@@ -122,7 +124,8 @@ extension LayerSpec: Codable {
                 kernel: try positivePair(
                     "kernel_size", try fields.required(IntPair.self, "kernel_size", context: context)),
                 stride: try positivePair("stride", try fields.optional(IntPair.self, "stride") ?? IntPair(1, 1)),
-                padding: padding, activation: try activation())
+                padding: padding, activation: try activation(),
+                useBias: try fields.optional(Bool.self, "use_bias") ?? true)
         case "maxpool2d", "avgpool2d":
             let pool = try positivePair("pool_size", try fields.optional(IntPair.self, "pool_size") ?? IntPair(2, 2))
             let stride = try positivePair("stride", try fields.optional(IntPair.self, "stride") ?? pool)
@@ -185,7 +188,9 @@ extension LayerSpec: Codable {
             try fields.encode(units, forKey: AnyKey("units"))
             try fields.encode(activation, forKey: AnyKey("activation"))
             try fields.encode(useBias, forKey: AnyKey("use_bias"))
-        case let .conv2d(filters, kernel, stride, padding, activation):
+        case let .conv2d(filters, kernel, stride, padding, activation, useBias):
+            // Written only when off, so that specs from before the field read back unchanged.
+            if !useBias { try fields.encode(useBias, forKey: AnyKey("use_bias")) }
             try fields.encode(filters, forKey: AnyKey("filters"))
             try fields.encode(kernel, forKey: AnyKey("kernel_size"))
             try fields.encode(stride, forKey: AnyKey("stride"))

@@ -12,7 +12,7 @@ enum ShapeInference {
                 )
             }
             return ([units], try checkedParams(Double(input[0]) * Double(units) + (useBias ? Double(units) : 0)))
-        case let .conv2d(filters, kernel, stride, padding, _):
+        case let .conv2d(filters, kernel, stride, padding, _, useBias):
             let (h, w, c) = try image(input, layer: "conv2d")
             let outH: Int, outW: Int
             if padding == .same {
@@ -30,7 +30,8 @@ enum ShapeInference {
             }
             return (
                 [outH, outW, filters],
-                try checkedParams(Double(filters) * (Double(kernel.height) * Double(kernel.width) * Double(c) + 1))
+                try checkedParams(
+                    Double(filters) * (Double(kernel.height) * Double(kernel.width) * Double(c) + (useBias ? 1 : 0)))
             )
         case let .maxpool2d(pool, stride), let .avgpool2d(pool, stride):
             let (h, w, c) = try image(input, layer: layer.typeName)
