@@ -83,6 +83,27 @@ final class GraphNetworkTests: XCTestCase {
         XCTAssertEqual(probabilities.scalars[0..<4].reduce(0, +), 1, accuracy: 1e-5)
     }
 
+    /// A model of merges alone: no layer with parameters, the input read several times.
+    func testModelOfMergesAlone() throws {
+        let spec = try spec(
+            #"""
+            {"input_shape": [2, 3], "layers": [
+              {"name": "twice", "type": "add", "inputs": ["input", "input"]},
+              {"type": "concatenate", "axis": 0, "inputs": ["twice", "input"]}]}
+            """#)
+        let network = try Network(spec: spec, seed: 0)
+        XCTAssertEqual(network.parameterCount, 0)
+        let x = Tensor(shape: [1, 2, 3], scalars: [1, 2, 3, 4, 5, 6])
+        let y = network.predict(x, loss: nil)
+        XCTAssertEqual(y.shape, [1, 4, 3])
+        XCTAssertEqual(y.scalars, [2, 4, 6, 8, 10, 12, 1, 2, 3, 4, 5, 6])
+        network.computesInputGradient = true
+        var context = PassContext(training: true)
+        XCTAssertEqual(network.forward(x, &context), y)
+        let dx = network.backward(Tensor(repeating: 1, shape: [1, 4, 3]), &context)
+        XCTAssertEqual(dx?.scalars, Array(repeating: 3, count: 6), "2 from the add, 1 from the concatenation")
+    }
+
     func testWeightsRoundTripUnderLayerNames() throws {
         let spec = try spec(Self.branching)
         let trained = try Network(spec: spec, seed: 1)

@@ -47,7 +47,10 @@ public final class Network {
     }
 
     /// Whether `forward`/`backward` see the model as one chain (a plain list of layers).
-    var isChain: Bool { segments.count == 1 }
+    var isChain: Bool {
+        guard segments.count == 1, case .chain = segments[0].kind else { return false }
+        return true
+    }
 
     /// Runs each max pool that directly follows a ReLU before it instead. The two commute
     /// exactly: relu(max(a, b)) = max(relu(a), relu(b)), and the gradient reaches the same
