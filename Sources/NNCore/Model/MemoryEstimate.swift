@@ -8,7 +8,9 @@
 ///   GEMM kernels keep, the checkpoint (weights and optimizer state encoded once more while it is
 ///   written), and `runtimeBytes` for the worker threads' stacks and scratch buffers.
 /// - `perSampleBytes`: per training sample, the batch of inputs (gathered, then augmented), every
-///   layer's output (kept for the backward pass), the gradient of every layer's output (the
+///   layer's output (kept for the backward pass; except a batch norm's or an add's output that
+///   only activation or add layers read, since those keep their own output or nothing, so it is
+///   freed once read), the gradient of every layer's output (the
 ///   backward pass holds two at a time, so the two largest are counted), and the inner state that
 ///   recurrent layers keep per step (gates, states, cells and their gradients).
 ///   In a graph, the gradient of every output that branches (read by more than the next layer)
@@ -41,6 +43,25 @@ extension ModelSpec {
         switch optimizer {
         case let .sgd(_, momentum, _, _): return momentum > 0 ? 1 : 0
         case .adam: return 2
+        }
+    }
+
+    /// Whether layer `index`'s output is dropped after its readers ran: no layer keeps a batch
+    /// norm's or an add's output (batch norm keeps its input, an add nothing) when only
+    /// activations (which keep their output) and adds read it. The last layer's output is the
+    /// loss's input and counts.
+    static func freedOnceRead(_ index: Int, layers: [LayerSpec], readers: [Int]) -> Bool {
+        switch layers[index] {
+        case .batchnorm, .add:
+            return !readers.isEmpty
+                && readers.allSatisfy { reader in
+                    switch layers[reader] {
+                    case .activation, .add: return true
+                    default: return false
+                    }
+                }
+        default:
+            return false
         }
     }
 
@@ -78,9 +99,12 @@ extension ModelSpec {
             let (index, (readers, size)) = entry
             return readers.isEmpty || readers == [index + 1] ? sum : sum + size
         }
+        let kept = outputs.indices.reduce(0.0) { sum, index in
+            sum + (Self.freedOnceRead(index, layers: layers, readers: graph.readers[index]) ? 0 : outputs[index])
+        }
         let perSample =
             float
-            * (2 * input + outputs.reduce(0, +) + largestTwo + max(input, sorted.first ?? 0) + recurrent
+            * (2 * input + kept + largestTwo + max(input, sorted.first ?? 0) + recurrent
                 + branchGradients)
         // Alive while layer k runs: its output, and every earlier output (or the input) that
         // layer k or a later one reads.
