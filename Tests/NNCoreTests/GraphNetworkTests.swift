@@ -83,6 +83,21 @@ final class GraphNetworkTests: XCTestCase {
         XCTAssertEqual(probabilities.scalars[0..<4].reduce(0, +), 1, accuracy: 1e-5)
     }
 
+    /// The ONNX graph follows the wiring: an Add per summed pair, a Concat over all its inputs
+    /// on the channels-last axis, weights under the layer names.
+    func testONNXExportWiresAddAndConcat() throws {
+        let network = try Network(spec: try spec(Self.branching), seed: 0)
+        let graph = try ONNXExport.graph(of: network, loss: .crossEntropy)
+        let adds = graph.nodes.filter { $0.op == "Add" && !$0.inputs[1].hasSuffix(".shift") }
+        XCTAssertEqual(adds.count, 2, "res and out")
+        let concat = try XCTUnwrap(graph.nodes.first { $0.op == "Concat" })
+        XCTAssertEqual(concat.inputs.count, 4)
+        XCTAssertEqual(concat.inputs[3], "input")
+        guard case .int("axis", -1) = concat.attributes.first else { return XCTFail("\(concat.attributes)") }
+        XCTAssert(graph.initializers.contains { $0.name == "layers.stem.weight" })
+        XCTAssert(graph.initializers.contains { $0.name == "layers.h2.bias" })
+    }
+
     /// A model of merges alone: no layer with parameters, the input read several times.
     func testModelOfMergesAlone() throws {
         let spec = try spec(
