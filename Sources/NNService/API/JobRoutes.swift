@@ -90,10 +90,10 @@ extension ServiceApp {
             do {
                 let modelData = try JSONEncoderBridge.data(from: request.body, member: "model")
                 inlineSpec = try JSONDecoder().decode(ModelSpec.self, from: modelData)
+                try checkLimits(inlineSpec!, path: "model")
             } catch let error as SpecError {
                 throw error.prefixed("model")
             }
-            try checkLimits(inlineSpec!, path: "model")
             existing = nil
         case (.none, .some(let value)):
             guard let id = value.stringValue, let record = try store.model(id) else {
