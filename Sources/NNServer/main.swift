@@ -83,6 +83,7 @@ do {
     }
 
     try queue.start()
+    app.start()
     try server.start()
     if config.apiToken == nil && !ServerConfig.isLoopback(config.host) {
         log(
@@ -99,6 +100,7 @@ do {
     log("stopping: no new connections; finishing in-flight requests (up to 10 s)")
     server.shutdown(gracePeriod: 10)
     log("stopping: returning running jobs to the queue at their last checkpoint")
+    app.stop()
     queue.stop(timeout: 5)
     _ = try? store.database.checkpoint()
     try? store.close()

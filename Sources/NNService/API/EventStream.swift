@@ -22,7 +22,7 @@ extension ServiceApp {
     private static func startEventStream(
         _ writer: HTTPStreamWriter, job: JobRecord, events: JobEvents, store: ServiceStore
     ) {
-        let subscription = Subscription(events: events, job: job.id)
+        let subscription = Subscription { [id = job.id] in events.unsubscribe(job: id, token: $0) }
         let token = events.subscribe(job: job.id) { event in
             switch event {
             case let .epoch(metrics):
@@ -52,16 +52,14 @@ extension ServiceApp {
 /// One listener's registration, removed exactly once however the stream ends.
 ///
 /// `@unchecked Sendable`: `token` and `ended` are guarded by `lock`.
-private final class Subscription: @unchecked Sendable {
-    let events: JobEvents
-    let job: String
+final class Subscription: @unchecked Sendable {
+    let unsubscribe: @Sendable (Int) -> Void
     private let lock = NSLock()
     private var token: Int?
     private var ended = false
 
-    init(events: JobEvents, job: String) {
-        self.events = events
-        self.job = job
+    init(unsubscribe: @escaping @Sendable (Int) -> Void) {
+        self.unsubscribe = unsubscribe
     }
 
     func start(_ token: Int) {
@@ -69,7 +67,7 @@ private final class Subscription: @unchecked Sendable {
         let alreadyEnded = ended
         self.token = token
         lock.unlock()
-        if alreadyEnded { events.unsubscribe(job: job, token: token) }
+        if alreadyEnded { unsubscribe(token) }
     }
 
     func end() {
@@ -77,7 +75,7 @@ private final class Subscription: @unchecked Sendable {
         let token = ended ? nil : self.token
         ended = true
         lock.unlock()
-        if let token { events.unsubscribe(job: job, token: token) }
+        if let token { unsubscribe(token) }
     }
 }
 

@@ -85,6 +85,12 @@ struct TrainingRun {
                     job: job, metrics: metrics, checkpoint: state, loss: config.loss, pinnedEpoch: best,
                     weightsEpoch: trainer.progress.stoppedEarly ? best : nil)
             else {
+                // No longer running: a client cancelled it, or its sweep's early termination
+                // stopped it in the transaction that recorded this epoch (news to listeners).
+                if let stopped = try store.job(jobID), stopped.stoppedBy != nil, stopped.status == .cancelled {
+                    queue.events.publish(job: jobID, .epoch(metrics))
+                    queue.events.publish(job: jobID, .status(stopped.description))
+                }
                 return
             }
             queue.events.publish(job: jobID, .epoch(metrics))

@@ -9,6 +9,8 @@ extension ServiceStore {
     /// checkpoint (the new one, or `weightsEpoch`, job-relative, when early stopping restores
     /// the best). `pinnedEpoch` (job-relative) is kept whatever retention says: the epoch early
     /// stopping may restore. Does nothing and returns false if the job is no longer running.
+    /// For a sweep's trial, the same transaction applies ASHA's rung check; a trial it stops is
+    /// recorded (with its checkpoint), ends `cancelled`, and the call returns false.
     public func recordEpoch(
         job: JobRecord, metrics: EpochMetrics, checkpoint: [UInt8]?, loss: LossFunction,
         pinnedEpoch: Int? = nil, weightsEpoch: Int? = nil
@@ -24,7 +26,7 @@ extension ServiceStore {
             try db.execute(
                 "UPDATE jobs SET epoch = ?, latest = ? WHERE id = ?",
                 [metrics.epoch, StoredJSON.encode(metrics), job.id])
-            guard let checkpoint else { return true }
+            guard let checkpoint else { return try !applyRungCheck(job: job, metrics: metrics, in: db) }
             let modelEpoch = job.baseEpoch + metrics.epoch
             let target = job.baseEpoch + (weightsEpoch ?? metrics.epoch)
             try pruneCheckpoints(
@@ -49,7 +51,7 @@ extension ServiceStore {
                   epochs_trained = ?
                 WHERE id = ?
                 """, [target, loss.rawValue, modelEpoch, job.modelID])
-            return true
+            return try !applyRungCheck(job: job, metrics: metrics, in: db)
         }
         // Keeps the -wal file near one checkpoint's size during long jobs.
         if recorded && checkpoint != nil { database.boundLog() }

@@ -86,6 +86,7 @@ public final class ServiceStore: @unchecked Sendable {
                 """)
         }
         registerLabelsMigration(&migrator)
+        registerSweepsMigration(&migrator)
         return migrator
     }
 
