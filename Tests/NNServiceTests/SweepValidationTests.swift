@@ -186,5 +186,9 @@ final class SweepValidationTests: XCTestCase {
         }
         XCTAssertEqual(
             Set(trials.compactMap { ($0["params"] as? [String: Any])?["model.layers[0].units"] as? Int }).count, 3)
+        // Its later trials need the data set, so it stays while the sweep runs.
+        let delete = try client.request("DELETE", "/v1/datasets/\(dataset)")
+        XCTAssertEqual(delete.status, 409, delete.text)
+        XCTAssert(delete.text.contains("sweep"), delete.text)
     }
 }

@@ -162,13 +162,14 @@ extension ServiceStore {
         }
     }
 
-    /// Whether a queued or running job, or a running sweep's trials, use the data set.
-    func sweepsUse(dataset id: String) throws -> Bool {
-        try database.read { db in
-            try db.query("SELECT job FROM sweeps WHERE status = 'running'").contains { row in
-                let job = try JSONParser.parse(Array((try row.get("job") as String).utf8))
-                return job["dataset"]?.stringValue == id || job["validation"]?["dataset"]?.stringValue == id
+    /// The first running sweep whose base job names the data set (its later trials need it).
+    func runningSweep(using dataset: String, in db: Connection) throws -> String? {
+        for row in try db.query("SELECT id, job FROM sweeps WHERE status = 'running' ORDER BY seq") {
+            let job = try JSONParser.parse(Array((try row.get("job") as String).utf8))
+            if job["dataset"]?.stringValue == dataset || job["validation"]?["dataset"]?.stringValue == dataset {
+                return try row.get("id")
             }
         }
+        return nil
     }
 }
