@@ -141,6 +141,14 @@ final class SweepRouteTests: XCTestCase {
             sweep = try client.request("GET", "/v1/sweeps/\(id)").object
             Thread.sleep(forTimeInterval: 0.02)
         } while (sweep["counts"] as? [String: Int])?["running"] != 1 && Date() < deadline
+        // A stream opened before the cancel ends with the sweep's final status.
+        let streamed = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var stream: TestClient.Response?
+        DispatchQueue.global().async {
+            stream = try? client.request("GET", "/v1/sweeps/\(id)/events", timeout: 20)
+            streamed.signal()
+        }
+        Thread.sleep(forTimeInterval: 0.2)
         let cancelled = try client.request("POST", "/v1/sweeps/\(id)/cancel")
         XCTAssertEqual(cancelled.status, 200, cancelled.text)
         XCTAssertEqual(cancelled.object["status"] as? String, "cancelled")
@@ -150,6 +158,10 @@ final class SweepRouteTests: XCTestCase {
         Thread.sleep(forTimeInterval: 0.6)
         let later = try client.request("GET", "/v1/sweeps/\(id)").object
         XCTAssertEqual(SweepSupport.trials(later).filter { $0["job_id"] is String }.count, 2, "no trial launches after")
+        XCTAssertEqual(streamed.wait(timeout: .now() + 20), .success)
+        let lastData = stream?.text.split(separator: "\n").last { $0.hasPrefix("data: ") }?.dropFirst(6) ?? ""
+        let final = try JSONSerialization.jsonObject(with: Data(lastData.utf8)) as? [String: Any] ?? [:]
+        XCTAssertEqual(final["status"] as? String, "cancelled", stream?.text ?? "no stream")
         let again = try client.request("POST", "/v1/sweeps/\(id)/cancel")
         XCTAssertEqual(again.status, 409, again.text)
         XCTAssertEqual(try client.request("POST", "/v1/sweeps/sw_0000000000000000/cancel").status, 404)

@@ -136,6 +136,28 @@ final class SweepValidationTests: XCTestCase {
                 #"{"job": {"dataset": "x"}, "parameters": {"batch_size": {"values": [4]}, "batch_size": {"values": [8]}}}"#
                     .utf8))
         XCTAssertEqual(duplicate.status, 422, duplicate.text)
+        // Numbers past a double's range, spans that overflow, and a job too large to check per trial.
+        let jobText = String(decoding: try JSONSerialization.data(withJSONObject: job), as: UTF8.self)
+        let raws: [(String, String)] = [
+            (#"{"job": {"dataset": "x", "epochs": 1e400}, "parameters": {"epochs": {"values": [1]}}}"#, "job.epochs"),
+            (
+                #"{"job": \#(jobText), "parameters": {"optimizer.learning_rate": {"uniform": [0.1, -1e999]}}}"#,
+                "parameters.optimizer.learning_rate.uniform[1]"
+            ),
+            (
+                #"{"job": \#(jobText), "parameters": {"optimizer.learning_rate": {"uniform": [-1e308, 1e308]}}}"#,
+                "parameters.optimizer.learning_rate.uniform"
+            ),
+            (
+                #"{"job": {"dataset": "\#(String(repeating: "d", count: 300_000))"}, "parameters": {"epochs": {"values": [1]}}}"#,
+                "job"
+            ),
+        ]
+        for (raw, path) in raws {
+            let response = try client.request("POST", "/v1/sweeps", body: Array(raw.utf8))
+            XCTAssertEqual(response.status, 422, "\(path): \(response.text.prefix(300))")
+            XCTAssertEqual(response.errorPath, path, String(response.text.prefix(300)))
+        }
         for raw in ["", "[]", "{\"job\": ", "{\"trials\": NaN}", "null", "\u{0}"] {
             let response = try client.request("POST", "/v1/sweeps", body: Array(raw.utf8))
             XCTAssert([400, 411, 422].contains(response.status), "\(raw): \(response.text)")

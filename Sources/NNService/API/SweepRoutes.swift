@@ -30,7 +30,7 @@ extension ServiceApp {
                 for trial in try store.sweepTrials(sweep.id) where trial.isActive {
                     _ = try? queue.cancel(trial.jobID!)
                 }
-                sweeps.wake()
+                sweeps.wake(sweep: sweep.id)
                 return try Self.reply(try sweepDescription(request))
             })
         router.get(
@@ -48,7 +48,7 @@ extension ServiceApp {
     func submitSweep(_ request: HTTPRequest) throws -> HTTPResponse {
         let plan = try admitSweep(try request.jsonBody())
         let record = try store.insertSweep(plan.request, metric: plan.metric, goal: plan.goal, trials: plan.trials)
-        sweeps.wake()
+        sweeps.wake(sweep: record.id)
         var headers = HTTPHeaders()
         headers.set("Location", "/v1/sweeps/\(record.id)")
         let description = SweepDescription(

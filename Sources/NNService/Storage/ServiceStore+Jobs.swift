@@ -3,7 +3,7 @@ import NNCore
 import SQLiteStore
 
 extension ServiceStore {
-    private static let jobColumns = """
+    static let jobColumns = """
         id, model_id, dataset_id, validation_dataset_id, config, status, epoch, base_epoch, latest, error,
         stopped_early, created_at, started_at, finished_at, attempts, crashes, name, tags, stopped_by
         """

@@ -107,20 +107,26 @@ extension ServiceStore {
         }
     }
 
-    /// A sweep's trials in trial order, each with its job when launched.
+    /// A sweep's trials in trial order, each with its job when launched, in one query.
     func sweepTrials(_ id: String) throws -> [SweepTrial] {
+        let jobColumns = Self.jobColumns.split(separator: ",").map { "j." + $0.trimmingCharacters(in: .whitespaces) }
         let rows = try database.read { db in
             try db.query(
-                "SELECT trial, params, job_id, launch_error FROM sweep_trials WHERE sweep_id = ? ORDER BY trial", [id])
+                """
+                SELECT t.trial AS trial, t.params AS params, t.job_id AS job_id, t.launch_error AS launch_error,
+                  \(jobColumns.joined(separator: ", "))
+                FROM sweep_trials t LEFT JOIN jobs j ON j.id = t.job_id WHERE t.sweep_id = ? ORDER BY t.trial
+                """, [id])
         }
         return try rows.map { row in
-            let jobID: String? = try row.get("job_id")
             let error: String? = try row.get("launch_error")
+            let found: String? = try row.get("id")
             return SweepTrial(
                 index: try row.get("trial"),
                 params: try JSONParser.parse(Array((try row.get("params") as String).utf8)),
-                jobID: jobID, launchError: try error.map { try StoredJSON.decode(JobRecord.JobError.self, $0) },
-                job: try jobID.flatMap { try job($0) })
+                jobID: try row.get("job_id"),
+                launchError: try error.map { try StoredJSON.decode(JobRecord.JobError.self, $0) },
+                job: found == nil ? nil : try jobRecord(row))
         }
     }
 

@@ -9,8 +9,8 @@ import NNCore
 /// what the store holds. ASHA's decisions are taken by the store itself
 /// (`ServiceStore.applyRungCheck`). After a restart the first tick picks up where the store is.
 ///
-/// `@unchecked Sendable`: `woken`, `stopping`, `running` and `watched` are guarded by
-/// `condition`; `snapshots` is only touched by the controller's thread; the rest is immutable.
+/// `@unchecked Sendable`: `woken`, `stopping`, `running`, `watched` and `noticed` are guarded
+/// by `condition`; `snapshots` is only touched by the controller's thread; the rest is immutable.
 final class SweepController: @unchecked Sendable {
     let store: ServiceStore
     let queue: JobQueue
@@ -27,6 +27,9 @@ final class SweepController: @unchecked Sendable {
     private var running = false
     /// Trial jobs whose end wakes the controller, with their job-event subscription.
     private var watched: [String: Int] = [:]
+    /// Sweeps created or cancelled since the last tick: looked at even if no longer running, so
+    /// that their streams get the final status.
+    private var noticed: Set<String> = []
     private var snapshots: [String: Snapshot] = [:]
 
     private struct Snapshot {
@@ -75,8 +78,10 @@ final class SweepController: @unchecked Sendable {
         for (job, token) in subscriptions { queue.events.unsubscribe(job: job, token: token) }
     }
 
-    func wake() {
+    /// Ticks now, looking at `sweep` too (created or cancelled by a request).
+    func wake(sweep: String? = nil) {
         condition.lock()
+        if let sweep { noticed.insert(sweep) }
         woken = true
         condition.signal()
         condition.unlock()
@@ -102,8 +107,12 @@ final class SweepController: @unchecked Sendable {
 
     /// One pass over the running sweeps and those that ended since the last pass.
     func tick() throws {
+        condition.lock()
+        let extra = noticed
+        noticed = []
+        condition.unlock()
         let ids = try store.runningSweepIDs()
-        for id in ids + snapshots.keys.filter({ !ids.contains($0) }).sorted() {
+        for id in ids + Set(snapshots.keys).union(extra).subtracting(ids).sorted() {
             try advance(id)
         }
     }

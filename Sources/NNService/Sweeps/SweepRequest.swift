@@ -41,6 +41,8 @@ struct SweepRequest: Sendable {
     static let maxParameters = 32
     /// All `values` lists together: each value is checked as a job at submission.
     static let maxValues = 1000
+    /// The base job's JSON: each value and trial is checked as a job, so its size bounds that work.
+    static let maxJobBytes = 256 << 10
     static let metrics = ["val_loss", "val_accuracy", "loss", "accuracy"]
     static let fields: Set<String> = [
         "name", "job", "parameters", "search", "trials", "parallel", "metric", "goal", "early_termination", "seed",
@@ -55,7 +57,17 @@ struct SweepRequest: Sendable {
                 "unknown field '\(key.prefix(64))' in a sweep; the fields are \(Self.fields.sorted().joined(separator: ", "))",
                 path: String(key.prefix(256)), code: "unknown_field")
         }
+        if let path = Self.firstOverflow(body, path: "") {
+            throw ServiceError.invalid(
+                "this number is too large (it overflows a double); give a finite value", path: path)
+        }
         if let value = body["name"], value != .null { name = try Labels.validName(value, path: "name") }
+        let jobBytes = try (body["job"] ?? .null).jsonBytes.count
+        guard jobBytes <= Self.maxJobBytes else {
+            throw ServiceError.invalid(
+                "the job is \(jobBytes) bytes of JSON; a sweep's job may have at most \(Self.maxJobBytes), since every trial is checked as a job",
+                path: "job", code: "too_large")
+        }
         guard let job = body["job"], job.objectMembers != nil else {
             throw ServiceError.invalid(
                 "'job' must be the body of a training job (as for POST /v1/jobs)", path: "job",
@@ -180,8 +192,9 @@ struct SweepRequest: Sendable {
         else {
             throw ServiceError.invalid("'\(kind)' must be [low, high], two numbers", path: argumentPath)
         }
-        guard low <= high else {
-            throw ServiceError.invalid("'\(kind)' must have low ≤ high, got [\(low), \(high)]", path: argumentPath)
+        guard low <= high, (high - low).isFinite else {
+            throw ServiceError.invalid(
+                "'\(kind)' must have low ≤ high (and a finite span), got [\(low), \(high)]", path: argumentPath)
         }
         switch kind {
         case "uniform":
@@ -198,6 +211,28 @@ struct SweepRequest: Sendable {
             let lowInt = try integer(bounds[0], path: argumentPath + "[0]", -limit...limit)
             let highInt = try integer(bounds[1], path: argumentPath + "[1]", -limit...limit)
             return .intUniform(lowInt, highInt)
+        }
+    }
+
+    /// The path of the first number that parsed to an infinity (a literal past the range of a
+    /// double, such as 1e400), which no field accepts and JSON cannot write back.
+    private static func firstOverflow(_ value: JSONValue, path: String) -> String? {
+        switch value {
+        case .number(let number):
+            return number.isFinite ? nil : path
+        case .array(let items):
+            for (index, item) in items.enumerated() {
+                if let found = firstOverflow(item, path: "\(path)[\(index)]") { return found }
+            }
+            return nil
+        case .object(let members):
+            for (key, member) in members {
+                let memberPath = path.isEmpty ? String(key.prefix(256)) : path + "." + key.prefix(256)
+                if let found = firstOverflow(member, path: memberPath) { return found }
+            }
+            return nil
+        default:
+            return nil
         }
     }
 
