@@ -44,7 +44,9 @@ final class SweepValidationTests: XCTestCase {
             (["job": job], "parameters"),
             (sweep(["parameters": [:]]), "parameters"),
             (sweep(["parameters": ["model.layers[9].units": ["values": [4]]]]), "parameters.model.layers[9].units"),
-            (sweep(["parameters": ["optimizer.momentum": ["values": [0.9]]]]), "parameters.optimizer.momentum"),
+            (sweep(["parameters": ["optimizer.momentumm": ["values": [0.9]]]]), "parameters.optimizer.momentumm"),
+            (sweep(["parameters": ["model.layers[0].unitz": ["values": [4]]]]), "parameters.model.layers[0].unitz"),
+            (sweep(["parameters": ["optimizer.type.x": ["values": [4]]]]), "parameters.optimizer.type.x"),
             (sweep(["parameters": ["model..units": ["values": [4]]]]), "parameters.model..units"),
             (sweep(["parameters": ["batch_size.x": ["values": [4]]]]), "parameters.batch_size.x"),
             (
@@ -194,6 +196,11 @@ final class SweepValidationTests: XCTestCase {
         XCTAssertEqual(try SweepSupport.paramsInOrder(first.object), try SweepSupport.paramsInOrder(second.object))
         body["seed"] = 8
         let other = try client.json("POST", "/v1/sweeps", body)
+        // A field the job leaves at its default can be varied too.
+        let defaults = try client.json(
+            "POST", "/v1/sweeps",
+            ["job": SweepSupport.job(dataset: dataset), "parameters": ["optimizer.momentum": ["values": [0, 0.9]]]])
+        XCTAssertEqual(defaults.status, 202, defaults.text)
         XCTAssertNotEqual(try SweepSupport.paramsInOrder(first.object), try SweepSupport.paramsInOrder(other.object))
         let trials = SweepSupport.trials(first.object)
         XCTAssertEqual(trials.count, 12)

@@ -2,7 +2,8 @@ import Foundation
 import NNCore
 
 /// What a sweep's submission checks before anything is stored: the base job exactly as
-/// `POST /v1/jobs` checks it, that every parameter names a field of that job, that every listed
+/// `POST /v1/jobs` checks it, that every parameter names a field of that job (one it gives, or one
+/// it leaves at its default and accepts), that every listed
 /// value and both ends of every range give a valid job, and that every trial the search will
 /// run (they are fixed by the seed) is a valid job. Every error is a 422 whose `path` points
 /// into the sweep's body.
@@ -45,9 +46,17 @@ extension ServiceApp {
             }
         }
         for parameter in request.parameters {
+            let absent = parameter.path.isAbsent(in: job)
             for (value, path) in SweepSearch.extremes(parameter) {
                 let trial = parameter.path.setting(value, in: job)
-                try checkJob(trial, at: path, because: "with \(parameter.path.text) = \(value.brief)")
+                do {
+                    try checkJob(trial, at: path, because: "with \(parameter.path.text) = \(value.brief)")
+                } catch let error as ServiceError where absent && error.code == "unknown_field" {
+                    // A field the job leaves out that its decoder does not know: a typo.
+                    throw ServiceError.invalid(
+                        "the job has no field '\(parameter.path.text)': \(error.message)",
+                        path: "parameters." + parameter.path.text, code: "unknown_field")
+                }
             }
         }
         let trials = SweepSearch.trials(request)

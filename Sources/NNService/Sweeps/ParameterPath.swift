@@ -38,17 +38,20 @@ struct ParameterPath: Equatable, Sendable {
         self.steps = steps
     }
 
-    /// Why the path names no field of `body`, or nil when it does.
+    /// Why the path names no field of `body`, or nil when it does. The last member may be
+    /// absent from an object that exists (a field left at its default, such as `batch_size`);
+    /// whether the job accepts it is then for the job's own decoder to say.
     func missing(in body: JSONValue) -> String? {
         var value = body
         var walked = ""
-        for step in steps {
+        for (position, step) in steps.enumerated() {
             switch step {
             case .member(let name):
                 guard let members = value.objectMembers else {
                     return "'\(walked)' is \(value.kindName), not an object with '\(name)'"
                 }
                 guard let next = members.first(where: { $0.0 == name })?.1 else {
+                    if position == steps.count - 1 { return nil }
                     let place = walked.isEmpty ? "the job" : "'\(walked)'"
                     return "\(place) has no field '\(name)'; a parameter must name a field the job gives"
                 }
@@ -66,7 +69,24 @@ struct ParameterPath: Equatable, Sendable {
         return nil
     }
 
-    /// `body` with the field replaced by `value`; the field must exist (see `missing(in:)`).
+    /// Whether the last member is absent from the body (the job gives no value for it).
+    func isAbsent(in body: JSONValue) -> Bool {
+        var value = body
+        for step in steps {
+            switch step {
+            case .member(let name):
+                guard let next = value[name] else { return true }
+                value = next
+            case .index(let index):
+                guard let items = value.arrayValue, index < items.count else { return true }
+                value = items[index]
+            }
+        }
+        return false
+    }
+
+    /// `body` with the field set to `value` (added when it is the absent last member); the
+    /// path must pass `missing(in:)`.
     func setting(_ value: JSONValue, in body: JSONValue) -> JSONValue {
         Self.set(value, in: body, steps: steps[...])
     }
@@ -75,6 +95,9 @@ struct ParameterPath: Equatable, Sendable {
         guard let step = steps.first else { return value }
         switch (step, node) {
         case let (.member(name), .object(members)):
+            guard members.contains(where: { $0.0 == name }) else {
+                return steps.count == 1 ? .object(members + [(name, value)]) : node
+            }
             return .object(members.map { $0.0 == name ? ($0.0, set(value, in: $0.1, steps: steps.dropFirst())) : $0 })
         case let (.index(index), .array(items)) where index < items.count:
             var copy = items
