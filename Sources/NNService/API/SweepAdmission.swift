@@ -46,17 +46,22 @@ extension ServiceApp {
             }
         }
         for parameter in request.parameters {
-            let absent = parameter.path.isAbsent(in: job)
-            for (value, path) in SweepSearch.extremes(parameter) {
+            let extremes = SweepSearch.extremes(parameter)
+            if parameter.path.isAbsent(in: job), let (value, _) = extremes.first {
+                // A field the job leaves out: its decoder says whether such a field exists.
                 let trial = parameter.path.setting(value, in: job)
                 do {
-                    try checkJob(trial, at: path, because: "with \(parameter.path.text) = \(value.brief)")
-                } catch let error as ServiceError where absent && error.code == "unknown_field" {
-                    // A field the job leaves out that its decoder does not know: a typo.
-                    throw ServiceError.invalid(
-                        "the job has no field '\(parameter.path.text)': \(error.message)",
-                        path: "parameters." + parameter.path.text, code: "unknown_field")
+                    _ = try validateJob(trial, text: try trial.jsonBytes)
+                } catch {
+                    if let mapped = ServiceError.mapped(error), mapped.code == "unknown_field" {
+                        throw ServiceError.invalid(
+                            mapped.message, path: "parameters." + parameter.path.text, code: "unknown_field")
+                    }
                 }
+            }
+            for (value, path) in extremes {
+                let trial = parameter.path.setting(value, in: job)
+                try checkJob(trial, at: path, because: "with \(parameter.path.text) = \(value.brief)")
             }
         }
         let trials = SweepSearch.trials(request)
