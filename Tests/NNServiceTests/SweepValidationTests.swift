@@ -168,7 +168,7 @@ final class SweepValidationTests: XCTestCase {
             "POST", "/v1/sweeps", body: Array("{}".utf8), contentType: "text/plain")
         XCTAssertEqual(text.status, 415)
         XCTAssertEqual(try service.counts(), before, "rejected sweeps store nothing")
-        XCTAssertEqual(service.queue.depth, 0)
+        XCTAssertEqual(try service.queue.depth(), 0)
     }
 
     /// The trials are fixed by the request: the same body twice gives the same parameters in

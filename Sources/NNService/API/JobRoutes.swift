@@ -8,7 +8,7 @@ extension ServiceApp {
         router.get(
             "/v1/jobs",
             handle { [store] request in
-                let query = try ListQuery(request, sortable: ServiceStore.jobSortFields)
+                let query = try ListQuery(request, sortable: ListQuery.jobSortFields)
                 var status: JobStatus?
                 if let text = request.queryValue("status") {
                     guard let parsed = JobStatus(rawValue: text) else {
@@ -59,7 +59,7 @@ extension ServiceApp {
     /// then stores it and queues it.
     func submitJob(_ request: HTTPRequest) throws -> HTTPResponse {
         let job = try validateJob(try request.jsonBody(), text: request.body)
-        guard queue.depth < options.maxQueuedJobs else {
+        guard try queue.depth() < options.maxQueuedJobs else {
             throw ServiceError(
                 429, "queue_full", "the training queue holds \(options.maxQueuedJobs) jobs; retry later", retryAfter: 30
             )

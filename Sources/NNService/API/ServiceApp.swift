@@ -21,18 +21,21 @@ public final class ServiceApp: @unchecked Sendable {
         public init() {}
     }
 
-    public let store: ServiceStore
+    public let store: any ServiceStorage
     public let queue: JobQueue
     public let events: JobEvents
     public let options: Options
     public let metrics = ServiceMetrics()
     let models: ModelCache
     let log: @Sendable (String) -> Void
+    /// The store's sweeps, when it keeps them.
+    let sweepStore: (any SweepStorage)?
     /// Runs sweeps from the store. Assigned once at the end of `init`, before the app is shared
-    /// (its job check needs the finished app).
-    private(set) var sweeps: SweepController!
+    /// (its job check needs the finished app); nil when the store keeps no sweeps.
+    private(set) var sweeps: SweepController?
 
-    public init(store: ServiceStore, queue: JobQueue, options: Options, log: @escaping @Sendable (String) -> Void) {
+    public init(store: any ServiceStorage, queue: JobQueue, options: Options, log: @escaping @Sendable (String) -> Void)
+    {
         self.store = store
         self.queue = queue
         self.events = queue.events
@@ -40,22 +43,25 @@ public final class ServiceApp: @unchecked Sendable {
         self.models = ModelCache(store: store)
         self.log = log
         self.work = HTTPWorkPool(name: "nn.handler", threads: options.handlerThreads)
-        self.sweeps = SweepController(
-            store: store, queue: queue, maxQueuedJobs: options.maxQueuedJobs,
-            validate: { [weak self] body in
-                guard let self else { throw ServiceError(503, "stopping", "the server is stopping") }
-                return try self.validateJob(body, text: try body.jsonBytes)
-            }, log: log)
+        self.sweepStore = store as? any SweepStorage
+        if let sweepStore {
+            self.sweeps = SweepController(
+                store: sweepStore, queue: queue, maxQueuedJobs: options.maxQueuedJobs,
+                validate: { [weak self] body in
+                    guard let self else { throw ServiceError(503, "stopping", "the server is stopping") }
+                    return try self.validateJob(body, text: try body.jsonBytes)
+                }, log: log)
+        }
     }
 
     /// Starts running sweeps (after `queue.start()`, so that resumed trials are queued first).
-    public func start() { sweeps.start() }
+    public func start() { sweeps?.start() }
 
     /// Stops running sweeps; call before `queue.stop`.
-    public func stop() { sweeps.stop() }
+    public func stop() { sweeps?.stop() }
 
     /// Open sweep event streams.
-    public var sweepListenerCount: Int { sweeps.events.listenerCount }
+    public var sweepListenerCount: Int { sweeps?.events.listenerCount ?? 0 }
 
     /// Every route, with the token check on each request's head: it sees the decoded path
     /// the router matches, and runs before any body byte is read.
@@ -71,7 +77,14 @@ public final class ServiceApp: @unchecked Sendable {
         return router
     }
 
-    /// Where every handler that touches SQLite, parses a body or predicts runs, so that the
+    /// The routes of a worker process (`NN_ROLE=worker`): `/healthz`, `/readyz`, `/metrics`.
+    public func workerRouter() -> HTTPRouter {
+        var router = HTTPRouter()
+        addOperationsRoutes(&router)
+        return router
+    }
+
+    /// Where every handler that touches the store, parses a body or predicts runs, so that the
     /// HTTP event loops only move bytes and `/healthz` answers while a large predict runs.
     ///
     /// A bounded pool rather than a concurrent DispatchQueue: handlers that block on the

@@ -1,6 +1,5 @@
 import MicroHTTP
 import NNCore
-import SQLiteStore
 
 /// An error a request can end in. Every error of every module becomes an HTTP response
 /// here and nowhere else (`response(for:)`).
@@ -67,8 +66,14 @@ public struct ServiceError: Error, Equatable, CustomStringConvertible {
             return .badJSON(error.message)
         case let error as DecodingError:
             return decodingError(error)
-        case let error as DatabaseError where error.isBusy:
-            return ServiceError(503, "busy", "the database is busy; retry shortly", retryAfter: 1)
+        case let error as StorageError:
+            switch error {
+            case .notFound(let message): return ServiceError(404, "not_found", message)
+            case .conflict(let message): return .conflict(message)
+            case .invalidReference(let message, let path, let code): return .invalid(message, path: path, code: code)
+            case .unavailable(let message): return ServiceError(503, "busy", message, retryAfter: 1)
+            case .failed: return nil
+            }
         default:
             return nil
         }

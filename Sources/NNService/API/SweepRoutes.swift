@@ -3,11 +3,20 @@ import MicroHTTP
 import NNCore
 
 extension ServiceApp {
+    /// The store's sweeps and their controller; 501 over a store that keeps no sweeps.
+    func sweepParts() throws -> (store: any SweepStorage, controller: SweepController) {
+        guard let sweepStore, let sweeps else {
+            throw ServiceError(501, "not_implemented", "this server's store does not keep sweeps")
+        }
+        return (sweepStore, sweeps)
+    }
+
     func addSweepRoutes(_ router: inout HTTPRouter) {
         router.post("/v1/sweeps", handle { [self] request in try submitSweep(request) })
         router.get(
             "/v1/sweeps",
-            handle { [store] request in
+            handle { [self] request in
+                let store = try sweepParts().store
                 let page = try request.page()
                 let records = try store.sweeps(limit: page.limit, after: page.after)
                 let items = try records.map {
@@ -19,6 +28,7 @@ extension ServiceApp {
         router.post(
             "/v1/sweeps/{id}/cancel",
             handle { [self] request in
+                let (store, controller) = try sweepParts()
                 let sweep = try sweepDescription(request).record
                 guard try store.endSweep(sweep.id, status: .cancelled) else {
                     throw ServiceError.conflict(
@@ -30,7 +40,7 @@ extension ServiceApp {
                 for trial in try store.sweepTrials(sweep.id) where trial.isActive {
                     _ = try? queue.cancel(trial.jobID!)
                 }
-                sweeps.wake(sweep: sweep.id)
+                controller.wake(sweep: sweep.id)
                 return try Self.reply(try sweepDescription(request))
             })
         router.get(
@@ -38,6 +48,7 @@ extension ServiceApp {
     }
 
     func sweepDescription(_ request: HTTPRequest) throws -> SweepDescription {
+        let store = try sweepParts().store
         let id = request.pathParameter("id")
         guard let record = try store.sweep(id) else { throw ServiceError.notFound("sweep", id) }
         return SweepDescription(record: record, trials: try store.sweepTrials(id), includeTrials: true)
@@ -46,9 +57,10 @@ extension ServiceApp {
     /// Checks the whole sweep (`admitSweep`) before storing it with every trial's parameters;
     /// the controller then launches the first trials.
     func submitSweep(_ request: HTTPRequest) throws -> HTTPResponse {
+        let (store, controller) = try sweepParts()
         let plan = try admitSweep(try request.jsonBody())
         let record = try store.insertSweep(plan.request, metric: plan.metric, goal: plan.goal, trials: plan.trials)
-        sweeps.wake(sweep: record.id)
+        controller.wake(sweep: record.id)
         var headers = HTTPHeaders()
         headers.set("Location", "/v1/sweeps/\(record.id)")
         let description = SweepDescription(
@@ -61,8 +73,8 @@ extension ServiceApp {
     /// changes and a `status` event when the sweep's status changes; the stream ends after the
     /// sweep's final `status` event (at once for a sweep that has ended).
     func sweepEventStream(_ sweep: SweepDescription) throws -> HTTPResponse {
-        let events = sweeps.events
-        let store = self.store
+        let (store, controller) = try sweepParts()
+        let events = controller.events
         let work = self.work
         return .eventStream { writer in
             work.execute {

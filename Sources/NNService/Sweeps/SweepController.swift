@@ -12,7 +12,7 @@ import NNCore
 /// `@unchecked Sendable`: `woken`, `stopping`, `running`, `watched` and `noticed` are guarded
 /// by `condition`; `snapshots` is only touched by the controller's thread; the rest is immutable.
 final class SweepController: @unchecked Sendable {
-    let store: ServiceStore
+    let store: any SweepStorage
     let queue: JobQueue
     let events = SweepEvents()
     let maxQueuedJobs: Int
@@ -44,7 +44,7 @@ final class SweepController: @unchecked Sendable {
     }
 
     init(
-        store: ServiceStore, queue: JobQueue, maxQueuedJobs: Int, pollInterval: TimeInterval = 0.25,
+        store: any SweepStorage, queue: JobQueue, maxQueuedJobs: Int, pollInterval: TimeInterval = 0.25,
         validate: @escaping @Sendable (JSONValue) throws -> JobSubmission, log: @escaping @Sendable (String) -> Void
     ) {
         self.store = store
@@ -127,12 +127,12 @@ final class SweepController: @unchecked Sendable {
             var room = sweep.parallel - trials.filter(\.isActive).count
             var launched = false
             for trial in trials where room > 0 && trial.jobID == nil && trial.launchError == nil {
-                guard queue.depth < maxQueuedJobs else { break }
+                guard try queue.depth() < maxQueuedJobs else { break }
                 if try launch(sweep, trial) { room -= 1 }
                 launched = true
             }
             if launched { trials = try store.sweepTrials(id) }
-            for trial in trials where trial.isActive { watch(trial.jobID!) }
+            for trial in trials where trial.isActive { watch(trial.job!) }
             if trials.allSatisfy(\.isFinal) {
                 let succeeded = trials.contains { $0.job?.status == .succeeded }
                 try store.endSweep(id, status: succeeded ? .succeeded : .failed)
@@ -165,16 +165,16 @@ final class SweepController: @unchecked Sendable {
         }
         guard let jobID = try store.launchTrial(sweep: sweep.id, trial: trial.index, job: job) else { return false }
         queue.submit(jobID)
-        watch(jobID)
         return true
     }
 
-    /// Wakes the controller when the job ends.
-    private func watch(_ job: String) {
+    /// Wakes the controller when the job ends (the job events learn of it from the store).
+    private func watch(_ record: JobRecord) {
+        let job = record.id
         condition.lock()
         defer { condition.unlock() }
         guard watched[job] == nil else { return }
-        watched[job] = queue.events.subscribe(job: job) { [weak self] event in
+        watched[job] = queue.events.subscribe(job: record) { [weak self] event in
             guard case .status(let description) = event, description.status.hasEnded, let self else { return }
             self.condition.lock()
             let token = self.watched.removeValue(forKey: job)

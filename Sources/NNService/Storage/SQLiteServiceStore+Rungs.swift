@@ -2,10 +2,10 @@ import Foundation
 import NNCore
 import SQLiteStore
 
-/// ASHA inside the store: the rung check runs in the transaction that records a trial's
-/// epoch, so the decision needs no callback from the training loop and sees every earlier
+/// ASHA inside the store (part of `SweepStorage`'s contract for any implementation): the rung
+/// check runs in the transaction that records a trial's epoch, so the decision needs no callback from the training loop and sees every earlier
 /// arrival at the rung (SQLite serialises writers: https://www.sqlite.org/isolation.html).
-extension ServiceStore {
+extension SQLiteServiceStore {
     /// If the job is a trial of a running sweep with early termination and `metrics.epoch` is
     /// a rung, records its arrival and applies `ASHARule`; a trial that does not continue ends
     /// `cancelled` with `stopped_by = 'asha'` (its checkpoints stay). Returns true when it stopped
@@ -45,7 +45,11 @@ extension ServiceStore {
         }
         guard !continues else { return false }
         try db.execute(
-            "UPDATE jobs SET status = 'cancelled', finished_at = ?, stopped_by = 'asha' WHERE id = ? AND status = 'running'",
+            """
+            UPDATE jobs SET status = 'cancelled', finished_at = ?, stopped_by = 'asha', lease_owner = NULL,
+              lease_expires_at = NULL
+            WHERE id = ? AND status = 'running'
+            """,
             [Identifiers.now(), job.id])
         return true
     }
@@ -64,7 +68,7 @@ extension ServiceStore {
 
     /// The rung records of a sweep in arrival order at each rung (for tests and diagnosis).
     func sweepRungs(_ id: String) throws -> [(rung: Int, trial: Int, metric: Double?, continues: Bool)] {
-        try database.read { db in
+        try read { db in
             try db.query(
                 "SELECT rung, trial, metric, continues FROM sweep_rungs WHERE sweep_id = ? ORDER BY rung, arrival", [id]
             ).map { (try $0.get("rung"), try $0.get("trial"), try $0.get("metric"), try $0.get("continues")) }

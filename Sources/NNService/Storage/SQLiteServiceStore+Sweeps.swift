@@ -5,7 +5,7 @@ import SQLiteStore
 /// Sweeps in the store: the sweep with every trial's parameters (fixed at submission), each
 /// trial's job once launched, and ASHA's rung records (`ServiceStore+Rungs.swift`). All of a
 /// sweep's state is here, so a restarted server continues it.
-extension ServiceStore {
+extension SQLiteServiceStore: SweepStorage {
     static func registerSweepsMigration(_ migrator: inout Migrator) {
         migrator.register("006_sweeps") { db in
             try db.executeScript(
@@ -59,7 +59,7 @@ extension ServiceStore {
         _ request: SweepRequest, metric: String, goal: SweepRequest.Goal, trials: [JSONValue]
     ) throws -> SweepRecord {
         let id = Identifiers.make("sw")
-        try database.durableTransaction { db in
+        try durableTransaction { db in
             try db.execute(
                 """
                 INSERT INTO sweeps(id, name, job, parameters, search, trial_count, parallel, metric, goal,
@@ -84,14 +84,14 @@ extension ServiceStore {
     static func text(_ value: JSONValue) throws -> String { String(decoding: try value.jsonBytes, as: UTF8.self) }
 
     func sweep(_ id: String) throws -> SweepRecord? {
-        try database.read { db in
+        try read { db in
             try db.queryOne("SELECT \(Self.sweepColumns) FROM sweeps WHERE id = ?", [id]).map(sweepRecord)
         }
     }
 
     /// A page of sweeps in creation order, after the sweep `after` when given.
     func sweeps(limit: Int, after: String?) throws -> [SweepRecord] {
-        try database.read { db in
+        try read { db in
             try db.query(
                 """
                 SELECT \(Self.sweepColumns) FROM sweeps
@@ -102,7 +102,7 @@ extension ServiceStore {
     }
 
     func runningSweepIDs() throws -> [String] {
-        try database.read { db in
+        try read { db in
             try db.query("SELECT id FROM sweeps WHERE status = 'running' ORDER BY seq").map { try $0.get("id") }
         }
     }
@@ -110,7 +110,7 @@ extension ServiceStore {
     /// A sweep's trials in trial order, each with its job when launched, in one query.
     func sweepTrials(_ id: String) throws -> [SweepTrial] {
         let jobColumns = Self.jobColumns.split(separator: ",").map { "j." + $0.trimmingCharacters(in: .whitespaces) }
-        let rows = try database.read { db in
+        let rows = try read { db in
             try db.query(
                 """
                 SELECT t.trial AS trial, t.params AS params, t.job_id AS job_id, t.launch_error AS launch_error,
@@ -134,7 +134,7 @@ extension ServiceStore {
     /// a crash leaves the trial either unlaunched or with its queued job. Nil when the sweep is
     /// no longer running or the trial was launched already.
     func launchTrial(sweep id: String, trial: Int, job: JobSubmission) throws -> String? {
-        try database.inTransaction { db -> String? in
+        try inTransaction { db -> String? in
             guard try db.queryOne("SELECT 1 FROM sweeps WHERE id = ? AND status = 'running'", [id]) != nil,
                 try db.queryOne(
                     "SELECT 1 FROM sweep_trials WHERE sweep_id = ? AND trial = ? AND job_id IS NULL AND launch_error IS NULL",
@@ -150,7 +150,7 @@ extension ServiceStore {
 
     /// Records why a trial could not be launched (its data set was deleted since submission).
     func refuseTrial(sweep id: String, trial: Int, error: JobRecord.JobError) throws {
-        try database.inTransaction { db in
+        try inTransaction { db in
             try db.execute(
                 "UPDATE sweep_trials SET launch_error = ? WHERE sweep_id = ? AND trial = ? AND job_id IS NULL",
                 [StoredJSON.encode(error), id, trial])
@@ -160,7 +160,7 @@ extension ServiceStore {
     /// Ends a running sweep with `status`; false when it had ended already.
     @discardableResult
     func endSweep(_ id: String, status: SweepRecord.Status) throws -> Bool {
-        try database.durableTransaction { db in
+        try durableTransaction { db in
             try db.execute(
                 "UPDATE sweeps SET status = ?, finished_at = ? WHERE id = ? AND status = 'running'",
                 [status.rawValue, Identifiers.now(), id])
