@@ -166,6 +166,8 @@ final class SweepRouteTests: XCTestCase {
         XCTAssertEqual(again.status, 409, again.text)
         XCTAssertEqual(try client.request("POST", "/v1/sweeps/sw_0000000000000000/cancel").status, 404)
         XCTAssertEqual(try client.request("GET", "/v1/sweeps/sw_0000000000000000").status, 404)
+        XCTAssertEqual(try client.request("GET", "/v1/sweeps/sw_0000000000000000/events").status, 404)
+        XCTAssertEqual(try client.request("GET", "/v1/sweeps?limit=0").status, 400)
     }
 
     func testEventStreamReportsTrialsAndEndsWithTheSweep() throws {

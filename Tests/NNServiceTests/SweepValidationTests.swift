@@ -49,6 +49,16 @@ final class SweepValidationTests: XCTestCase {
             (sweep(["parameters": ["optimizer.type.x": ["values": [4]]]]), "parameters.optimizer.type.x"),
             (sweep(["parameters": ["model..units": ["values": [4]]]]), "parameters.model..units"),
             (sweep(["parameters": ["batch_size.x": ["values": [4]]]]), "parameters.batch_size.x"),
+            (sweep(["parameters": ["model.layers[-1].units": ["values": [4]]]]), "parameters.model.layers[-1].units"),
+            (sweep(["parameters": ["model.layers[0": ["values": [4]]]]), "parameters.model.layers[0"),
+            (sweep(["parameters": ["model.layers[0]]": ["values": [4]]]]), "parameters.model.layers[0]]"),
+            (
+                sweep(["parameters": ["model.layers[99999999999999999999].units": ["values": [4]]]]),
+                "parameters.model.layers[99999999999999999999].units"
+            ),
+            (sweep(["parameters": ["[0]": ["values": [4]]]]), "parameters.[0]"),
+            (sweep(["parameters": ["épochs": ["values": [4]]]]), "parameters.épochs"),
+            (sweep(["parameters": ["": ["values": [4]]]]), "parameters."),
             (
                 sweep(["parameters": ["model.layers[0].units": ["values": [8, 0]]]]),
                 "parameters.model.layers[0].units.values[1]"

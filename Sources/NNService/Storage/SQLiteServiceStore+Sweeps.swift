@@ -132,10 +132,19 @@ extension SQLiteServiceStore: SweepStorage {
 
     /// Creates a trial's job (and model) and links it to the trial in one transaction, so that
     /// a crash leaves the trial either unlaunched or with its queued job. Nil when the sweep is
-    /// no longer running or the trial was launched already.
+    /// no longer running, already has `parallel` trials queued or running, or the trial was
+    /// launched already: checked in the transaction (which takes the write lock first), so that
+    /// controllers in several API processes never launch a trial twice or exceed `parallel`.
     func launchTrial(sweep id: String, trial: Int, job: JobSubmission) throws -> String? {
         try inTransaction { db -> String? in
-            guard try db.queryOne("SELECT 1 FROM sweeps WHERE id = ? AND status = 'running'", [id]) != nil,
+            guard
+                let sweep = try db.queryOne(
+                    """
+                    SELECT parallel, (SELECT COUNT(*) FROM sweep_trials t JOIN jobs j ON j.id = t.job_id
+                      WHERE t.sweep_id = sweeps.id AND j.status IN ('queued', 'running')) AS active
+                    FROM sweeps WHERE id = ? AND status = 'running'
+                    """, [id]),
+                (try sweep.get("active") as Int) < (try sweep.get("parallel") as Int),
                 try db.queryOne(
                     "SELECT 1 FROM sweep_trials WHERE sweep_id = ? AND trial = ? AND job_id IS NULL AND launch_error IS NULL",
                     [id, trial]) != nil
