@@ -10,6 +10,8 @@ public final class Network {
     public private(set) var specIndex: [Int] = []
     /// The fused layers `predict` runs, rebuilt when a folded parameter changes.
     private var inferencePlan: InferencePlan?
+    /// Runs of layers that training passes run as one (`BatchNormPoolRelu`), by first index.
+    private var trainingFusions: [Int: Layer] = [:]
 
     /// Builds and initialises the network; the seed fixes every initial weight.
     public init(spec: ModelSpec, seed: UInt64) throws {
@@ -29,6 +31,9 @@ public final class Network {
         }
         poolBeforeRelu()
         layers.first?.needsInputGradient = false
+        for i in layers.indices {
+            if let fused = BatchNormPoolRelu(layers[i..<min(layers.count, i + 3)]) { trainingFusions[i] = fused }
+        }
     }
 
     /// Runs each max pool that directly follows a ReLU before it instead. The two commute
@@ -75,7 +80,7 @@ public final class Network {
     {
         var x = input
         let end = skippingFinalActivation && layers.last is ActivationLayer ? layers.count - 1 : layers.count
-        for layer in layers[0..<end] { x = layer.forward(x, &context) }
+        for step in steps(end: end) { x = step.forward(x, &context) }
         return x
     }
 
@@ -83,7 +88,23 @@ public final class Network {
     public func backward(_ gradOutput: Tensor, _ context: inout PassContext, skippingFinalActivation: Bool = false) {
         var gradient = gradOutput
         let end = skippingFinalActivation && layers.last is ActivationLayer ? layers.count - 1 : layers.count
-        for layer in layers[0..<end].reversed() { gradient = layer.backward(gradient, &context) }
+        for step in steps(end: end).reversed() { gradient = step.backward(gradient, &context) }
+    }
+
+    /// The layers 0..<end as forward and backward run them: each fused run (which runs its
+    /// layers one by one itself outside training) in place of its layers.
+    private func steps(end: Int) -> [Layer] {
+        var steps: [Layer] = [], i = 0
+        while i < end {
+            if let fused = trainingFusions[i], i + 3 <= end {
+                steps.append(fused)
+                i += 3
+            } else {
+                steps.append(layers[i])
+                i += 1
+            }
+        }
+        return steps
     }
 
     public func zeroGradients() {
