@@ -97,7 +97,7 @@ final class ConvImageKernel {
             // dWp[o, j] += dyt[o, :] · cols[j, :]: O·K dot products along contiguous rows. With
             // O below one 16-wide panel and K small, packing them for the GEMM cost more than
             // the products (LeNet's first layer: O = 6, K = 25, P = 784).
-            SmallGemm.multiply(.nt, m: outC, n: k, k: pixels, a: dyt, b: cols, c: dw, accumulate: true)
+            RowDots.accumulate(a: dyt, rowsA: outC, b: cols, rowsB: k, length: pixels, into: dw)
             guard let dx else { return }
             Gemm.multiply(.tn, m: k, n: pixels, k: outC, a: wp, b: dyt, c: cols, accumulate: false, threads: 1)
             Im2ColTransposed.scatter(g, cols: cols, dx: dx)
