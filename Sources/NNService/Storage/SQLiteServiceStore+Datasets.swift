@@ -1,13 +1,13 @@
 import NNCore
 import SQLiteStore
 
-extension ServiceStore {
+extension SQLiteServiceStore {
     public func insertDataset(_ upload: DatasetUpload) throws -> DatasetRecord {
         let record = DatasetRecord(
             id: Identifiers.make("ds"), name: upload.name, rows: upload.rows,
             inputShape: upload.inputShape, target: upload.target,
             bytes: (upload.inputs.count + upload.targets.count) * 4, createdAt: Identifiers.now())
-        try database.durableTransaction { db in
+        try durableTransaction { db in
             try db.execute(
                 """
                 INSERT INTO datasets(id, name, rows, input_shape, target, inputs, targets, bytes, created_at)
@@ -32,14 +32,14 @@ extension ServiceStore {
     }
 
     public func dataset(_ id: String) throws -> DatasetRecord? {
-        try database.read { db in
+        try read { db in
             try db.queryOne("SELECT \(Self.datasetColumns) FROM datasets WHERE id = ?", [id]).map(datasetRecord)
         }
     }
 
     /// A page of data sets in creation order after the cursor (an id).
     public func datasets(limit: Int, after: String?) throws -> [DatasetRecord] {
-        try database.read { db in
+        try read { db in
             try db.query(
                 """
                 SELECT \(Self.datasetColumns) FROM datasets
@@ -51,7 +51,7 @@ extension ServiceStore {
 
     /// The samples of a data set, as the core's type.
     public func loadDataset(_ id: String) throws -> Dataset? {
-        try database.read { db -> Dataset? in
+        try read { db -> Dataset? in
             guard
                 let row = try db.queryOne(
                     "SELECT input_shape, target, rows, inputs, targets FROM datasets WHERE id = ?", [id])
@@ -69,9 +69,9 @@ extension ServiceStore {
 
     /// Deletes a data set unless a queued or running job uses it (409).
     public func deleteDataset(_ id: String) throws {
-        try database.durableTransaction { db in
+        try durableTransaction { db in
             guard try db.queryOne("SELECT 1 FROM datasets WHERE id = ?", [id]) != nil else {
-                throw ServiceError.notFound("dataset", id)
+                throw StorageError.missing("dataset", id)
             }
             if let job = try db.queryOne(
                 """
@@ -79,21 +79,31 @@ extension ServiceStore {
                 """, [id, id])
             {
                 let jobID: String = try job.get("id")
-                throw ServiceError.conflict(
+                throw StorageError.conflict(
                     "data set \(id) is used by job \(jobID), which has not ended; cancel it first or wait")
             }
             try db.execute("DELETE FROM datasets WHERE id = ?", [id])
         }
-        try database.incrementalVacuum()
+        try vacuum()
     }
 }
 
-extension ServiceStore {
+extension SQLiteServiceStore {
     /// Whether every target value is 0 or 1, read from the targets column without the inputs.
     public func datasetTargetsAreBinary(_ id: String) throws -> Bool? {
-        try database.read { db -> Bool? in
+        try read { db -> Bool? in
             guard let row = try db.queryOne("SELECT targets FROM datasets WHERE id = ?", [id]) else { return nil }
             return try row.floats("targets").allSatisfy { $0 == 0 || $0 == 1 }
+        }
+    }
+
+    /// One column of a data set's samples (`inputs` or `targets`) without the other, for checks
+    /// at job submission that read the values themselves (token ids, per-step classes).
+    public func datasetColumn(_ id: String, _ column: DatasetColumn) throws -> [Float]? {
+        try read { db -> [Float]? in
+            try db.queryOne("SELECT \(column.rawValue) FROM datasets WHERE id = ?", [id]).map {
+                try $0.floats(column.rawValue)
+            }
         }
     }
 }
