@@ -7,16 +7,28 @@ extension ServiceStore {
             id: Identifiers.make("ds"), name: upload.name, rows: upload.rows,
             inputShape: upload.inputShape, target: upload.target,
             bytes: (upload.inputs.count + upload.targets.count) * 4, createdAt: Identifiers.now())
+        // The float columns go in as zeroblob(n) and are written in pieces afterwards, in the
+        // same transaction: binding them would make SQLite copy the values (SQLITE_TRANSIENT) and
+        // then build a record holding all of them, two more copies of a data set that may be
+        // hundreds of MiB (https://sqlite.org/c3ref/blob_open.html).
         try database.durableTransaction { db in
             try db.execute(
                 """
                 INSERT INTO datasets(id, name, rows, input_shape, target, inputs, targets, bytes, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, zeroblob(?), zeroblob(?), ?, ?)
                 """,
                 [
                     record.id, record.name, record.rows, StoredJSON.encode(record.inputShape),
-                    StoredJSON.encode(record.target), upload.inputs, upload.targets, record.bytes, record.createdAt,
+                    StoredJSON.encode(record.target), upload.inputs.count * 4, upload.targets.count * 4, record.bytes,
+                    record.createdAt,
                 ])
+            let rowID = db.lastInsertRowID
+            try upload.inputs.withUnsafeBytes {
+                try db.writeBlob(table: "datasets", column: "inputs", rowID: rowID, bytes: $0)
+            }
+            try upload.targets.withUnsafeBytes {
+                try db.writeBlob(table: "datasets", column: "targets", rowID: rowID, bytes: $0)
+            }
         }
         return record
     }
