@@ -109,9 +109,15 @@ final class HTTPBodyFeed: @unchecked Sendable {
                 return
             }
             let part = parts[head]
+            // The queue holds no part once taken, so a drain that never empties it still lets
+            // each part go after use.
+            parts[head] = []
             head += 1
             if head == parts.count {
                 parts.removeAll(keepingCapacity: true)
+                head = 0
+            } else if head >= 1024 {
+                parts.removeFirst(head)
                 head = 0
             }
             lock.unlock()

@@ -131,6 +131,7 @@ public struct HTTPRouter: Sendable {
         if let consumer = request.bodyConsumer, !request.bodyConsumed {
             request.bodyConsumed = true
             if !request.body.isEmpty { _ = request.body.withUnsafeBytes { consumer.consume($0) } }
+            request.body = []
             consumer.finish()
         }
         for hook in hooks {

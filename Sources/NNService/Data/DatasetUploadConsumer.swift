@@ -6,17 +6,14 @@ import MicroHTTP
 /// (a bad query, an unsupported type, the first bad value) stop the parse; the handler throws
 /// them once the request is complete, so they become responses where every error does.
 ///
-/// `@unchecked Sendable`: `lock` guards `parser` and `outcome` (MicroHTTP calls `consume` and
+/// `@unchecked Sendable`: `lock` guards `json`, `csv` and `outcome` (MicroHTTP calls `consume` and
 /// `finish` one at a time on work-pool threads; the handler reads the outcome on another).
 final class DatasetUploadConsumer: HTTPBodyConsumer, @unchecked Sendable {
-    private enum Parser {
-        case json(DatasetBodyParser)
-        case csv(CSVDatasetParser)
-        case none
-    }
-
     private let lock = NSLock()
-    private var parser = Parser.none
+    // Optionals mutated in place (`json!.feed`): a parser copied out of an enum payload would
+    // share its float buffer with the copy left behind, and the first append would copy it all.
+    private var json: DatasetBodyParser?
+    private var csv: CSVDatasetParser?
     private var outcome: Result<DatasetUpload, Error>?
 
     init(_ request: HTTPRequest) {
@@ -28,9 +25,9 @@ final class DatasetUploadConsumer: HTTPBodyConsumer, @unchecked Sendable {
             let length =
                 request.headers["Content-Encoding"] == nil ? request.headers["Content-Length"].flatMap { Int($0) } : nil
             if type.hasPrefix("text/csv") {
-                parser = .csv(CSVDatasetParser(query: query, expectedBytes: length))
+                csv = CSVDatasetParser(query: query, expectedBytes: length)
             } else if type.hasPrefix("application/json") {
-                parser = .json(DatasetBodyParser(expectedBytes: length))
+                json = DatasetBodyParser(expectedBytes: length)
             } else {
                 throw ServiceError(
                     415, "unsupported_media_type", "send the data set as application/json or text/csv (got '\(type)')")
@@ -45,21 +42,16 @@ final class DatasetUploadConsumer: HTTPBodyConsumer, @unchecked Sendable {
         defer { lock.unlock() }
         guard outcome == nil else { return false }
         do {
-            switch parser {
-            case .json(var json):
-                parser = .none
-                defer { parser = .json(json) }
-                try json.feed(bytes)
-            case .csv(var csv):
-                parser = .none
-                defer { parser = .csv(csv) }
-                try csv.feed(bytes)
-            case .none:
+            if json != nil {
+                try json!.feed(bytes)
+            } else if csv != nil {
+                try csv!.feed(bytes)
+            } else {
                 return false
             }
         } catch {
             outcome = .failure(error)
-            parser = .none
+            (json, csv) = (nil, nil)
             return false
         }
         return true
@@ -69,14 +61,11 @@ final class DatasetUploadConsumer: HTTPBodyConsumer, @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard outcome == nil else { return }
-        let current = parser
-        parser = .none
         outcome = Result {
-            switch current {
-            case .json(var json): return try json.finish()
-            case .csv(var csv): return try csv.finish()
-            case .none: throw ServiceError(500, "internal_error", "the upload was not read")
-            }
+            defer { (json, csv) = (nil, nil) }
+            if json != nil { return try json!.finish() }
+            if csv != nil { return try csv!.finish() }
+            throw ServiceError(500, "internal_error", "the upload was not read")
         }
     }
 
