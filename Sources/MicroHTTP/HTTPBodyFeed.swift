@@ -12,8 +12,8 @@ import Foundation
 /// `cancelled`, `paused` and `completion`. `inflater`, `refused` and `failure` are used only by
 /// the drain task, which never runs twice at once (`draining`).
 final class HTTPBodyFeed: @unchecked Sendable {
-    static let highWater = 4 << 20
-    static let lowWater = 1 << 20
+    static let highWater = 2 << 20
+    static let lowWater = 512 << 10
 
     let consumer: any HTTPBodyConsumer
     private let pool: HTTPWorkPool
