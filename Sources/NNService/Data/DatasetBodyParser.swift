@@ -40,6 +40,9 @@ struct DatasetBodyParser {
     /// other row must match it.
     private var rowDimensions: [Int] = []
     private var rowCount = 0
+    /// The nesting of the row being read, and the position in it (for error paths).
+    private var rowShape: [Int] = []
+    private var rowPosition: [Int] = []
     private var members: [(String, JSONValue)] = []
     private var sawInputs = false
 
@@ -233,9 +236,10 @@ struct DatasetBodyParser {
             throw ServiceError.invalid(
                 "each row must be an array of numbers, found \(value.kindName)", path: "inputs[\(rowCount)]")
         }
-        var dimensions: [Int] = []
-        var position: [Int] = []
-        try parseNested(level: 0, dimensions: &dimensions, position: &position)
+        rowShape.removeAll(keepingCapacity: true)
+        rowPosition.removeAll(keepingCapacity: true)
+        try parseNested(level: 0)
+        let dimensions = rowShape
         if rowCount == 0 {
             guard dimensions.reduce(1, *) >= 1 else {
                 throw ServiceError.invalid("a row needs at least one number", path: "inputs[0]")
@@ -263,16 +267,18 @@ struct DatasetBodyParser {
     }
 
     /// One array of a row at `level`: numbers (the innermost level) or arrays, never both; the
-    /// sizes of each level must agree within the row (it is rectangular).
-    private mutating func parseNested(level: Int, dimensions: inout [Int], position: inout [Int]) throws {
+    /// sizes of each level must agree within the row (it is rectangular). `rowPosition` names
+    /// where an error is; it is brought up to date only on the way to an error or into a nested
+    /// array, which keeps the loop over numbers free of bookkeeping.
+    private mutating func parseNested(level: Int) throws {
         guard level < 4 else {
-            throw ServiceError.invalid("rows nest at most 3 levels deep", path: path(position))
+            throw ServiceError.invalid("rows nest at most 3 levels deep", path: path(rowPosition))
         }
         index += 1
         // Levels are entered outermost first, so a level's slot exists before its inner ones.
-        if dimensions.count == level { dimensions.append(-1) }
-        position.append(0)
-        defer { position.removeLast() }
+        if rowShape.count == level { rowShape.append(-1) }
+        rowPosition.append(0)
+        defer { rowPosition.removeLast() }
         var count = 0
         var holdsArrays: Bool?
         scanner.skipWhitespace()
@@ -281,53 +287,58 @@ struct DatasetBodyParser {
         } else {
             while true {
                 scanner.skipWhitespace()
-                position[position.count - 1] = count
-                let isArray = scanner.peek == UInt8(ascii: "[")
+                let byte = scanner.peek
+                let isArray = byte == UInt8(ascii: "[")
                 if let holdsArrays, holdsArrays != isArray {
+                    rowPosition[rowPosition.count - 1] = count
                     throw ServiceError.invalid(
-                        "a row mixes numbers and arrays at one level; nest every value alike", path: path(position))
+                        "a row mixes numbers and arrays at one level; nest every value alike", path: path(rowPosition))
                 }
                 holdsArrays = isArray
                 if isArray {
-                    try parseNested(level: level + 1, dimensions: &dimensions, position: &position)
+                    rowPosition[rowPosition.count - 1] = count
+                    try parseNested(level: level + 1)
                 } else {
-                    try appendNumber(position)
+                    try appendNumber(byte, at: count)
                 }
                 count += 1
                 scanner.skipWhitespace()
-                if scanner.peek == UInt8(ascii: ",") {
+                let next = scanner.peek
+                if next == UInt8(ascii: ",") {
                     index += 1
                     continue
                 }
-                guard scanner.peek == UInt8(ascii: "]") else {
+                guard next == UInt8(ascii: "]") else {
                     throw scanner.failure("expected ',' or ']' in an array")
                 }
                 index += 1
                 break
             }
         }
-        if dimensions[level] == -1 {
-            dimensions[level] = count
-        } else if dimensions[level] != count {
+        if rowShape[level] == -1 {
+            rowShape[level] = count
+        } else if rowShape[level] != count {
             throw ServiceError.invalid(
-                "expected \(dimensions[level]) values at this level like the others of the row, found \(count)",
-                path: path(position.dropLast()))
+                "expected \(rowShape[level]) values at this level like the others of the row, found \(count)",
+                path: path(rowPosition.dropLast()))
         }
     }
 
+    /// The number starting with `byte`, element `count` of the innermost array.
     @inline(__always)
-    private mutating func appendNumber(_ position: [Int]) throws {
-        let byte = scanner.peek
+    private mutating func appendNumber(_ byte: UInt8, at count: Int) throws {
         guard byte == UInt8(ascii: "-") || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) else {
+            rowPosition[rowPosition.count - 1] = count
             if index >= scanner.bytes.count { throw scanner.failure("the JSON ends early") }
             let value = try genericValue()
-            throw ServiceError.invalid("expected a number, found \(value.kindName)", path: path(position))
+            throw ServiceError.invalid("expected a number, found \(value.kindName)", path: path(rowPosition))
         }
         let number = try scanner.number()
         let single = Float(number)
         guard single.isFinite else {
+            rowPosition[rowPosition.count - 1] = count
             throw ServiceError.invalid(
-                "\(number) overflows float32 (largest magnitude about 3.4e38)", path: path(position))
+                "\(number) overflows float32 (largest magnitude about 3.4e38)", path: path(rowPosition))
         }
         inputs.append(single)
     }
