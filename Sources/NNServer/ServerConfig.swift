@@ -6,6 +6,7 @@ struct ServerConfig {
     var host = "127.0.0.1"
     var port = 8080
     var dataDirectory = "./data"
+    var role = Role.all
     var workers = 1
     var threads = ProcessInfo.processInfo.activeProcessorCount
     var apiToken: String?
@@ -19,6 +20,12 @@ struct ServerConfig {
     var maxConnectionsPerClient = 64
     /// nil: the service's default (¾ of the cgroup limit or physical memory).
     var maxMemoryBytes: Int?
+
+    /// What this process does (`NN_ROLE`): serve the API and train in worker processes it
+    /// starts itself, serve the API only, or train only.
+    enum Role: String {
+        case all, api, worker
+    }
 
     struct Invalid: Error, CustomStringConvertible {
         var description: String
@@ -70,7 +77,13 @@ struct ServerConfig {
         host = values["host"] ?? host
         port = try integer("port", 0...65535) ?? port
         dataDirectory = values["data-dir"] ?? dataDirectory
-        workers = try integer("workers", 1...64) ?? workers
+        workers = try integer("workers", 0...64) ?? workers
+        if let text = values["role"] {
+            guard let parsed = Role(rawValue: text) else {
+                throw Invalid(description: "--role (NN_ROLE) must be all, api or worker, got '\(text.prefix(64))'")
+            }
+            role = parsed
+        }
         threads = try integer("threads", 1...256) ?? threads
         apiToken = try Self.token(values)
         maxBodyBytes = try integer("max-body-bytes", 1024...(1 << 40)) ?? maxBodyBytes

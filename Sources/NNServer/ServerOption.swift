@@ -16,8 +16,12 @@ struct ServerOption {
             flag: "data-dir", variable: "NN_DATA_DIR", defaultText: "./data",
             summary: "directory of the database (nnserve.sqlite)"),
         ServerOption(
+            flag: "role", variable: "NN_ROLE", defaultText: "all",
+            summary: "all (the API and its worker processes), api (HTTP only) or worker (training only)"),
+        ServerOption(
             flag: "workers", variable: "NN_WORKERS", defaultText: "1",
-            summary: "training jobs that run at the same time"),
+            summary:
+                "worker processes under all (0: train on the API's own threads), training loops under worker"),
         ServerOption(
             flag: "threads", variable: "NN_THREADS", defaultText: "all cores",
             summary: "threads per training job"),
@@ -63,6 +67,7 @@ struct ServerOption {
         let width = all.map { $0.flag.count }.max() ?? 0
         var lines = [
             "usage: nnserve [--FLAG VALUE | --FLAG=VALUE]...",
+            "       nnserve worker [--FLAG VALUE]...",
             "       nnserve backup DEST [--data-dir DIR]",
             "       nnserve restore SRC [--data-dir DIR]",
             "       nnserve --help | --version",
@@ -71,6 +76,10 @@ struct ServerOption {
             "Each flag may also be set by its environment variable; a flag wins over the variable.",
             "",
             "commands:",
+            "  worker        train queued jobs only (as --role worker): claim the oldest, hold it by a",
+            "                lease, checkpoint; serve /healthz, /readyz and /metrics on --port. Under",
+            "                --role all the server starts --workers of these itself and restarts one",
+            "                that dies.",
             "  backup DEST   write a consistent copy of the database to DEST (a file, or a directory to",
             "                hold nnserve-TIME.sqlite) with SQLite's online backup API; safe while the",
             "                server trains and serves. Checks the copy with PRAGMA integrity_check.",

@@ -4,16 +4,17 @@ import NNCore
 import NNService
 
 /// nnserve: opens the store under the data directory, resumes interrupted jobs, serves the
-/// API, and on SIGTERM or SIGINT stops accepting, lets in-flight requests finish (up to
-/// 10 s), then returns running jobs to the queue (they resume from their last checkpoint)
-/// and exits 0.
+/// API and (under `NN_ROLE=all`) starts its worker processes, and on SIGTERM or SIGINT stops
+/// accepting, lets in-flight requests finish (up to 10 s), then stops the workers, which
+/// return running jobs to the queue (they resume from their last checkpoint), and exits 0.
+/// `nnserve worker` (or `NN_ROLE=worker`) only trains, serving its health and metrics.
 
 // A client that closes its socket while we write must cost an EPIPE on that socket, never
 // the process (SIGPIPE's default action is to terminate). MicroHTTP sends with MSG_NOSIGNAL;
 // this covers every other write (SQLite, log pipes).
 signal(SIGPIPE, SIG_IGN)
 
-let arguments = Array(CommandLine.arguments.dropFirst())
+var arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.contains("--help") || arguments.contains("-h") {
     print(ServerOption.helpText)
     exit(0)
@@ -25,14 +26,20 @@ if arguments.contains("--version") {
 if let verb = arguments.first, DatabaseCommands.names.contains(verb) {
     exit(DatabaseCommands.run(arguments))
 }
+var subcommandRole: ServerConfig.Role?
+if arguments.first == "worker" {
+    arguments.removeFirst()
+    subcommandRole = .worker
+}
 AllocatorTuning.keepLargeBlocks()
 let log: @Sendable (String) -> Void = { message in
     FileHandle.standardError.write(Data("\(ISO8601DateFormatter().string(from: Date())) \(message)\n".utf8))
 }
 
-let config: ServerConfig
+var config: ServerConfig
 do {
     config = try ServerConfig(environment: ProcessInfo.processInfo.environment, arguments: arguments)
+    if let subcommandRole { config.role = subcommandRole }
 } catch {
     FileHandle.standardError.write(Data("nnserve: \(error)\n".utf8))
     exit(2)
@@ -44,14 +51,25 @@ do { try KernelISA.selectAtStartup(environment: config.isa.map { [KernelISA.envi
     exit(2)
 }
 
+if config.role == .worker { WorkerSupervisor.followSupervisor(environment: ProcessInfo.processInfo.environment) }
+
 do {
-    // One server per data directory; `nnserve restore` takes the same lock.
-    let lock = try DataDirectoryLock(directory: config.dataDirectory)
-    defer { lock.release() }
+    // One server per data directory; `nnserve restore` takes the same lock. Worker processes
+    // share the directory with the server that holds it.
+    let lock = config.role == .worker ? nil : try DataDirectoryLock(directory: config.dataDirectory)
+    defer { lock?.release() }
     let databasePath = URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("nnserve.sqlite").path
-    let store = try ServiceStore(path: databasePath)
+    let store = try SQLiteServiceStore(path: databasePath)
+    // Training loops on this process's own threads: a worker's loops, or the API's single
+    // in-process loop when `all` is asked for no worker processes.
+    let localWorkers =
+        switch config.role {
+        case .all: config.workers == 0 ? 1 : 0
+        case .api: 0
+        case .worker: max(1, config.workers)
+        }
     let queue = JobQueue(
-        store: store, events: JobEvents(), workers: config.workers, threadsPerJob: config.threads, log: log)
+        store: store, events: JobEvents(store: store), workers: localWorkers, threadsPerJob: config.threads, log: log)
     var options = ServiceApp.Options()
     options.apiToken = config.apiToken
     options.openAPIPath = config.openAPIPath
@@ -65,7 +83,8 @@ do {
     let metrics = app.metrics
     let server = HTTPServer(
         configuration: HTTPServerConfiguration(
-            host: config.host, port: config.port, router: app.router(), limits: limits,
+            host: config.host, port: config.port, router: config.role == .worker ? app.workerRouter() : app.router(),
+            limits: limits,
             accessLog: config.logLevel == "debug" || config.logLevel == "info" ? .standardError : nil,
             observers: [{ metrics.observe($0) }], errorLog: log,
             maxConnectionsPerClient: config.maxConnectionsPerClient))
@@ -82,25 +101,53 @@ do {
         sources.append(source)
     }
 
-    try queue.start()
+    // Only the process that owns the embedded store at start knows that every job still
+    // marked running lost its worker; elsewhere lapsed leases tell. A worker announces itself
+    // before it claims anything, so that its log names it before any job does.
+    if config.role != .worker { try queue.start(requeueRunning: config.role == .all) }
     try server.start()
-    if config.apiToken == nil && !ServerConfig.isLoopback(config.host) {
+    if config.role == .worker {
         log(
-            "warning: the address \(config.host) reaches beyond loopback and no API token is set: anyone who can reach this port can use every /v1 route; set NN_API_TOKEN or NN_API_TOKEN_FILE"
+            "nnserve worker \(getpid()) training with \(localWorkers) loop(s) × \(config.threads) thread(s), \(KernelISA.active) kernels; health and metrics on \(config.host):\(server.port)"
+        )
+        try queue.start(requeueRunning: false)
+    } else {
+        if config.apiToken == nil && !ServerConfig.isLoopback(config.host) {
+            log(
+                "warning: the address \(config.host) reaches beyond loopback and no API token is set: anyone who can reach this port can use every /v1 route; set NN_API_TOKEN or NN_API_TOKEN_FILE"
+            )
+        }
+        let training =
+            config.role == .api
+            ? "no training (role api)"
+            : config.workers == 0
+                ? "training in this process × \(config.threads) thread(s)"
+                : "\(config.workers) worker process(es) × \(config.threads) thread(s)"
+        log(
+            "nnserve listening on \(config.host):\(server.port), data in \(databasePath), \(training), \(KernelISA.active) kernels"
         )
     }
-    log(
-        "nnserve listening on \(config.host):\(server.port), data in \(databasePath), \(config.workers) worker(s) × \(config.threads) thread(s), \(KernelISA.active) kernels"
-    )
+    // After the line above, which start-up scripts wait for: the workers log their own.
+    let supervisor =
+        config.role == .all && config.workers > 0
+        ? WorkerSupervisor(count: config.workers, arguments: arguments, store: store, log: log) : nil
+    supervisor?.start()
 
     stopping.wait()
-    // Stop accepting first, then let requests in flight finish, then stop training: a
-    // request that stores something must not find its job queue gone.
-    log("stopping: no new connections; finishing in-flight requests (up to 10 s)")
-    server.shutdown(gracePeriod: 10)
-    log("stopping: returning running jobs to the queue at their last checkpoint")
-    queue.stop(timeout: 5)
-    _ = try? store.database.checkpoint()
+    if config.role == .worker {
+        log("stopping worker \(getpid()): returning its running job to the queue at its last checkpoint")
+        queue.stop(timeout: 8)
+        server.shutdown(gracePeriod: 1)
+    } else {
+        // Stop accepting first, then let requests in flight finish, then stop training: a
+        // request that stores something must not find its job queue gone.
+        log("stopping: no new connections; finishing in-flight requests (up to 10 s)")
+        server.shutdown(gracePeriod: 10)
+        log("stopping: returning running jobs to the queue at their last checkpoint")
+        supervisor?.stop(timeout: 8)
+        queue.stop(timeout: 5)
+        _ = try? store.database.checkpoint()
+    }
     try? store.close()
     log("stopped")
     exit(0)

@@ -43,7 +43,7 @@ final class BackupRestoreTests: XCTestCase {
         XCTAssertEqual(server.terminate().status, 0)
 
         // The copy is sound and holds everything acknowledged before it began.
-        let copy = try ServiceStore(path: backup.path)
+        let copy = try SQLiteServiceStore(path: backup.path)
         XCTAssertEqual(try copy.integrityCheck(), ["ok"])
         XCTAssertNotNil(try copy.job(jobID))
         XCTAssertNotNil(try copy.model(modelID))

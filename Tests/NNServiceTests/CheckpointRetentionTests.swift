@@ -74,7 +74,7 @@ final class CheckpointRetentionTests: XCTestCase {
         XCTAssertEqual(submitted.status, 202, submitted.text)
         let jobID = submitted.object["id"] as? String ?? ""
         let modelID = submitted.object["model_id"] as? String ?? ""
-        let running = try XCTUnwrap(try service.store.transition(jobID, .start))
+        let running = try XCTUnwrap(try service.store.claimNextJob(owner: "test", leaseSeconds: 600))
         for (epoch, loss) in [0.5, 0.2, 0.4, 0.6, 0.7].enumerated() {
             let metrics = try JSONDecoder().decode(
                 EpochMetrics.self,
@@ -85,7 +85,9 @@ final class CheckpointRetentionTests: XCTestCase {
             let bias = Tensor(shape: [2], scalars: [0, 0])
             let state = SafetensorsFile(tensors: [("layers.0.weight", weights), ("layers.0.bias", bias)]).encoded()
             XCTAssertTrue(
-                try service.store.recordEpoch(job: running, metrics: metrics, checkpoint: state, loss: .crossEntropy))
+                try service.store.recordEpoch(
+                    job: running, owner: "test", metrics: metrics, checkpoint: state, loss: .crossEntropy,
+                    pinnedEpoch: nil, weightsEpoch: nil))
             let epochs = try service.store.checkpoints(model: modelID).map(\.epoch)
             XCTAssertLessThanOrEqual(epochs.count, 3, "\(epochs)")
         }
@@ -114,7 +116,7 @@ final class CheckpointRetentionTests: XCTestCase {
         XCTAssertEqual(try service.store.checkpoints(model: modelID).map(\.epoch), [4, 5])
 
         // Once the job has ended, its newest checkpoint may go; the model keeps its weights.
-        _ = try service.store.transition(jobID, .succeed)
+        _ = try service.store.transition(jobID, .succeed, owner: "test", error: nil, stoppedEarly: false)
         let weights = try client.request("GET", "/v1/models/\(modelID)/weights")
         XCTAssertEqual(weights.status, 200)
         XCTAssertEqual(try client.request("DELETE", "\(path)/5").status, 204)
@@ -131,7 +133,7 @@ final class CheckpointRetentionTests: XCTestCase {
         let submitted = try service.client.json("POST", "/v1/jobs", job(try tinyDataset(service.client), [:]))
         XCTAssertEqual(submitted.status, 202, submitted.text)
         let modelID = submitted.object["model_id"] as? String ?? ""
-        let running = try XCTUnwrap(try service.store.transition(submitted.object["id"] as? String ?? "", .start))
+        let running = try XCTUnwrap(try service.store.claimNextJob(owner: "test", leaseSeconds: 600))
         for (epoch, loss) in [0.9, 0.1, 0.5, 0.6, 0.7, 0.8].enumerated() {
             let metrics = try JSONDecoder().decode(
                 EpochMetrics.self,
@@ -140,7 +142,9 @@ final class CheckpointRetentionTests: XCTestCase {
                         .utf8))
             let state = SafetensorsFile(tensors: [("layers.0.weight", Tensor(shape: [1], scalars: [1]))]).encoded()
             XCTAssertTrue(
-                try service.store.recordEpoch(job: running, metrics: metrics, checkpoint: state, loss: .crossEntropy))
+                try service.store.recordEpoch(
+                    job: running, owner: "test", metrics: metrics, checkpoint: state, loss: .crossEntropy,
+                    pinnedEpoch: nil, weightsEpoch: nil))
         }
         XCTAssertEqual(try service.store.checkpoints(model: modelID).map(\.epoch), [2, 4, 5, 6])
     }
@@ -175,7 +179,7 @@ final class CheckpointRetentionTests: XCTestCase {
             }
             try old.close()
         }
-        let store = try ServiceStore(path: path)
+        let store = try SQLiteServiceStore(path: path)
         defer { try? store.close() }
         XCTAssertEqual(try store.model("m_trained")?.weightsEpoch, 3)
         XCTAssertNil(try store.model("m_uploaded")?.weightsEpoch)

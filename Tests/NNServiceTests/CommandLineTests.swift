@@ -48,4 +48,18 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(bad.status, 2)
         XCTAssert(bad.error.contains("NN_PORT"), bad.error)
     }
+
+    func testRoleAndWorkerCountAreCheckedAtStartUp() throws {
+        let role = try StorageSupport.run(["--role", "boss", "--port", "0"])
+        XCTAssertEqual(role.status, 2)
+        XCTAssert(role.error.contains("NN_ROLE") && role.error.contains("all, api or worker"), role.error)
+        let workers = try StorageSupport.run(["--workers", "65", "--port", "0"])
+        XCTAssertEqual(workers.status, 2)
+        XCTAssert(workers.error.contains("NN_WORKERS"), workers.error)
+        let stray = try StorageSupport.run(["worker", "extra", "--port", "0"])
+        XCTAssertEqual(stray.status, 2)
+        XCTAssert(stray.error.contains("unexpected argument 'extra'"), stray.error)
+        let help = try StorageSupport.run(["--help"])
+        XCTAssert(help.output.contains("nnserve worker"), help.output)
+    }
 }

@@ -84,7 +84,7 @@ final class CrashRecoveryTests: XCTestCase {
         let exit = server.terminate()
         XCTAssertEqual(exit.status, 0)
         XCTAssertLessThan(exit.seconds, 10)
-        let store = try ServiceStore(path: crashDirectory.appendingPathComponent("nnserve.sqlite").path)
+        let store = try SQLiteServiceStore(path: crashDirectory.appendingPathComponent("nnserve.sqlite").path)
         XCTAssertEqual(try store.integrityCheck(), ["ok"])
         try store.close()
     }

@@ -46,7 +46,7 @@ final class JobAdmissionTests: XCTestCase {
             ]),
             422, code: "incompatible_loss", path: "loss")
         XCTAssertEqual(try service.counts(), before, "rejected jobs store nothing")
-        XCTAssertEqual(service.queue.depth, 0)
+        XCTAssertEqual(try service.queue.depth(), 0)
     }
 
     /// A 1×1 convolution with 2^20 filters on 64×64 images: 3 M parameters (under the parameter

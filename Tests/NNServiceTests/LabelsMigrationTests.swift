@@ -28,7 +28,7 @@ final class LabelsMigrationTests: XCTestCase {
             }
             try old.close()
         }
-        let store = try ServiceStore(path: path)
+        let store = try SQLiteServiceStore(path: path)
         defer { try? store.close() }
         XCTAssertEqual(try store.model("m_old")?.labels, Labels())
         XCTAssertEqual(try store.job("job_old")?.labels, Labels())

@@ -7,7 +7,7 @@ import XCTest
 /// An in-process service on a loopback port with its store in a temporary directory.
 final class ServiceHarness {
     let directory: URL
-    let store: ServiceStore
+    let store: SQLiteServiceStore
     let queue: JobQueue
     let app: ServiceApp
     let server: HTTPServer
@@ -18,8 +18,9 @@ final class ServiceHarness {
         configure: (inout ServiceApp.Options) -> Void = { _ in }
     ) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("nnserve-test-\(UUID().uuidString)")
-        store = try ServiceStore(path: directory.appendingPathComponent("nnserve.sqlite").path)
-        queue = JobQueue(store: store, events: JobEvents(), workers: workers, threadsPerJob: 1, log: { _ in })
+        store = try SQLiteServiceStore(path: directory.appendingPathComponent("nnserve.sqlite").path)
+        queue = JobQueue(
+            store: store, events: JobEvents(store: store), workers: workers, threadsPerJob: 1, log: { _ in })
         var options = ServiceApp.Options()
         options.apiToken = token
         options.maxQueuedJobs = maxQueuedJobs

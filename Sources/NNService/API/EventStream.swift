@@ -6,24 +6,32 @@ extension ServiceApp {
     /// `GET /v1/jobs/{id}/events`: server-sent events. Each finished epoch is an `epoch`
     /// event and each state change a `status` event (JSON `data`); the stream ends after the
     /// job's final status event, at once for a job that has already ended. Listeners are
-    /// callbacks on the job's event hub, so an idle stream holds no thread; a quiet stream
+    /// callbacks on the job's event hub, which learns of epochs recorded by any process from
+    /// the store, so an idle stream holds no thread; a quiet stream
     /// gets `: keep-alive` comments from the server (`HTTPLimits.eventStreamKeepAliveInterval`).
     func eventStream(_ job: JobRecord) throws -> HTTPResponse {
         let events = self.events
         let store = self.store
         let work = self.work
         // The producer is called on an event loop; it hands over to the handler pool, where
-        // the job's current state is read from SQLite.
+        // the job's current state is read from the store.
         return .eventStream { writer in
             work.execute { Self.startEventStream(writer, job: job, events: events, store: store) }
         }
     }
 
     private static func startEventStream(
-        _ writer: HTTPStreamWriter, job: JobRecord, events: JobEvents, store: ServiceStore
+        _ writer: HTTPStreamWriter, job: JobRecord, events: JobEvents, store: any ServiceStorage
     ) {
+        // The current state first; a job that ended before subscribing ends the stream now.
+        let current = (try? store.job(job.id)) ?? job
+        EventEncoding.send(writer, "status", current.description)
+        if current.status.hasEnded {
+            writer.finish()
+            return
+        }
         let subscription = Subscription(events: events, job: job.id)
-        let token = events.subscribe(job: job.id) { event in
+        let token = events.subscribe(job: current) { event in
             switch event {
             case let .epoch(metrics):
                 EventEncoding.send(writer, "epoch", metrics)
@@ -39,13 +47,6 @@ extension ServiceApp {
         }
         subscription.start(token)
         writer.onCancel { subscription.end() }
-        // The current state first; a job that ended before subscribing ends the stream now.
-        let current = (try? store.job(job.id)) ?? job
-        EventEncoding.send(writer, "status", current.description)
-        if current.status.hasEnded {
-            subscription.end()
-            writer.finish()
-        }
     }
 }
 

@@ -8,7 +8,7 @@ extension ServiceApp {
         router.get(
             "/v1/jobs",
             handle { [store] request in
-                let query = try ListQuery(request, sortable: ServiceStore.jobSortFields)
+                let query = try ListQuery(request, sortable: ListQuery.jobSortFields)
                 var status: JobStatus?
                 if let text = request.queryValue("status") {
                     guard let parsed = JobStatus(rawValue: text) else {
@@ -105,7 +105,7 @@ extension ServiceApp {
             existing = record
         }
         try admit(spec: inlineSpec ?? existing!.spec, config: config, data: data, validation: validation)
-        guard queue.depth < options.maxQueuedJobs else {
+        guard try queue.depth() < options.maxQueuedJobs else {
             throw ServiceError(
                 429, "queue_full", "the training queue holds \(options.maxQueuedJobs) jobs; retry later", retryAfter: 30
             )

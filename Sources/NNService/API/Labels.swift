@@ -73,9 +73,15 @@ public struct Labels: Equatable, Sendable {
 
 /// A JSON merge patch (RFC 7396) of a job's or model's labels: a member left out keeps its
 /// value, `null` removes it, and `tags` is replaced as a whole (§2: arrays are not merged).
-struct LabelsPatch {
-    var name: String??
-    var tags: [String]?
+public struct LabelsPatch: Sendable {
+    public var name: String??
+    public var tags: [String]?
+
+    /// A patch built in code: `name` `.some(nil)` removes the name, nil leaves it.
+    public init(name: String?? = nil, tags: [String]? = nil) {
+        self.name = name
+        self.tags = tags
+    }
 
     init(_ body: JSONValue) throws {
         guard let members = body.objectMembers else {
@@ -91,7 +97,7 @@ struct LabelsPatch {
         if let value = body["tags"] { tags = value == .null ? [] : try Labels.validTags(value, path: "tags") }
     }
 
-    func applied(to labels: Labels) -> Labels {
+    public func applied(to labels: Labels) -> Labels {
         var result = labels
         if let name { result.name = name }
         if let tags { result.tags = tags }

@@ -4,28 +4,41 @@ import MicroHTTP
 /// A list request's filters, order and page: `?tag=` (repeatable; an item must carry every
 /// tag given), `?name=` (exact match), `?sort=` (a field, `-` for descending) and
 /// `?limit=` / `?after=`.
-struct ListQuery {
-    var limit: Int
-    var tags: [String]
-    var name: String?
-    var sort: SortOrder?
+///
+/// The store receives it as it is: the sort is a field's name from `jobSortFields` or
+/// `modelSortFields`, which each store maps to its own expression.
+public struct ListQuery: Sendable {
+    public var limit: Int
+    public var tags: [String] = []
+    public var name: String?
+    public var sort: SortOrder?
     /// Without `sort`: the id of the last item seen. With `sort`: the cursor of that order.
-    var afterID: String?
-    var afterCursor: SortCursor?
+    public var afterID: String?
+    public var afterCursor: SortCursor?
 
-    /// One sortable field: its query spelling and its SQL expression over the table's row.
-    struct SortField: Sendable {
-        var name: String
-        var expression: String
+    /// What `GET /v1/jobs?sort=` accepts: creation order, the name, and the latest epoch's metrics.
+    public static let jobSortFields = ["created_at", "name", "loss", "val_loss", "accuracy", "val_accuracy"]
+    /// What `GET /v1/models?sort=` accepts.
+    public static let modelSortFields = ["created_at", "name", "epochs_trained"]
+
+    public struct SortOrder: Sendable {
+        public var field: String
+        public var descending: Bool
+        public var spelling: String { (descending ? "-" : "") + field }
+
+        public init(field: String, descending: Bool) {
+            self.field = field
+            self.descending = descending
+        }
     }
 
-    struct SortOrder {
-        var field: SortField
-        var descending: Bool
-        var spelling: String { (descending ? "-" : "") + field.name }
+    /// A query built in code (tests, other stores' suites): the first page of `limit` items.
+    public init(limit: Int = 100, sort: SortOrder? = nil) {
+        self.limit = limit
+        self.sort = sort
     }
 
-    init(_ request: HTTPRequest, sortable: [SortField]) throws {
+    init(_ request: HTTPRequest, sortable: [String]) throws {
         let page = try request.page()
         limit = page.limit
         tags = request.queryValues("tag")
@@ -50,8 +63,8 @@ struct ListQuery {
         if let text = request.queryValue("sort") {
             let descending = text.hasPrefix("-")
             let fieldName = descending ? String(text.dropFirst()) : text
-            guard let field = sortable.first(where: { $0.name == fieldName }) else {
-                let choices = sortable.map(\.name).joined(separator: ", ")
+            guard let field = sortable.first(where: { $0 == fieldName }) else {
+                let choices = sortable.joined(separator: ", ")
                 throw ServiceError(
                     400, "invalid_query",
                     "sort must be one of \(choices), each optionally prefixed with '-' for descending order",
@@ -73,17 +86,17 @@ struct ListQuery {
 /// sequence (the tie-break), as base64url JSON (RFC 4648 §5) so that it fits in a query. A
 /// cursor the server did not issue for this sort is a 422: it has the documented form (a
 /// string), but names no place in this list.
-struct SortCursor: Codable {
-    var sort: String
-    var key: Key
-    var seq: Int
+public struct SortCursor: Codable, Sendable {
+    public var sort: String
+    public var key: Key
+    public var seq: Int
 
-    enum Key: Codable, Equatable {
+    public enum Key: Codable, Equatable, Sendable {
         case null
         case number(Double)
         case text(String)
 
-        init(from decoder: Decoder) throws {
+        public init(from decoder: Decoder) throws {
             let c = try decoder.singleValueContainer()
             if c.decodeNil() {
                 self = .null
@@ -94,7 +107,7 @@ struct SortCursor: Codable {
             }
         }
 
-        func encode(to encoder: Encoder) throws {
+        public func encode(to encoder: Encoder) throws {
             var c = encoder.singleValueContainer()
             switch self {
             case .null: try c.encodeNil()
@@ -104,7 +117,7 @@ struct SortCursor: Codable {
         }
     }
 
-    init(sort: String, key: Key, seq: Int) {
+    public init(sort: String, key: Key, seq: Int) {
         self.sort = sort
         self.key = key
         self.seq = seq
@@ -128,7 +141,7 @@ struct SortCursor: Codable {
         self = cursor
     }
 
-    var encoded: String {
+    public var encoded: String {
         let data = (try? JSONEncoder().encode(self)) ?? Data()
         return data.base64EncodedString().replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")

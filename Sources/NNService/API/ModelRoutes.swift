@@ -11,7 +11,8 @@ extension ServiceApp {
                 if request.isOctetStream {
                     let upload = try WeightsFile.model(from: request.body)
                     try checkLimits(upload.spec, path: "__metadata__.\(WeightsFile.specKey)")
-                    record = try store.createModel(upload.spec, weights: upload.weights, loss: upload.loss)
+                    record = try store.createModel(
+                        upload.spec, weights: upload.weights, loss: upload.loss, labels: Labels())
                 } else if let keras = try request.kerasDocument() {
                     let spec = try KerasImport.spec(from: keras)
                     try checkLimits(spec, path: "config")
@@ -35,7 +36,7 @@ extension ServiceApp {
         router.get(
             "/v1/models",
             handle { [store] request in
-                let page = try store.models(query: try ListQuery(request, sortable: ServiceStore.modelSortFields))
+                let page = try store.models(query: try ListQuery(request, sortable: ListQuery.modelSortFields))
                 return try Self.reply(ListPage(items: try page.items.map { try $0.description() }, next: page.next))
             })
         router.get(

@@ -7,7 +7,7 @@ extension ServiceApp {
         router.get(
             "/readyz",
             handle { [store] _ in
-                _ = try store.database.read { try $0.queryOne("SELECT 1") }
+                try store.checkReady()
                 return .json(.ok, "{\"status\":\"ready\"}")
             })
         router.get(
@@ -15,7 +15,7 @@ extension ServiceApp {
             handle { [self] _ in
                 let text = metrics.render(
                     jobs: try store.jobCounts(), trainingSamples: queue.counters.trainingSamples,
-                    queueDepth: queue.depth, storage: try store.storageFigures())
+                    queueDepth: try queue.depth(), storage: try store.storageFigures())
                 return .text(.ok, text, contentType: "text/plain; version=0.0.4; charset=utf-8")
             })
         let spec = options.openAPIPath.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) }

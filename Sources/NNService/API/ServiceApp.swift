@@ -21,7 +21,7 @@ public final class ServiceApp: @unchecked Sendable {
         public init() {}
     }
 
-    public let store: ServiceStore
+    public let store: any ServiceStorage
     public let queue: JobQueue
     public let events: JobEvents
     public let options: Options
@@ -29,7 +29,8 @@ public final class ServiceApp: @unchecked Sendable {
     let models: ModelCache
     let log: @Sendable (String) -> Void
 
-    public init(store: ServiceStore, queue: JobQueue, options: Options, log: @escaping @Sendable (String) -> Void) {
+    public init(store: any ServiceStorage, queue: JobQueue, options: Options, log: @escaping @Sendable (String) -> Void)
+    {
         self.store = store
         self.queue = queue
         self.events = queue.events
@@ -52,7 +53,14 @@ public final class ServiceApp: @unchecked Sendable {
         return router
     }
 
-    /// Where every handler that touches SQLite, parses a body or predicts runs, so that the
+    /// The routes of a worker process (`NN_ROLE=worker`): `/healthz`, `/readyz`, `/metrics`.
+    public func workerRouter() -> HTTPRouter {
+        var router = HTTPRouter()
+        addOperationsRoutes(&router)
+        return router
+    }
+
+    /// Where every handler that touches the store, parses a body or predicts runs, so that the
     /// HTTP event loops only move bytes and `/healthz` answers while a large predict runs.
     ///
     /// A bounded pool rather than a concurrent DispatchQueue: handlers that block on the

@@ -1,6 +1,5 @@
 import MicroHTTP
 import NNCore
-import SQLiteStore
 
 /// An error a request can end in. Every error of every module becomes an HTTP response
 /// here and nowhere else (`response(for:)`).
@@ -68,8 +67,17 @@ public struct ServiceError: Error, Equatable, CustomStringConvertible {
             mapped = .badJSON(error.message)
         case let error as DecodingError:
             mapped = decodingError(error)
-        case let error as DatabaseError where error.isBusy:
-            mapped = ServiceError(503, "busy", "the database is busy; retry shortly", retryAfter: 1)
+        case let error as StorageError:
+            switch error {
+            case .notFound(let message): mapped = ServiceError(404, "not_found", message)
+            case .conflict(let message): mapped = .conflict(message)
+            case .invalidReference(let message, let path, let code): mapped = .invalid(message, path: path, code: code)
+            case .unavailable(let message): mapped = ServiceError(503, "busy", message, retryAfter: 1)
+            case .failed:
+                log("storage error: \(error)")
+                mapped = ServiceError(
+                    500, "internal_error", "the server failed to handle this request; the error was logged")
+            }
         default:
             log("internal error: \(error)")
             mapped = ServiceError(

@@ -41,7 +41,7 @@ public final class ServiceMetrics: @unchecked Sendable {
     }
 
     func render(
-        jobs: [JobStatus: Int], trainingSamples: Int, queueDepth: Int, storage: ServiceStore.StorageFigures
+        jobs: [JobStatus: Int], trainingSamples: Int, queueDepth: Int, storage: StorageFigures
     ) -> String {
         lock.lock()
         let requests = self.requests
@@ -74,7 +74,7 @@ public final class ServiceMetrics: @unchecked Sendable {
         out += "nnserve_training_samples_total \(trainingSamples)\n"
         out += "# HELP nnserve_queue_depth Jobs waiting for a worker.\n# TYPE nnserve_queue_depth gauge\n"
         out += "nnserve_queue_depth \(queueDepth)\n"
-        out += "# HELP nnserve_database_bytes Size of the SQLite database file.\n# TYPE nnserve_database_bytes gauge\n"
+        out += "# HELP nnserve_database_bytes Size of the database file.\n# TYPE nnserve_database_bytes gauge\n"
         out += "nnserve_database_bytes \(storage.databaseBytes)\n"
         out +=
             "# HELP nnserve_database_wal_bytes Size of its write-ahead log.\n# TYPE nnserve_database_wal_bytes gauge\n"

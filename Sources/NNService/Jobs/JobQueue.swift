@@ -1,131 +1,103 @@
 import Foundation
 import NNCore
 
-/// The training queue: persisted as the `queued` rows of the jobs table and served by
-/// `workers` threads in submission order. At start, jobs left running by a stop or crash
-/// are queued again and resume from their last checkpoint.
+/// The training queue: the `queued` rows of the store's jobs table, taken by workers through
+/// claims (`ServiceStorage.claimNextJob`). The API side submits and cancels through it.
+/// Training runs in `TrainingWorker` loops: in `nnserve worker` processes (the server's
+/// default), or, with `workers` > 0 here, on threads of this process (the in-process mode that
+/// the test harness uses), running the very same loop.
 ///
-/// `@unchecked Sendable`: `pending`, `cancelled`, `running`, `stopping` and `activeWorkers`
-/// are guarded by `condition`; the rest is immutable.
+/// `@unchecked Sendable`: `workers` is guarded by `lock`; the rest is immutable.
 public final class JobQueue: @unchecked Sendable {
-    let store: ServiceStore
+    let store: any ServiceStorage
     let events: JobEvents
-    let workerCount: Int
+    let localWorkers: Int
     let threadsPerJob: Int
     let log: @Sendable (String) -> Void
-    let counters: TrainingCounters
+    public let counters: TrainingCounters
+    let options: TrainingWorker.Options
 
-    private let condition = NSCondition()
-    private var pending: [String] = []
-    private var cancelled: Set<String> = []
-    private var running: Set<String> = []
-    private var stopping = false
-    private var activeWorkers = 0
+    private let lock = NSLock()
+    private var workers: [TrainingWorker] = []
 
+    /// `workers`: loops started on threads of this process (0: training happens elsewhere).
     public init(
-        store: ServiceStore, events: JobEvents, workers: Int, threadsPerJob: Int,
-        counters: TrainingCounters = TrainingCounters(), log: @escaping @Sendable (String) -> Void
+        store: any ServiceStorage, events: JobEvents, workers: Int, threadsPerJob: Int,
+        counters: TrainingCounters = TrainingCounters(), options: TrainingWorker.Options = .init(),
+        log: @escaping @Sendable (String) -> Void
     ) {
         self.store = store
         self.events = events
-        self.workerCount = max(1, workers)
+        self.localWorkers = max(0, workers)
         self.threadsPerJob = max(1, threadsPerJob)
         self.counters = counters
+        self.options = options
         self.log = log
     }
 
-    /// Requeues interrupted jobs and starts the workers.
-    public func start() throws {
-        let (queued, crashed) = try store.requeueInterruptedJobs()
-        for id in crashed {
-            log("job \(id) failed: the process died \(ServiceStore.maxCrashes) times while it ran (error code crashed)")
+    /// With `requeueRunning` (the one process that owns an embedded store, at its start), jobs
+    /// left running by a stop or crash go back to the queue, counted as crashes as the crash
+    /// rules say; then the local workers start.
+    public func start(requeueRunning: Bool = true) throws {
+        if requeueRunning { try Self.recover(store, .all, log: log) }
+        let started = (0..<localWorkers).map { index in
+            TrainingWorker(
+                store: store, owner: TrainingWorker.processOwner + "/\(index)", threadsPerJob: threadsPerJob,
+                options: options, counters: counters, events: events, log: log)
         }
-        // Read `queued` before the workers start: `pending` shares its buffer, which a worker
-        // then changes in place (ThreadSanitizer cannot see the reference count that orders it).
-        if !queued.isEmpty { log("resuming \(queued.count) queued job(s)") }
-        condition.lock()
-        pending = queued
-        activeWorkers = workerCount
-        condition.unlock()
-        for index in 0..<workerCount {
-            let thread = Thread { [self] in workerLoop() }
+        lock.lock()
+        workers = started
+        lock.unlock()
+        for (index, worker) in started.enumerated() {
+            let thread = Thread { worker.run() }
             thread.name = "nnserve-worker-\(index)"
             thread.stackSize = 8 << 20
             thread.start()
         }
     }
 
+    /// Takes back abandoned running jobs and logs what became of them.
+    public static func recover(
+        _ store: any ServiceStorage, _ which: AbandonedJobs, log: @Sendable (String) -> Void
+    ) throws {
+        let (requeued, crashed) = try store.requeueAbandonedJobs(which)
+        for id in crashed {
+            log("job \(id) failed: its process died \(JobRecord.maxCrashes) times while it ran (error code crashed)")
+        }
+        if !requeued.isEmpty { log("resuming \(requeued.count) queued job(s)") }
+    }
+
+    /// A new job was stored: local workers look at once instead of at their next poll.
     public func submit(_ id: String) {
-        condition.lock()
-        pending.append(id)
-        condition.signal()
-        condition.unlock()
+        lock.lock()
+        let current = workers
+        lock.unlock()
+        for worker in current { worker.wake() }
     }
 
-    /// Jobs waiting to run.
-    public var depth: Int {
-        condition.lock()
-        defer { condition.unlock() }
-        return pending.count
-    }
+    /// Jobs waiting to run, in the store (whoever trains them).
+    public func depth() throws -> Int { try store.jobCounts()[.queued] ?? 0 }
 
-    /// Cancels a queued or running job; 409 when it has already ended.
+    /// Cancels a queued or running job; 409 when it has already ended. The worker running it
+    /// sees the cancel at its next lease check, in whatever process it runs.
     public func cancel(_ id: String) throws -> JobRecord {
-        guard let job = try store.job(id) else { throw ServiceError.notFound("job", id) }
+        guard let job = try store.job(id) else { throw StorageError.missing("job", id) }
         guard let updated = try store.transition(id, .cancel) else {
-            throw ServiceError.conflict(
+            throw StorageError.conflict(
                 "job \(id) has already ended (\(job.status.rawValue)); only queued or running jobs can be cancelled")
         }
-        condition.lock()
-        cancelled.insert(id)
-        pending.removeAll { $0 == id }
-        condition.unlock()
-        events.publish(job: id, .status(updated.description))
         return updated
     }
 
-    func isCancelled(_ id: String) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return cancelled.contains(id) || stopping
-    }
-
-    var isStopping: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return stopping
-    }
-
-    /// Stops taking jobs; a running job stops at its next batch and goes back to the queue,
-    /// to resume from its last checkpoint at the next start. Waits up to `timeout` seconds.
+    /// Stops the local workers: a running job stops at its next batch and goes back to the
+    /// queue, to resume from its last checkpoint. Waits up to `timeout` seconds.
     public func stop(timeout: TimeInterval) {
-        condition.lock()
-        stopping = true
-        condition.broadcast()
+        lock.lock()
+        let current = workers
+        lock.unlock()
         let deadline = Date().addingTimeInterval(timeout)
-        while activeWorkers > 0 && condition.wait(until: deadline) {}
-        condition.unlock()
-    }
-
-    private func workerLoop() {
-        while true {
-            condition.lock()
-            while pending.isEmpty && !stopping { condition.wait() }
-            if stopping {
-                activeWorkers -= 1
-                condition.broadcast()
-                condition.unlock()
-                return
-            }
-            let id = pending.removeFirst()
-            running.insert(id)
-            condition.unlock()
-            TrainingRun(queue: self, jobID: id).execute()
-            condition.lock()
-            running.remove(id)
-            cancelled.remove(id)
-            condition.unlock()
-        }
+        for worker in current { worker.stop() }
+        for worker in current { worker.waitUntilStopped(deadline: deadline) }
     }
 }
 

@@ -13,21 +13,21 @@ final class ModelCache: @unchecked Sendable {
         var epoch: Int?
     }
 
-    private let store: ServiceStore
+    private let store: any ServiceStorage
     private let lock = NSLock()
     private var pools: [Key: [Network]] = [:]
     private var records: [String: ModelRecord] = [:]
     private var recordsGeneration = -1
     private static let maxPooled = 4
 
-    init(store: ServiceStore) {
+    init(store: any ServiceStorage) {
         self.store = store
     }
 
     /// The model's record, read from the store only when some model changed since the last
     /// read (predictions would otherwise decode the spec on every request).
     func record(_ id: String) throws -> ModelRecord {
-        let generation = store.modelGeneration
+        let generation = try store.modelsGeneration()
         lock.lock()
         if recordsGeneration != generation {
             records = [:]
@@ -38,7 +38,7 @@ final class ModelCache: @unchecked Sendable {
             return record
         }
         lock.unlock()
-        guard let record = try store.model(id) else { throw ServiceError.notFound("model", id) }
+        guard let record = try store.model(id) else { throw StorageError.missing("model", id) }
         lock.lock()
         if recordsGeneration == generation { records[id] = record }
         lock.unlock()

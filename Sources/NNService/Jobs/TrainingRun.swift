@@ -1,45 +1,58 @@
 import Foundation
 import NNCore
 
-/// One job's training on a worker thread: load its data and model, resume from the job's
+/// One claimed job's training by a worker: load its data and model, resume from the job's
 /// last checkpoint if it has one, then run epochs, recording metrics and checkpoints in the
-/// store after each, until it finishes, fails, is cancelled or the server stops.
+/// store after each while the worker holds the job's lease, until it finishes, fails, is
+/// cancelled, loses its lease, or the worker stops.
 struct TrainingRun {
-    let queue: JobQueue
-    let jobID: String
+    let worker: TrainingWorker
+    let job: JobRecord
 
-    private var store: ServiceStore { queue.store }
+    private var store: any ServiceStorage { worker.store }
+    private var jobID: String { job.id }
 
     func execute() {
+        let lease = LeaseKeeper(
+            store: store, job: jobID, owner: worker.owner, leaseSeconds: worker.options.leaseSeconds,
+            interval: worker.options.leaseCheckInterval)
+        lease.start()
+        defer { lease.end() }
+        worker.events?.publish(job: jobID, .status(job.description))
         do {
-            guard let started = try store.transition(jobID, .start) else { return }
-            queue.events.publish(job: jobID, .status(started.description))
-            try train(started)
+            try train(job, lease: lease)
         } catch TrainingError.stopped {
-            if queue.isStopping, let job = try? store.transition(jobID, .interrupt) {
-                queue.log("job \(jobID) interrupted by shutdown; it resumes from its last checkpoint at the next start")
-                queue.events.publish(job: jobID, .status(job.description))
+            if worker.isStopping,
+                let requeued = try? store.transition(
+                    jobID, .interrupt, owner: worker.owner, error: nil, stoppedEarly: false)
+            {
+                worker.events?.publish(job: jobID, .status(requeued.description))
+                worker.log("job \(jobID) interrupted by shutdown; it resumes from its last checkpoint")
             }
         } catch let error as TrainingError {
             finish(.fail, error: .init(code: "diverged", message: error.description))
         } catch let error as ServiceError {
             finish(.fail, error: .init(code: error.code, message: error.message))
+        } catch StorageError.notFound(let message) {
+            finish(.fail, error: .init(code: "not_found", message: message))
         } catch let error as SpecError {
             finish(.fail, error: .init(code: error.code, message: "\(error.path): \(error.message)"))
         } catch {
-            queue.log("job \(jobID) failed: \(error)")
+            worker.log("job \(jobID) failed: \(error)")
             finish(.fail, error: .init(code: "internal_error", message: "training failed unexpectedly: \(error)"))
         }
     }
 
     private func finish(_ event: JobStatus.Event, error: JobRecord.JobError? = nil, stoppedEarly: Bool = false) {
-        if let job = try? store.transition(jobID, event, error: error, stoppedEarly: stoppedEarly) {
-            queue.events.publish(job: jobID, .status(job.description))
+        if let ended = try? store.transition(
+            jobID, event, owner: worker.owner, error: error, stoppedEarly: stoppedEarly)
+        {
+            worker.events?.publish(job: jobID, .status(ended.description))
         }
     }
 
-    private func train(_ job: JobRecord) throws {
-        guard let model = try store.model(job.modelID) else { throw ServiceError.notFound("model", job.modelID) }
+    private func train(_ job: JobRecord, lease: LeaseKeeper) throws {
+        guard let model = try store.model(job.modelID) else { throw StorageError.missing("model", job.modelID) }
         guard let data = try store.loadDataset(job.datasetID) else {
             throw ServiceError(422, "unknown_dataset", "data set \(job.datasetID) no longer exists")
         }
@@ -62,10 +75,9 @@ struct TrainingRun {
         }
         let trainer = try Trainer(
             network: network, config: config, training: training, validation: validation,
-            threads: queue.threadsPerJob)
-        let id = jobID
-        let queue = self.queue
-        trainer.shouldStop = { queue.isCancelled(id) }
+            threads: worker.threadsPerJob)
+        let worker = self.worker
+        trainer.shouldStop = { lease.mustStop || worker.isStopping }
         if let resume = try store.resumePoint(for: job) {
             try TrainingCheckpoint.restore(resume.state, network: network, trainer: trainer)
         }
@@ -75,19 +87,20 @@ struct TrainingRun {
         while !trainer.isFinished {
             let bestBefore = trainer.progress.bestEpoch
             let metrics = try trainer.runEpoch()
-            queue.counters.add(samples: training.count)
+            worker.counters.add(samples: training.count)
             let improved = restoreBest && trainer.progress.bestEpoch != bestBefore
             let checkpointDue = metrics.epoch % config.checkpointEvery == 0 || trainer.isFinished || improved
             let state = checkpointDue ? TrainingCheckpoint.encode(network: network, trainer: trainer) : nil
             let best = restoreBest ? trainer.progress.bestEpoch : nil
             guard
                 try store.recordEpoch(
-                    job: job, metrics: metrics, checkpoint: state, loss: config.loss, pinnedEpoch: best,
+                    job: job, owner: worker.owner, metrics: metrics, checkpoint: state, loss: config.loss,
+                    pinnedEpoch: best,
                     weightsEpoch: trainer.progress.stoppedEarly ? best : nil)
             else {
                 return
             }
-            queue.events.publish(job: jobID, .epoch(metrics))
+            worker.events?.publish(job: jobID, .epoch(metrics))
         }
         finish(.succeed, stoppedEarly: trainer.progress.stoppedEarly)
     }

@@ -64,6 +64,14 @@ public struct DatasetUpload: Sendable {
     public var targets: [Float]
     public var target: DatasetRecord.Target
 
+    public init(name: String, inputShape: [Int], inputs: [Float], targets: [Float], target: DatasetRecord.Target) {
+        self.name = name
+        self.inputShape = inputShape
+        self.inputs = inputs
+        self.targets = targets
+        self.target = target
+    }
+
     public var rows: Int { inputs.count / max(inputShape.reduce(1, *), 1) }
 
     /// The samples as the core's data set.

@@ -2,7 +2,7 @@ import Foundation
 import NNCore
 import SQLiteStore
 
-extension ServiceStore {
+extension SQLiteServiceStore {
     private static let modelColumns = """
         id, spec, loss, (weights IS NOT NULL OR weights_epoch IS NOT NULL) AS has_weights, weights_epoch,
         weights_version, epochs_trained, created_at,
@@ -10,10 +10,9 @@ extension ServiceStore {
         name, tags
         """
 
-    /// What `GET /v1/models?sort=` accepts.
-    static let modelSortFields: [ListQuery.SortField] = [
-        .init(name: "created_at", expression: "models.seq"), .init(name: "name", expression: "models.name"),
-        .init(name: "epochs_trained", expression: "models.epochs_trained"),
+    /// The SQL of each of `ListQuery.modelSortFields`.
+    static let modelSortExpressions = [
+        "created_at": "models.seq", "name": "models.name", "epochs_trained": "models.epochs_trained",
     ]
 
     func modelRecord(_ row: Row) throws -> ModelRecord {
@@ -34,27 +33,29 @@ extension ServiceStore {
         return id
     }
 
-    public func createModel(_ spec: ModelSpec, labels: Labels = Labels()) throws -> ModelRecord {
+    public func createModel(_ spec: ModelSpec, labels: Labels) throws -> ModelRecord {
         _ = try spec.validate()
-        let id = try database.durableTransaction { try insertModel(spec, labels: labels, in: $0) }
+        let id = try durableTransaction { try insertModel(spec, labels: labels, in: $0) }
         return try model(id)!
     }
 
     public func model(_ id: String) throws -> ModelRecord? {
-        try database.read { db in
+        try read { db in
             try db.queryOne("SELECT \(Self.modelColumns) FROM models WHERE id = ?", [id]).map(modelRecord)
         }
     }
 
     /// A page of models with the list query's filters and order.
-    func models(query: ListQuery) throws -> (items: [ModelRecord], next: String?) {
-        try listPage(.models, columns: Self.modelColumns, query: query, filter: nil, decode: modelRecord, id: \.id)
+    public func models(query: ListQuery) throws -> (items: [ModelRecord], next: String?) {
+        try listPage(
+            .models, columns: Self.modelColumns, query: query, sortExpressions: Self.modelSortExpressions, filter: nil,
+            decode: modelRecord, id: \.id)
     }
 
     /// The model's current weights (a safetensors file), or nil when it has none: its uploaded
     /// weights, or the weights of the checkpoint they refer to.
     public func modelWeights(_ id: String) throws -> (bytes: [UInt8], version: Int)? {
-        let found = try database.read { db -> (stored: Data?, state: Data?, version: Int)? in
+        let found = try read { db -> (stored: Data?, state: Data?, version: Int)? in
             guard
                 let row = try db.queryOne(
                     """
@@ -75,12 +76,12 @@ extension ServiceStore {
     /// Replaces a model's weights with an uploaded file (checked by the caller); 409 while
     /// a job trains it.
     public func replaceWeights(_ id: String, bytes: [UInt8], loss: LossFunction?) throws {
-        try database.durableTransaction { db in
+        try durableTransaction { db in
             guard let row = try db.queryOne("SELECT \(Self.modelColumns) FROM models WHERE id = ?", [id]) else {
-                throw ServiceError.notFound("model", id)
+                throw StorageError.missing("model", id)
             }
             guard try !modelRecord(row).training else {
-                throw ServiceError.conflict(
+                throw StorageError.conflict(
                     "model \(id) is being trained; cancel its job or wait before uploading weights")
             }
             try db.execute(
@@ -95,16 +96,16 @@ extension ServiceStore {
 
     /// Deletes a model with its jobs, metrics and checkpoints; 409 while a job trains it.
     public func deleteModel(_ id: String) throws {
-        try database.durableTransaction { db in
+        try durableTransaction { db in
             guard let row = try db.queryOne("SELECT \(Self.modelColumns) FROM models WHERE id = ?", [id]) else {
-                throw ServiceError.notFound("model", id)
+                throw StorageError.missing("model", id)
             }
             guard try !modelRecord(row).training else {
-                throw ServiceError.conflict("model \(id) is being trained; cancel its job first")
+                throw StorageError.conflict("model \(id) is being trained; cancel its job first")
             }
             try db.execute("DELETE FROM models WHERE id = ?", [id])
         }
         modelsChanged()
-        try database.incrementalVacuum()
+        try vacuum()
     }
 }

@@ -2,20 +2,18 @@ import Foundation
 import NNCore
 import SQLiteStore
 
-extension ServiceStore {
-    private static let jobColumns = """
+extension SQLiteServiceStore {
+    static let jobColumns = """
         id, model_id, dataset_id, validation_dataset_id, config, status, epoch, base_epoch, latest, error,
         stopped_early, created_at, started_at, finished_at, attempts, crashes, name, tags
         """
 
-    /// What `GET /v1/jobs?sort=` accepts: creation order, the name, and the latest epoch's metrics.
-    static let jobSortFields: [ListQuery.SortField] =
-        [
-            .init(name: "created_at", expression: "jobs.seq"), .init(name: "name", expression: "jobs.name"),
-        ]
-        + ["loss", "val_loss", "accuracy", "val_accuracy"].map {
-            .init(name: $0, expression: "json_extract(jobs.latest, '$.\($0)')")
-        }
+    /// The SQL of each of `ListQuery.jobSortFields`.
+    static let jobSortExpressions =
+        ["created_at": "jobs.seq", "name": "jobs.name"]
+        .merging(
+            ["loss", "val_loss", "accuracy", "val_accuracy"].map { ($0, "json_extract(jobs.latest, '$.\($0)')") }
+        ) { $1 }
 
     func jobRecord(_ row: Row) throws -> JobRecord {
         let latest: String? = try row.get("latest")
@@ -37,10 +35,10 @@ extension ServiceStore {
     /// `newModel` and `modelID` are exclusive; 409 when the model is already being trained.
     /// A model created here takes the job's labels, so that it can be found by them too.
     public func insertJob(
-        newModel: ModelSpec?, modelID: String?, datasetID: String, config: TrainingConfig, labels: Labels = Labels()
+        newModel: ModelSpec?, modelID: String?, datasetID: String, config: TrainingConfig, labels: Labels
     ) throws -> JobRecord {
         let id = Identifiers.make("job")
-        try database.durableTransaction { db in
+        try durableTransaction { db in
             let model: String
             var baseEpoch = 0
             if let newModel {
@@ -48,14 +46,14 @@ extension ServiceStore {
             } else {
                 model = modelID!
                 guard let row = try db.queryOne("SELECT epochs_trained FROM models WHERE id = ?", [model]) else {
-                    throw ServiceError.invalid(
+                    throw StorageError.invalidReference(
                         "no model has the id '\(model)'", path: "model_id", code: "unknown_model")
                 }
                 baseEpoch = try row.get("epochs_trained")
                 if try db.queryOne("SELECT 1 FROM jobs WHERE model_id = ? AND status IN ('queued', 'running')", [model])
                     != nil
                 {
-                    throw ServiceError.conflict(
+                    throw StorageError.conflict(
                         "model \(model) already has a queued or running job; wait for it or cancel it")
                 }
             }
@@ -74,27 +72,20 @@ extension ServiceStore {
     }
 
     public func job(_ id: String) throws -> JobRecord? {
-        try database.read { db in
+        try read { db in
             try db.queryOne("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [id]).map(jobRecord)
         }
     }
 
     /// A page of jobs with the list query's filters and order, and `status` when given.
-    func jobs(status: JobStatus?, query: ListQuery) throws -> (items: [JobRecord], next: String?) {
+    public func jobs(status: JobStatus?, query: ListQuery) throws -> (items: [JobRecord], next: String?) {
         try listPage(
-            .jobs, columns: Self.jobColumns, query: query,
+            .jobs, columns: Self.jobColumns, query: query, sortExpressions: Self.jobSortExpressions,
             filter: status.map { ("jobs.status = ?", [$0.rawValue]) }, decode: jobRecord, id: \.id)
     }
 
-    /// Ids of queued jobs in submission order.
-    public func queuedJobIDs() throws -> [String] {
-        try database.read { db in
-            try db.query("SELECT id FROM jobs WHERE status = 'queued' ORDER BY seq").map { try $0.get("id") }
-        }
-    }
-
     public func jobCounts() throws -> [JobStatus: Int] {
-        try database.read { db in
+        try read { db in
             var counts: [JobStatus: Int] = [:]
             for row in try db.query("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status") {
                 if let status = JobStatus(rawValue: try row.get("status")) { counts[status] = try row.get("n") }
@@ -104,18 +95,19 @@ extension ServiceStore {
     }
 
     /// Applies a state-machine event; returns the record after it, or nil when the event
-    /// does not apply in the job's current state.
+    /// does not apply in the job's current state (or `owner` no longer holds its lease).
     @discardableResult
     public func transition(
-        _ id: String, _ event: JobStatus.Event, error: JobRecord.JobError? = nil,
-        stoppedEarly: Bool = false
+        _ id: String, _ event: JobStatus.Event, owner: String?, error: JobRecord.JobError?, stoppedEarly: Bool
     ) throws -> JobRecord? {
         // A cancel is answered to a client, so it is on disk first; the worker's own
         // transitions need not wait for a sync.
         func apply(_ db: Connection) throws -> JobRecord? {
-            guard let row = try db.queryOne("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [id]) else {
+            guard let row = try db.queryOne("SELECT \(Self.jobColumns), lease_owner FROM jobs WHERE id = ?", [id])
+            else {
                 return nil
             }
+            if let owner, try row.get("lease_owner") as String? != owner { return nil }
             var job = try jobRecord(row)
             guard let next = job.status.after(event) else { return nil }
             let now = Identifiers.now()
@@ -126,42 +118,16 @@ extension ServiceStore {
             try db.execute(
                 """
                 UPDATE jobs SET status = ?, started_at = ?, finished_at = ?, error = COALESCE(?, error),
-                stopped_early = ?, attempts = attempts + ? WHERE id = ?
+                stopped_early = ?, attempts = attempts + ?,
+                lease_owner = CASE WHEN ? THEN lease_owner END, lease_expires_at = CASE WHEN ? THEN lease_expires_at END
+                WHERE id = ?
                 """,
                 [
                     next.rawValue, job.startedAt, job.finishedAt, error.map(StoredJSON.encode), stoppedEarly,
-                    next == .running ? 1 : 0, id,
+                    next == .running ? 1 : 0, next == .running, next == .running, id,
                 ])
             return try db.queryOne("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [id]).map(jobRecord)
         }
-        return event == .cancel ? try database.durableTransaction(apply) : try database.inTransaction(apply)
-    }
-
-    /// How many times the process may die while a job runs before the job is failed with
-    /// `crashed` instead of resumed, so that a job that kills the process cannot crash-loop it.
-    public static let maxCrashes = 3
-
-    /// Jobs still marked running were running when the process died (a clean stop puts them
-    /// back in the queue first). Each such death is counted; a job that has died
-    /// `maxCrashes` times fails with `crashed`, the others go back to the queue and resume
-    /// from their last checkpoint. Returns the queued ids in order and the ids just failed.
-    public func requeueInterruptedJobs() throws -> (queued: [String], crashed: [String]) {
-        let crashed = try database.inTransaction { db -> [String] in
-            try db.execute("UPDATE jobs SET crashes = crashes + 1 WHERE status = 'running'")
-            let ids: [String] = try db.query(
-                "SELECT id FROM jobs WHERE status = 'running' AND crashes >= ? ORDER BY seq", [Self.maxCrashes]
-            ).map { try $0.get("id") }
-            let error = JobRecord.JobError(
-                code: "crashed",
-                message:
-                    "the server process died \(Self.maxCrashes) times while this job was running; it was not resumed again (check the server's memory limit and the job's size)"
-            )
-            try db.execute(
-                "UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE status = 'running' AND crashes >= ?",
-                [Identifiers.now(), StoredJSON.encode(error), Self.maxCrashes])
-            try db.execute("UPDATE jobs SET status = 'queued' WHERE status = 'running'")
-            return ids
-        }
-        return (try queuedJobIDs(), crashed)
+        return event == .cancel ? try durableTransaction(apply) : try inTransaction(apply)
     }
 }

@@ -2,10 +2,11 @@ import Foundation
 import NNCore
 import SQLiteStore
 
-/// The service's tables over one SQLite database: data sets, models, jobs, per-epoch
-/// metrics and checkpoints. Every multi-row change runs in one transaction, so a crash
-/// leaves either all of it or none.
-public final class ServiceStore: @unchecked Sendable {
+/// `ServiceStorage` over one SQLite database: data sets, models, jobs, per-epoch metrics and
+/// checkpoints. Every multi-row change runs in one transaction, so a crash leaves either all
+/// of it or none. Several processes on one machine may open the same file (WAL mode,
+/// https://www.sqlite.org/wal.html): the API and its worker processes share it that way.
+public final class SQLiteServiceStore: ServiceStorage, @unchecked Sendable {
     // `@unchecked Sendable`: `database` confines its connection to its own serial queue;
     // `generation` is guarded by `generationLock`.
     public let database: Database
@@ -15,10 +16,15 @@ public final class ServiceStore: @unchecked Sendable {
     private var generation = 0
     private let generationLock = NSLock()
 
-    public var modelGeneration: Int {
+    /// This process's own model changes, combined with `PRAGMA data_version`, which changes
+    /// when another connection (another process) commits
+    /// (https://www.sqlite.org/pragma.html#pragma_data_version).
+    public func modelsGeneration() throws -> Int {
         generationLock.lock()
-        defer { generationLock.unlock() }
-        return generation
+        let local = generation
+        generationLock.unlock()
+        let dataVersion = try read { try $0.queryOne("PRAGMA data_version")?.get(at: 0, as: Int.self) ?? 0 }
+        return (dataVersion << 32) ^ local
     }
 
     func modelsChanged() {
@@ -86,13 +92,42 @@ public final class ServiceStore: @unchecked Sendable {
                 """)
         }
         registerLabelsMigration(&migrator)
+        registerLeaseMigration(&migrator)
         return migrator
     }
 
     /// `PRAGMA integrity_check` (https://www.sqlite.org/pragma.html#pragma_integrity_check).
     public func integrityCheck() throws -> [String] { try database.integrityCheck() }
 
+    public func checkReady() throws { _ = try read { try $0.queryOne("SELECT 1") } }
+
     public func close() throws { try database.close() }
+
+    // Every access goes through these, so that SQLite's errors leave the store as
+    // `StorageError`: a busy database is worth a retry, anything else is a failure.
+
+    func read<T>(_ body: (Connection) throws -> T) throws -> T { try translating { try database.read(body) } }
+
+    func inTransaction<T>(_ body: (Connection) throws -> T) throws -> T {
+        try translating { try database.inTransaction(body) }
+    }
+
+    func durableTransaction<T>(_ body: (Connection) throws -> T) throws -> T {
+        try translating { try database.durableTransaction(body) }
+    }
+
+    /// Returns the pages deletes freed to the file system (incremental auto-vacuum).
+    func vacuum() throws { try translating { try database.incrementalVacuum() } }
+
+    private func translating<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as DatabaseError where error.isBusy {
+            throw StorageError.unavailable("the database is busy; retry shortly")
+        } catch let error as DatabaseError {
+            throw StorageError.failed("SQLite: \(error)")
+        }
+    }
 }
 
 /// Ids with a kind prefix and 16 random hex digits; times as RFC 3339 UTC.

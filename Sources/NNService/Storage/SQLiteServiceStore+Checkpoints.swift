@@ -2,20 +2,20 @@ import Foundation
 import NNCore
 import SQLiteStore
 
-extension ServiceStore {
+extension SQLiteServiceStore {
     /// Deletes one checkpoint. 404 for an unknown model or epoch; 409 for the checkpoint a
     /// queued or running job would resume from (its newest). When the model's weights are
     /// those of this checkpoint, they are first copied into the model, so the model keeps them.
     public func deleteCheckpoint(model id: String, epoch: Int) throws {
-        try database.inTransaction { db in
+        try inTransaction { db in
             guard let model = try db.queryOne("SELECT weights_epoch FROM models WHERE id = ?", [id]) else {
-                throw ServiceError.notFound("model", id)
+                throw StorageError.missing("model", id)
             }
             guard
                 let checkpoint = try db.queryOne(
                     "SELECT job_id, state FROM checkpoints WHERE model_id = ? AND epoch = ?", [id, epoch])
             else {
-                throw ServiceError(404, "not_found", "model \(id) has no checkpoint at epoch \(epoch)")
+                throw StorageError.notFound("model \(id) has no checkpoint at epoch \(epoch)")
             }
             if let jobID = try checkpoint.get("job_id") as String?,
                 let resumeFrom = try db.queryOne(
@@ -25,7 +25,7 @@ extension ServiceStore {
                     """, [jobID]),
                 try resumeFrom.get("epoch") as Int? == epoch
             {
-                throw ServiceError.conflict(
+                throw StorageError.conflict(
                     "checkpoint \(epoch) of model \(id) is where job \(jobID) resumes from; cancel the job or wait for it to end"
                 )
             }
@@ -41,19 +41,12 @@ extension ServiceStore {
             try db.execute("UPDATE models SET weights_version = weights_version + 1 WHERE id = ?", [id])
         }
         modelsChanged()
-        try database.incrementalVacuum()
+        try vacuum()
     }
 
-    /// Figures for `/metrics`: the database file and its log in bytes, and stored checkpoints.
-    public struct StorageFigures: Sendable {
-        public var databaseBytes: Int
-        public var walBytes: Int
-        public var freeBytes: Int
-        public var checkpoints: Int
-    }
-
+    /// The database file and its log in bytes, free pages in bytes, and stored checkpoints.
     public func storageFigures() throws -> StorageFigures {
-        let (checkpoints, freeBytes) = try database.read { db in
+        let (checkpoints, freeBytes) = try read { db in
             (
                 try db.queryOne("SELECT COUNT(*) FROM checkpoints")?.get(at: 0, as: Int.self) ?? 0,
                 (try db.queryOne("PRAGMA freelist_count")?.get(at: 0, as: Int.self) ?? 0)

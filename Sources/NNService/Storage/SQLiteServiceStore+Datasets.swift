@@ -1,7 +1,7 @@
 import NNCore
 import SQLiteStore
 
-extension ServiceStore {
+extension SQLiteServiceStore {
     public func insertDataset(_ upload: DatasetUpload) throws -> DatasetRecord {
         let record = DatasetRecord(
             id: Identifiers.make("ds"), name: upload.name, rows: upload.rows,
@@ -9,13 +9,12 @@ extension ServiceStore {
             bytes: (upload.inputs.count + upload.targets.count) * 4, createdAt: Identifiers.now())
         // The floats are bound where they are (`BorrowedBlob`, SQLITE_STATIC) for one statement
         // that is finalized at once: SQLite copies them once, into the record it stores, instead
-        // of first into a bound copy. (Writing them in
-        // pieces into a zeroblob(n) row would not save that copy: the blob columns are not the
-        // last of the row, so SQLite expands a zeroblob in memory to build the record,
-        // https://sqlite.org/fileformat2.html#record_format.)
+        // of first into a bound copy. (Writing them in pieces into a zeroblob(n) row would not save
+        // that copy: the blob columns are not the last of the row, so SQLite expands a zeroblob in
+        // memory to build the record, https://sqlite.org/fileformat2.html#record_format.)
         try upload.inputs.withUnsafeBytes { inputs in
             try upload.targets.withUnsafeBytes { targets in
-                try database.durableTransaction { db in
+                try durableTransaction { db in
                     // Not a cached statement: a statement keeps the memory of its record register
                     // between runs, which would hold a copy of the largest data set ever stored.
                     let insert = try db.makeStatement(
@@ -46,14 +45,14 @@ extension ServiceStore {
     }
 
     public func dataset(_ id: String) throws -> DatasetRecord? {
-        try database.read { db in
+        try read { db in
             try db.queryOne("SELECT \(Self.datasetColumns) FROM datasets WHERE id = ?", [id]).map(datasetRecord)
         }
     }
 
     /// A page of data sets in creation order after the cursor (an id).
     public func datasets(limit: Int, after: String?) throws -> [DatasetRecord] {
-        try database.read { db in
+        try read { db in
             try db.query(
                 """
                 SELECT \(Self.datasetColumns) FROM datasets
@@ -65,7 +64,7 @@ extension ServiceStore {
 
     /// The samples of a data set, as the core's type.
     public func loadDataset(_ id: String) throws -> Dataset? {
-        try database.read { db -> Dataset? in
+        try read { db -> Dataset? in
             guard
                 let row = try db.queryOne(
                     "SELECT input_shape, target, rows, inputs, targets FROM datasets WHERE id = ?", [id])
@@ -83,9 +82,9 @@ extension ServiceStore {
 
     /// Deletes a data set unless a queued or running job uses it (409).
     public func deleteDataset(_ id: String) throws {
-        try database.durableTransaction { db in
+        try durableTransaction { db in
             guard try db.queryOne("SELECT 1 FROM datasets WHERE id = ?", [id]) != nil else {
-                throw ServiceError.notFound("dataset", id)
+                throw StorageError.missing("dataset", id)
             }
             if let job = try db.queryOne(
                 """
@@ -93,19 +92,19 @@ extension ServiceStore {
                 """, [id, id])
             {
                 let jobID: String = try job.get("id")
-                throw ServiceError.conflict(
+                throw StorageError.conflict(
                     "data set \(id) is used by job \(jobID), which has not ended; cancel it first or wait")
             }
             try db.execute("DELETE FROM datasets WHERE id = ?", [id])
         }
-        try database.incrementalVacuum()
+        try vacuum()
     }
 }
 
-extension ServiceStore {
+extension SQLiteServiceStore {
     /// Whether every target value is 0 or 1, read from the targets column without the inputs.
     public func datasetTargetsAreBinary(_ id: String) throws -> Bool? {
-        try database.read { db -> Bool? in
+        try read { db -> Bool? in
             guard let row = try db.queryOne("SELECT targets FROM datasets WHERE id = ?", [id]) else { return nil }
             return try row.floats("targets").allSatisfy { $0 == 0 || $0 == 1 }
         }

@@ -2,22 +2,22 @@ import Foundation
 import NNCore
 import SQLiteStore
 
-extension ServiceStore {
+extension SQLiteServiceStore {
     /// Records a finished epoch, and a checkpoint when one is given, in one transaction: the
     /// metrics row, the job's progress, the pruning of checkpoints that retention no longer
     /// keeps, the new checkpoint, and the model's weights, which become a reference to a
     /// checkpoint (the new one, or `weightsEpoch`, job-relative, when early stopping restores
     /// the best). `pinnedEpoch` (job-relative) is kept whatever retention says: the epoch early
-    /// stopping may restore. Does nothing and returns false if the job is no longer running.
+    /// stopping may restore. Does nothing and returns false unless the job is running and
+    /// `owner` holds its lease, unexpired, checked in the same transaction: a worker whose lease
+    /// lapsed (and whose job another worker may have taken) writes nothing.
     public func recordEpoch(
-        job: JobRecord, metrics: EpochMetrics, checkpoint: [UInt8]?, loss: LossFunction,
-        pinnedEpoch: Int? = nil, weightsEpoch: Int? = nil
+        job: JobRecord, owner: String, metrics: EpochMetrics, checkpoint: [UInt8]?, loss: LossFunction,
+        pinnedEpoch: Int?, weightsEpoch: Int?
     ) throws -> Bool {
         defer { if checkpoint != nil { modelsChanged() } }
-        let recorded = try database.inTransaction { db in
-            guard let row = try db.queryOne("SELECT status FROM jobs WHERE id = ?", [job.id]),
-                try row.get("status") as String == JobStatus.running.rawValue
-            else { return false }
+        let recorded = try inTransaction { db in
+            guard try Self.holdsLease(job: job.id, owner: owner, in: db) else { return false }
             try db.execute(
                 "INSERT OR REPLACE INTO metrics(job_id, epoch, data) VALUES (?, ?, ?)",
                 [job.id, metrics.epoch, StoredJSON.encode(metrics)])
@@ -59,7 +59,7 @@ extension ServiceStore {
     /// The newest checkpoint this job wrote, with its job-relative epoch; metrics recorded
     /// after it are removed, since the resumed run will record those epochs again.
     public func resumePoint(for job: JobRecord) throws -> (epoch: Int, state: [UInt8])? {
-        try database.inTransaction { db -> (Int, [UInt8])? in
+        try inTransaction { db -> (Int, [UInt8])? in
             guard
                 let row = try db.queryOne(
                     "SELECT epoch, state FROM checkpoints WHERE job_id = ? ORDER BY epoch DESC LIMIT 1",
@@ -80,26 +80,16 @@ extension ServiceStore {
         }
     }
 
-    public func metrics(job id: String) throws -> [EpochMetrics] {
-        try database.read { db in
-            try db.query("SELECT data FROM metrics WHERE job_id = ? ORDER BY epoch", [id]).map {
+    public func metrics(job id: String, after epoch: Int) throws -> [EpochMetrics] {
+        try read { db in
+            try db.query("SELECT data FROM metrics WHERE job_id = ? AND epoch > ? ORDER BY epoch", [id, epoch]).map {
                 try StoredJSON.decode(EpochMetrics.self, try $0.get("data"))
             }
         }
     }
 
-    public struct CheckpointSummary: Encodable {
-        public var epoch: Int
-        var created_at: String
-        var loss: Double?
-        var val_loss: Double?
-        var accuracy: Double?
-        var val_accuracy: Double?
-        var job_id: String?
-    }
-
     public func checkpoints(model id: String) throws -> [CheckpointSummary] {
-        try database.read { db in
+        try read { db in
             try db.query(
                 """
                 SELECT epoch, created_at, loss, val_loss, accuracy, val_accuracy, job_id FROM checkpoints
@@ -116,7 +106,7 @@ extension ServiceStore {
     }
 
     public func checkpointState(model id: String, epoch: Int) throws -> [UInt8]? {
-        try database.read { db in
+        try read { db in
             try db.queryOne("SELECT state FROM checkpoints WHERE model_id = ? AND epoch = ?", [id, epoch]).map {
                 [UInt8](try $0.get("state") as Data)
             }

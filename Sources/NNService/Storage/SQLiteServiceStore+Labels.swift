@@ -1,7 +1,7 @@
 import Foundation
 import SQLiteStore
 
-extension ServiceStore {
+extension SQLiteServiceStore {
     /// Names and tags on jobs and models. Tags are a JSON array in a TEXT column, filtered with
     /// `json_each` (https://www.sqlite.org/json1.html#jeach); at most 20 per row, so a scan of
     /// one small array per row is cheaper than a join table to keep in step.
@@ -19,17 +19,13 @@ extension ServiceStore {
         }
     }
 
-    enum LabelledTable: String {
-        case jobs, models
-    }
-
     static func labels(_ row: Row) throws -> Labels {
         Labels(name: try row.get("name"), tags: try StoredJSON.decode([String].self, try row.get("tags")))
     }
 
     /// Applies a merge patch to a row's labels in one transaction; false when there is no such row.
-    func updateLabels(_ table: LabelledTable, id: String, patch: LabelsPatch) throws -> Bool {
-        try database.inTransaction { db in
+    public func updateLabels(_ table: LabelledKind, id: String, patch: LabelsPatch) throws -> Bool {
+        try inTransaction { db in
             guard let row = try db.queryOne("SELECT name, tags FROM \(table.rawValue) WHERE id = ?", [id]) else {
                 return false
             }
@@ -46,7 +42,7 @@ extension ServiceStore {
     /// without a value sort last either way, ties go by creation, and the cursor carries the
     /// last row's key so that the next page starts strictly after it (keyset paging).
     func listPage<T>(
-        _ table: LabelledTable, columns: String, query: ListQuery,
+        _ table: LabelledKind, columns: String, query: ListQuery, sortExpressions: [String: String],
         filter: (sql: String, arguments: StatementArguments)?,
         decode: (Row) throws -> T, id: (T) -> String
     ) throws -> (items: [T], next: String?) {
@@ -65,7 +61,7 @@ extension ServiceStore {
             conditions.append("EXISTS(SELECT 1 FROM json_each(\(name).tags) WHERE json_each.value = ?)")
             arguments.append(tag)
         }
-        let key = query.sort?.field.expression ?? "\(name).seq"
+        let key = query.sort.flatMap { sortExpressions[$0.field] } ?? "\(name).seq"
         if query.sort == nil, let after = query.afterID {
             conditions.append("\(name).seq > COALESCE((SELECT seq FROM \(name) AS seen WHERE seen.id = ?), 0)")
             arguments.append(after)
@@ -97,7 +93,7 @@ extension ServiceStore {
             ORDER BY \(order) LIMIT ?
             """
         arguments.append(query.limit)
-        let rows = try database.read { db in try db.query(sql, arguments) }
+        let rows = try read { db in try db.query(sql, arguments) }
         let items = try rows.map(decode)
         guard items.count == query.limit, let last = rows.last, let lastItem = items.last else { return (items, nil) }
         guard let sort = query.sort else { return (items, id(lastItem)) }

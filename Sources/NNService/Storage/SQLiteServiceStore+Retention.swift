@@ -4,7 +4,7 @@ import SQLiteStore
 
 /// Bounded storage: which checkpoints stay, one copy of the weights, and the migration that
 /// brings older databases to that layout.
-extension ServiceStore {
+extension SQLiteServiceStore {
     /// `002_one_copy_of_the_weights`: checkpoints record every monitored figure (so that
     /// retention can rank them by any monitor), and a model's weights may refer to one of its
     /// checkpoints (`weights_epoch`) instead of holding a copy. Stored weights identical to the
