@@ -9,6 +9,8 @@
 ///    segments (filling `request.route` and `pathParameters`); the `beforeBody` hooks run in
 ///    order. A hook that answers ends the request from its head, so a request that is going to
 ///    be refused (no credentials, say) never costs the server its body.
+///    A route added with a body consumer (`add(_:_:body:_:)`) gets it made here, once the hooks
+///    have passed the head; the server then streams the body into it as it arrives.
 /// 2. With the body in: the `before` hooks run in order, then 404 for an unknown path, 405
 ///    with `Allow` for a known path and another method, or the handler.
 public struct HTTPRouter: Sendable {

@@ -120,8 +120,8 @@ struct CSVDatasetParser {
                 // bounds the rows; the buffers are reserved once and never regrown. Pages of the
                 // reservation that are never written are never resident.
                 let rows = expectedBytes / (2 * max(1, layout.numericColumns)) + 1
-                inputs.reserveCapacity(rows * layout.features.count)
-                targets.reserveCapacity(rows)
+                inputs.reserveCapacity(CheckedSize.uploadReservation(rows * layout.features.count))
+                targets.reserveCapacity(CheckedSize.uploadReservation(rows))
             }
             return
         }

@@ -203,7 +203,9 @@ struct DatasetBodyParser {
             // length bounds the count: the buffer is reserved once and never regrown (growing by
             // doubling would hold the old and the new buffer at once). Pages of the reservation
             // that are never written are never resident.
-            if let expectedBytes { inputs.reserveCapacity(max(0, expectedBytes - base - index) / 2 + 1) }
+            if let expectedBytes {
+                inputs.reserveCapacity(CheckedSize.uploadReservation(max(0, expectedBytes - base - index) / 2 + 1))
+            }
             phase = .rowsStart
         } else {
             let value = try genericValue()
