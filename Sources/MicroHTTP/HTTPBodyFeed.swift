@@ -14,6 +14,7 @@ import Foundation
 final class HTTPBodyFeed: @unchecked Sendable {
     static let highWater = 2 << 20
     static let lowWater = 512 << 10
+    static let turnBytes = 1 << 20
 
     let consumer: any HTTPBodyConsumer
     private let pool: HTTPWorkPool
@@ -87,17 +88,25 @@ final class HTTPBodyFeed: @unchecked Sendable {
         cancelled = true
         parts = []
         head = 0
-        queuedBytes = 0
         completion = nil
         lock.unlock()
     }
 
     private func drain() {
+        var delivered = 0
         while true {
             lock.lock()
             if cancelled {
                 draining = false
                 lock.unlock()
+                return
+            }
+            // A body that keeps arriving would hold a pool thread for as long as it lasts: after
+            // `turnBytes` the drain goes to the back of the pool's queue, so other work (and other
+            // bodies) get their turn.
+            if delivered >= Self.turnBytes && head < parts.count {
+                lock.unlock()
+                pool.execute { [self] in drain() }
                 return
             }
             guard head < parts.count else {
@@ -122,6 +131,7 @@ final class HTTPBodyFeed: @unchecked Sendable {
             }
             lock.unlock()
             deliver(part)
+            delivered += part.count
             lock.lock()
             queuedBytes -= part.count
             let wake = paused && queuedBytes <= Self.lowWater
