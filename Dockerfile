@@ -17,11 +17,11 @@ ARG RUNTIME_IMAGE=debian:bookworm-slim
 FROM ${SWIFT_IMAGE} AS build
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 
-# The development packages of the two system libraries Package.swift links (CSQLite, CZlib);
-# scripts/install-deps.sh installs the same ones for `make build`.
+# The development packages of the system libraries Package.swift links (CSQLite, CLibPQ,
+# CZlib); scripts/install-deps.sh installs the same ones for `make build`.
 # hadolint ignore=DL3008
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libsqlite3-dev zlib1g-dev \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libsqlite3-dev libpq-dev zlib1g-dev \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -61,6 +61,12 @@ SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 
 # Run-time packages, each for a library in `ldd nnserve`:
 #   libsqlite3-0          libsqlite3.so.0: the store (CSQLite)
+#   libpq5                libpq.so.5: the PostgreSQL store, with NN_DATABASE_URL (CLibPQ); apt
+#                         brings what it links with it: libssl3 (TLS to the server), libgssapi-krb5-2,
+#                         libkrb5-3, libk5crypto3, libkrb5support0, libcom-err2, libkeyutils1
+#                         (Kerberos), libldap-2.5-0, libsasl2-2, libgnutls30, libnettle8, libhogweed6,
+#                         libgmp10, libidn2-0, libunistring2, libtasn1-6, libp11-kit0, libffi8 (LDAP
+#                         service lookup)
 #   zlib1g                libz.so.1: gzip request and response bodies (CZlib)
 #   libstdc++6, libgcc-s1 the C++ runtime under libswiftCore and Foundation's ICU
 # Left out on purpose: ca-certificates (the server makes no outgoing TLS connections),
@@ -71,7 +77,7 @@ SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 # hadolint ignore=DL3008
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libsqlite3-0 zlib1g libstdc++6 libgcc-s1 \
+      libsqlite3-0 libpq5 zlib1g libstdc++6 libgcc-s1 \
  && rm -rf /var/lib/apt/lists/*
 
 # A fixed numeric user, so that Kubernetes' runAsNonRoot can check it and volume ownership

@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
-// Three leaf modules (NNCore, MicroHTTP, SQLiteStore) that never import each other, joined
+// Four leaf modules (NNCore, MicroHTTP, SQLiteStore, PostgresStore) that never import each other, joined
 // only by NNService. The package builds on Linux only: it calls glibc directly (mallopt,
-// sockets through Glibc) and links the system's libsqlite3 and zlib.
+// sockets through Glibc) and links the system's libsqlite3, libpq and zlib.
 import PackageDescription
 
 // The numeric kernels are written with SIMD8<Float> and fused multiply-add. Without these
@@ -54,6 +54,12 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "SQLiteStore", dependencies: ["CSQLite"]),
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore"]),
+        // libpq from Debian's libpq-dev, for PostgresStore: the C client library every
+        // PostgreSQL client builds on, already packaged wherever the server is.
+        .systemLibrary(
+            name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .target(name: "PostgresStore", dependencies: ["CLibPQ"]),
+        .testTarget(name: "PostgresStoreTests", dependencies: ["PostgresStore"]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "MicroHTTP", dependencies: ["CZlib"]),
         .executableTarget(name: "HTTPEchoBench", dependencies: ["MicroHTTP"]),
@@ -62,16 +68,17 @@ let package = Package(
         // The dashboard's files are compiled into the binary as byte arrays (`PackageResources`),
         // so the server needs no files at run time and the sources hold one copy of each.
         .target(
-            name: "NNService", dependencies: ["NNCore", "MicroHTTP", "SQLiteStore"],
+            name: "NNService", dependencies: ["NNCore", "MicroHTTP", "SQLiteStore", "PostgresStore"],
             resources: [
                 .embedInCode("UI/Assets/index.html"), .embedInCode("UI/Assets/app.js"),
                 .embedInCode("UI/Assets/style.css"),
             ],
             swiftSettings: vectorFlags),
         .executableTarget(
-            name: "NNServer", dependencies: ["NNService", "NNCore", "MicroHTTP", "SQLiteStore"],
+            name: "NNServer", dependencies: ["NNService", "NNCore", "MicroHTTP", "SQLiteStore", "PostgresStore"],
             swiftSettings: vectorFlags),
-        .testTarget(name: "NNServiceTests", dependencies: ["NNService", "NNCore", "MicroHTTP", "SQLiteStore"]),
+        .testTarget(
+            name: "NNServiceTests", dependencies: ["NNService", "NNCore", "MicroHTTP", "SQLiteStore", "PostgresStore"]),
     ],
     swiftLanguageModes: [.v6]
 )

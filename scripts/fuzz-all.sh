@@ -44,7 +44,7 @@ for target in "${targets[@]}"; do
   if [ ! -x "$binary" ] || [ -n "$(find "$source_file" "$lib" -newer "$binary" | head -1)" ]; then
     echo "building $binary" >&2
     swiftc -sanitize=fuzzer,address -parse-as-library -O -g -swift-version 6 -module-name FuzzTarget \
-      -I "$lib" -I Sources/CMalloc -I "$lib/CPUFeatures" -I Sources/CZlib -I Sources/CSQLite -L "$lib" "$source_file" -lNNService -lSQLiteStore -lMicroHTTP -lNNCore -lNNKernelsAVX2 -lNNKernelsAVX512 -lNNKernelTemplates -lCPUFeatures -lsqlite3 -lz \
+      -I "$lib" -I Sources/CMalloc -I "$lib/CPUFeatures" -I Sources/CZlib -I Sources/CSQLite -I Sources/CLibPQ -Xcc -I/usr/include/postgresql -L "$lib" "$source_file" -lNNService -lSQLiteStore -lPostgresStore -lMicroHTTP -lNNCore -lNNKernelsAVX2 -lNNKernelsAVX512 -lNNKernelTemplates -lCPUFeatures -lsqlite3 -lpq -lz \
       -o "$binary" 2> >(grep -v "ld.gold: warning: Cannot export local symbol" >&2)
   fi
   cp -n "Fuzz/corpus/$target"/* "$out/corpus/" 2>/dev/null || true

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds NNCore (with its kernel modules), MicroHTTP, SQLiteStore and NNService as static libraries instrumented for
+# Builds NNCore (with its kernel modules), MicroHTTP, SQLiteStore, PostgresStore and NNService as static libraries instrumented for
 # libFuzzer (coverage) and AddressSanitizer, for the targets in Fuzz/ that need the service's
 # parsers. SwiftPM has no fuzzer mode on Linux, so this calls swiftc directly, one module at a
 # time in dependency order. Output: .build-fuzz/lib (modules and archives).
@@ -52,6 +52,8 @@ build_module NNKernelsAVX512 "${wide[@]}"
 build_module NNCore -I Sources/CMalloc -I "$lib/CPUFeatures" "${vector[@]}"
 build_module MicroHTTP -I Sources/CZlib
 build_module SQLiteStore -I Sources/CSQLite
+# libpq's headers live under /usr/include/postgresql (pkg-config libpq --cflags).
+build_module PostgresStore -I Sources/CLibPQ -Xcc -I/usr/include/postgresql
 # The dashboard's files, as SwiftPM's embedInCode rule would give them (`PackageResources`).
 resources="$lib/NNService-resources.swift"
 python3 - "$resources" Sources/NNService/UI/Assets/* <<'PY'
@@ -64,4 +66,5 @@ for path in sys.argv[2:]:
 lines.append("}")
 open(sys.argv[1], "w").write("\n".join(lines) + "\n")
 PY
-build_module NNService -I Sources/CMalloc -I "$lib/CPUFeatures" -I Sources/CZlib -I Sources/CSQLite "${vector[@]}" "$resources"
+build_module NNService -I Sources/CMalloc -I "$lib/CPUFeatures" -I Sources/CZlib -I Sources/CSQLite \
+  -I Sources/CLibPQ -Xcc -I/usr/include/postgresql "${vector[@]}" "$resources"

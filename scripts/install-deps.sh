@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Installs the system libraries nnserve links against (libsqlite3, zlib) when they are
+# Installs the system libraries nnserve links against (libsqlite3, libpq, zlib) when they are
 # missing. As root it uses apt-get; otherwise it prints the exact command to run.
 set -euo pipefail
-packages=(libsqlite3-dev zlib1g-dev)
+packages=(libsqlite3-dev libpq-dev zlib1g-dev)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -25,6 +25,14 @@ enum DatabaseCommands {
                 config = try ServerConfig(
                     environment: ProcessInfo.processInfo.environment, arguments: Array(arguments.dropFirst(2)))
             } catch { throw Failure(description: "\(error)", status: 2) }
+            // A PostgreSQL store is backed up and restored with the server's own tools, which
+            // also cover the other processes sharing it.
+            if let url = config.databaseURL {
+                throw Failure(
+                    description:
+                        "the store is the PostgreSQL database \(url), not a SQLite file; use pg_dump / pg_restore (or the database service's backups), or unset NN_DATABASE_URL",
+                    status: 2)
+            }
             let database = URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("nnserve.sqlite").path
             let message =
                 verb == "backup"

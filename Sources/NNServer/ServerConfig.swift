@@ -1,4 +1,5 @@
 import Foundation
+import PostgresStore
 
 /// `nnserve`'s settings: each is an environment variable and a command-line flag (the flag
 /// wins), with the defaults that `ServerOption` lists.
@@ -6,6 +7,8 @@ struct ServerConfig {
     var host = "127.0.0.1"
     var port = 8080
     var dataDirectory = "./data"
+    /// The PostgreSQL database shared by every process; nil keeps the SQLite file.
+    var databaseURL: PostgresURL?
     var role = Role.all
     var workers = 1
     var threads = ProcessInfo.processInfo.activeProcessorCount
@@ -77,6 +80,7 @@ struct ServerConfig {
         host = values["host"] ?? host
         port = try integer("port", 0...65535) ?? port
         dataDirectory = values["data-dir"] ?? dataDirectory
+        databaseURL = try values["database-url"].map(Self.databaseURL)
         workers = try integer("workers", 0...64) ?? workers
         if let text = values["role"] {
             guard let parsed = Role(rawValue: text) else {
@@ -111,6 +115,22 @@ struct ServerConfig {
     }
 
     static let tokenFlags: Set<String> = ["api-token", "api-token-file"]
+
+    /// `--database-url` parsed at start-up, so that a malformed URL stops the server with what
+    /// is wrong (never echoing the password) before anything connects.
+    static func databaseURL(_ text: String) throws -> PostgresURL {
+        guard PostgresURL.isPostgresURL(text) else {
+            throw Invalid(
+                description:
+                    "--database-url (NN_DATABASE_URL) must be a postgres:// or postgresql:// URL such as postgres://user:password@host:5432/nnserve; unset it to use SQLite under --data-dir"
+            )
+        }
+        do {
+            return try PostgresURL(parsing: text)
+        } catch let error as PostgresError {
+            throw Invalid(description: "--database-url (NN_DATABASE_URL): \(error.message)")
+        }
+    }
 
     /// The API token from `--api-token` or from the file `--api-token-file` names (a
     /// Kubernetes secret, say; one trailing newline is dropped). Giving both, or a token that

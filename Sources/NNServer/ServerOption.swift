@@ -16,6 +16,9 @@ struct ServerOption {
             flag: "data-dir", variable: "NN_DATA_DIR", defaultText: "./data",
             summary: "directory of the database (nnserve.sqlite)"),
         ServerOption(
+            flag: "database-url", variable: "NN_DATABASE_URL", defaultText: "none (SQLite under --data-dir)",
+            summary: "postgres://user:password@host:5432/db keeps everything in PostgreSQL, shared by all processes"),
+        ServerOption(
             flag: "role", variable: "NN_ROLE", defaultText: "all",
             summary: "all (the API and its worker processes), api (HTTP only) or worker (training only)"),
         ServerOption(

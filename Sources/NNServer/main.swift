@@ -54,12 +54,10 @@ do { try KernelISA.selectAtStartup(environment: config.isa.map { [KernelISA.envi
 if config.role == .worker { WorkerSupervisor.followSupervisor(environment: ProcessInfo.processInfo.environment) }
 
 do {
-    // One server per data directory; `nnserve restore` takes the same lock. Worker processes
-    // share the directory with the server that holds it.
-    let lock = config.role == .worker ? nil : try DataDirectoryLock(directory: config.dataDirectory)
-    defer { lock?.release() }
-    let databasePath = URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("nnserve.sqlite").path
-    let store = try SQLiteServiceStore(path: databasePath)
+    // One server per data directory (SQLite); `nnserve restore` takes the same lock. Worker
+    // processes share the directory with the server that holds it.
+    let selection = try StoreSelection(config, lockingDataDirectory: config.role != .worker)
+    let store = selection.store
     // Training loops on this process's own threads: a worker's loops, or the API's single
     // in-process loop when `all` is asked for no worker processes.
     let localWorkers =
@@ -102,9 +100,12 @@ do {
     }
 
     // Only the process that owns the embedded store at start knows that every job still
-    // marked running lost its worker; elsewhere lapsed leases tell. A worker announces itself
-    // before it claims anything, so that its log names it before any job does.
-    if config.role != .worker { try queue.start(requeueRunning: config.role == .all) }
+    // marked running lost its worker; elsewhere (and on a shared PostgreSQL database, whose
+    // running jobs may belong to workers elsewhere) lapsed leases tell. A worker announces
+    // itself before it claims anything, so that its log names it before any job does.
+    if config.role != .worker {
+        try queue.start(requeueRunning: config.role == .all && config.databaseURL == nil)
+    }
     try server.start()
     if config.role == .worker {
         log(
@@ -124,7 +125,7 @@ do {
                 ? "training in this process × \(config.threads) thread(s)"
                 : "\(config.workers) worker process(es) × \(config.threads) thread(s)"
         log(
-            "nnserve listening on \(config.host):\(server.port), data in \(databasePath), \(training), \(KernelISA.active) kernels"
+            "nnserve listening on \(config.host):\(server.port), data in \(selection.location), \(training), \(KernelISA.active) kernels"
         )
     }
     // After the line above, which start-up scripts wait for: the workers log their own.
@@ -146,9 +147,8 @@ do {
         log("stopping: returning running jobs to the queue at their last checkpoint")
         supervisor?.stop(timeout: 8)
         queue.stop(timeout: 5)
-        _ = try? store.database.checkpoint()
     }
-    try? store.close()
+    selection.close()
     log("stopped")
     exit(0)
 } catch {

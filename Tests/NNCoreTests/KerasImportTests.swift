@@ -15,7 +15,7 @@ final class KerasImportTests: XCTestCase {
     }
 
     func testKerasModelsImportWithKerasParameterCounts() throws {
-        XCTAssertEqual(list("cases").count, 5)
+        XCTAssertEqual(list("cases").count, 8)
         for fixture in list("cases") {
             let name = fixture["name"] as? String ?? ""
             let document = try XCTUnwrap(fixture["model"] as? [String: Any])
@@ -51,15 +51,33 @@ final class KerasImportTests: XCTestCase {
             ])
     }
 
+    func testSequenceLayersTranslate() throws {
+        let text = try XCTUnwrap(list("cases").first { $0["name"] as? String == "text" }?["model"] as? [String: Any])
+        let spec = try KerasImport.spec(from: text)
+        XCTAssertEqual(spec.inputShape, [12])
+        XCTAssertEqual(
+            spec.layers,
+            [
+                .embedding(inputDim: 30, outputDim: 6),
+                .conv1d(filters: 5, kernel: 3, stride: 1, padding: .same, activation: .relu),
+                .maxpool1d(pool: 2, stride: 2), .avgpool1d(pool: 2, stride: 1),
+                .conv1d(filters: 4, kernel: 2, stride: 2, padding: .valid, activation: .linear), .globalAvgpool,
+                .dense(units: 3, activation: .softmax, useBias: true),
+            ])
+        let tagger = try XCTUnwrap(
+            list("cases").first { $0["name"] as? String == "tagger" }?["model"] as? [String: Any])
+        XCTAssertEqual(try KerasImport.spec(from: tagger).validate().last?.outputShape, [7, 3])
+    }
+
     func testUnsupportedLayersAreRefusedWithThePathAndTheClass() throws {
-        XCTAssertEqual(list("rejected").count, 6)
+        XCTAssertEqual(list("rejected").count, 8)
         for fixture in list("rejected") {
             let name = fixture["name"] as? String ?? ""
             let document = try XCTUnwrap(fixture["model"] as? [String: Any])
             XCTAssertThrowsError(try KerasImport.spec(from: document), name) { error in
                 guard let error = error as? SpecError else { return XCTFail("\(name): \(error)") }
                 XCTAssertTrue(error.path.hasPrefix(fixture["path"] as? String ?? "?"), "\(name): \(error)")
-                if name == "conv1d" { XCTAssertTrue(error.message.contains("Conv1D"), error.message) }
+                if name == "gru" { XCTAssertTrue(error.message.contains("GRU"), error.message) }
             }
         }
     }

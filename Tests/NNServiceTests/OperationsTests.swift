@@ -166,7 +166,7 @@ final class OperationsTests: XCTestCase {
                 "optimizer": ["type": "sgd", "learning_rate": 0.1], "epochs": 1,
             ])
         XCTAssertEqual(bigJob.status, 422)
-        XCTAssertEqual(bigJob.errorPath, "model.layers")
+        XCTAssertEqual(bigJob.errorPath, "model.layers[1]", "the largest layer is named")
         XCTAssertEqual(try service.counts(), before)
     }
 }

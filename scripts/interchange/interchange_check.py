@@ -65,6 +65,20 @@ CASES = [
     ("lstm", "cross_entropy", {"input_shape": [5, 4], "layers": [
         {"type": "lstm", "units": 6, "return_sequences": True}, {"type": "lstm", "units": 3},
         dense(2)]}),
+    ("text_classifier", "cross_entropy", {"input_shape": [12], "layers": [
+        {"type": "embedding", "input_dim": 30, "output_dim": 6},
+        {"type": "conv1d", "filters": 5, "kernel_size": 4, "padding": "same", "activation": "relu"},
+        {"type": "maxpool1d", "pool_size": 3, "stride": 2}, {"type": "conv1d", "filters": 4, "kernel_size": 2,
+                                                              "stride": 2, "activation": "tanh"},
+        {"type": "avgpool1d", "pool_size": 1}, {"type": "global_avgpool"}, dense(3)]}),
+    ("conv1d_same_stride", None, {"input_shape": [9, 3], "layers": [
+        {"type": "conv1d", "filters": 4, "kernel_size": 3, "stride": 2, "padding": "same"},
+        {"type": "avgpool1d", "pool_size": 2, "stride": 1}, dense(2, "sigmoid")]}),
+    ("global_avgpool_2d", "binary_cross_entropy", {"input_shape": [5, 4, 3], "layers": [
+        conv(4, 3, "same", "relu"), {"type": "global_avgpool"}, dense(2)]}),
+    ("lstm_tagger", "cross_entropy", {"input_shape": [7], "layers": [
+        {"type": "embedding", "input_dim": 9, "output_dim": 4},
+        {"type": "lstm", "units": 5, "return_sequences": True}, dense(3, "softmax")]}),
     ("W1", "cross_entropy", {"input_shape": [784], "layers": [dense(256, "relu"), dense(128, "relu"), dense(10)]}),
     ("W2", "cross_entropy", {"input_shape": [28, 28, 1], "layers": [
         conv(6, 5, "same", "relu"), {"type": "maxpool2d", "pool_size": 2}, conv(16, 5, "valid", "relu"),
@@ -110,7 +124,11 @@ def check_case(server, tally, name, loss, spec):
     if not tally.check(status == 201, f"{name}: PyTorch's state dict creates the model", body[:300]):
         return
     model = json.loads(body)["id"]
-    x = torch.randn(4, *spec["input_shape"])
+    first = spec["layers"][0]
+    if first["type"] == "embedding":
+        x = torch.randint(0, first["input_dim"], (4, *spec["input_shape"])).float()  # token ids
+    else:
+        x = torch.randn(4, *spec["input_shape"])
     status, _, body = server.request("POST", f"/v1/models/{model}/predict",
                                      json.dumps({"inputs": x.tolist()}), {"Content-Type": "application/json"})
     if not tally.check(status == 200, f"{name}: predict", body[:300]):

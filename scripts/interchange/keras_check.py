@@ -31,6 +31,14 @@ MODELS = {
     "recurrent": ([keras.Input((6, 4)), layers.LSTM(5, return_sequences=True),
                    layers.SimpleRNN(4, activation="relu", return_sequences=True), layers.SimpleRNN(3),
                    layers.Dense(2)], 4 * 5 + 4 + 3),
+    "text": ([keras.Input((12,)), layers.Embedding(30, 6), layers.Conv1D(5, 3, padding="same", activation="relu"),
+              layers.MaxPooling1D(), layers.AveragePooling1D(pool_size=2, strides=1),
+              layers.Conv1D(4, 2, strides=2, activation="tanh"), layers.GlobalAveragePooling1D(),
+              layers.Dense(3, activation="softmax")], 0),
+    "tagger": ([keras.Input((7,)), layers.Embedding(9, 4), layers.LSTM(5, return_sequences=True),
+                layers.Dense(3, activation="softmax")], 4 * 5),
+    "global_pool_2d": ([keras.Input((5, 4, 3)), layers.Conv2D(4, 3, padding="same"), layers.GlobalAveragePooling2D(),
+                        layers.Dense(2)], 0),
 }
 
 
@@ -45,6 +53,11 @@ def state_dict(model):
             state[prefix + "weight"] = w[0].T.contiguous()
             if len(w) > 1:
                 state[prefix + "bias"] = w[1]
+        elif isinstance(layer, layers.Embedding):
+            state[prefix + "weight"] = w[0]
+        elif isinstance(layer, layers.Conv1D):
+            state[prefix + "weight"] = w[0].permute(2, 1, 0).contiguous()
+            state[prefix + "bias"] = w[1]
         elif isinstance(layer, layers.Conv2D):
             state[prefix + "weight"] = w[0].permute(3, 2, 0, 1).contiguous()
             state[prefix + "bias"] = w[1]
@@ -88,7 +101,10 @@ def main():
                                              {"Content-Type": "application/octet-stream"})
             if not tally.check(status == 200, f"{name}: Keras' weights upload", body[:300]):
                 continue
-            x = rng.standard_normal((5, *model.input_shape[1:])).astype(np.float32)
+            if isinstance(model.layers[0], layers.Embedding):  # token ids
+                x = rng.integers(0, model.layers[0].input_dim, (5, *model.input_shape[1:])).astype(np.float32)
+            else:
+                x = rng.standard_normal((5, *model.input_shape[1:])).astype(np.float32)
             expected = np.asarray(model.predict(x, verbose=0), dtype=np.float64)
             status, _, body = server.request("POST", f"/v1/models/{created['id']}/predict",
                                              json.dumps({"inputs": x.tolist()}), {"Content-Type": "application/json"})

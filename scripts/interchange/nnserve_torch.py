@@ -78,7 +78,26 @@ class Twin(nn.Module):
             module, step = nn.Identity(), None
             if kind == "dense":
                 module = nn.Linear(shape[-1], layer["units"], bias=layer.get("use_bias", True))
-                shape = [layer["units"]]
+                shape = shape[:-1] + [layer["units"]]  # per step on [steps, features]
+            elif kind == "embedding":
+                module = nn.Embedding(layer["input_dim"], layer["output_dim"])
+                shape = shape + [layer["output_dim"]]
+            elif kind == "conv1d":
+                kernel, stride = layer["kernel_size"], layer.get("stride", 1)
+                module = nn.Conv1d(shape[1], layer["filters"], kernel, stride)
+                if layer.get("padding", "valid") == "same":
+                    step = same_pad(shape[0], kernel, stride)
+                    shape = [math.ceil(shape[0] / stride), layer["filters"]]
+                else:
+                    step = (0, 0)
+                    shape = [(shape[0] - kernel) // stride + 1, layer["filters"]]
+            elif kind in ("maxpool1d", "avgpool1d"):
+                pool = layer.get("pool_size", 2)
+                stride = layer.get("stride", pool)
+                shape = [(shape[0] - pool) // stride + 1, shape[1]]
+                step = (pool, stride)
+            elif kind == "global_avgpool":
+                shape = [shape[-1]]
             elif kind == "conv2d":
                 kernel, stride = pair(layer["kernel_size"]), pair(layer.get("stride", 1))
                 module = nn.Conv2d(shape[2], layer["filters"], kernel, stride)
@@ -129,6 +148,16 @@ class Twin(nn.Module):
                 x = F.max_pool2d(x.permute(0, 3, 1, 2), step[0], step[1]).permute(0, 2, 3, 1)
             elif kind == "avgpool2d":
                 x = F.avg_pool2d(x.permute(0, 3, 1, 2), step[0], step[1]).permute(0, 2, 3, 1)
+            elif kind == "embedding":
+                x = module(x.long())
+            elif kind == "conv1d":
+                x = module(F.pad(x.permute(0, 2, 1), step)).permute(0, 2, 1)
+            elif kind == "maxpool1d":
+                x = F.max_pool1d(x.permute(0, 2, 1), step[0], step[1]).permute(0, 2, 1)
+            elif kind == "avgpool1d":
+                x = F.avg_pool1d(x.permute(0, 2, 1), step[0], step[1]).permute(0, 2, 1)
+            elif kind == "global_avgpool":
+                x = x.reshape(x.shape[0], -1, x.shape[-1]).mean(dim=1)
             elif kind == "flatten":
                 x = x.reshape(x.shape[0], -1)
             elif kind == "batchnorm":

@@ -10,7 +10,8 @@ struct KerasLayerReader {
 
     static let supported = [
         "InputLayer", "Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Flatten", "Dropout",
-        "BatchNormalization", "Activation", "SimpleRNN", "LSTM",
+        "BatchNormalization", "Activation", "SimpleRNN", "LSTM", "Embedding", "Conv1D", "MaxPooling1D",
+        "AveragePooling1D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
     ]
 
     /// `batch_shape` (Keras 3), `batch_input_shape` (Keras 2) or the build input shape,
@@ -26,13 +27,13 @@ struct KerasLayerReader {
         return nil
     }
 
-    private func fail(_ field: String, _ message: String) -> SpecError {
+    func fail(_ field: String, _ message: String) -> SpecError {
         SpecError(
             code: "unsupported_keras", path: "\(path).config.\(field)",
             "layer '\(name)' (\(className)): \(message)")
     }
 
-    private func int(_ field: String) throws -> Int {
+    func int(_ field: String) throws -> Int {
         guard let value = config[field] as? NSNumber, abs(value.doubleValue) <= 1e12,
             Double(value.intValue) == value.doubleValue
         else {
@@ -41,7 +42,7 @@ struct KerasLayerReader {
         return value.intValue
     }
 
-    private func pair(_ field: String) throws -> [Int]? {
+    func pair(_ field: String) throws -> [Int]? {
         let values: [NSNumber]
         switch config[field] {
         case nil, is NSNull: return nil
@@ -59,18 +60,18 @@ struct KerasLayerReader {
     }
 
     /// A field that must hold one value (or be absent) for nnserve to compute the same thing.
-    private func require(_ field: String, _ allowed: [String], _ why: String) throws {
+    func require(_ field: String, _ allowed: [String], _ why: String) throws {
         guard let value = config[field], !(value is NSNull) else { return }
         let text = (value as? String) ?? "\(value)"
         guard allowed.contains(text) else { throw fail(field, "\(field) '\(text)' is not supported; \(why)") }
     }
 
-    private func flag(_ field: String, is expected: Bool, _ why: String) throws {
+    func flag(_ field: String, is expected: Bool, _ why: String) throws {
         guard let value = config[field] as? Bool, value != expected else { return }
         throw fail(field, "\(field) = \(value) is not supported; \(why)")
     }
 
-    private func activation(_ field: String = "activation") throws -> String {
+    func activation(_ field: String = "activation") throws -> String {
         let value = config[field] as? String ?? "linear"
         guard ["linear", "relu", "sigmoid", "tanh", "softmax"].contains(value) else {
             throw fail(field, "activation '\(value)' is not one of linear, relu, sigmoid, tanh, softmax")
@@ -78,7 +79,7 @@ struct KerasLayerReader {
         return value
     }
 
-    private func channelsLast() throws {
+    func channelsLast() throws {
         try require("data_format", ["channels_last"], "nnserve's images are channels-last [height, width, channels]")
     }
 
@@ -155,6 +156,9 @@ struct KerasLayerReader {
                 object["activation"] = function
             }
             return object
+        case "Embedding", "Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D",
+            "GlobalAveragePooling2D":
+            return try translatedSequenceLayer()
         default:
             throw SpecError(
                 code: "unsupported_keras", path: "\(path).class_name",

@@ -44,7 +44,7 @@ public struct ONNXExport {
     }
 
     @discardableResult
-    private mutating func node(
+    mutating func node(
         _ op: String, _ inputs: [String], _ attributes: [ONNXGraph.Attribute] = [], output: String? = nil,
         outputs extra: Int = 0
     ) -> String {
@@ -55,28 +55,28 @@ public struct ONNXExport {
         return name
     }
 
-    private mutating func constant(_ name: String, _ dims: [Int], _ values: [Float]) -> String {
+    mutating func constant(_ name: String, _ dims: [Int], _ values: [Float]) -> String {
         graph.initializers.append(ONNXGraph.Initializer(name: name, dims: dims, floats: values))
         return name
     }
 
-    private mutating func integers(_ name: String, _ values: [Int64]) -> String {
+    mutating func integers(_ name: String, _ values: [Int64]) -> String {
         if !graph.initializers.contains(where: { $0.name == name }) {
             graph.initializers.append(ONNXGraph.Initializer(name: name, dims: [values.count], integers: values))
         }
         return name
     }
 
-    private func weight(_ index: Int, _ name: String) -> Tensor {
+    func weight(_ index: Int, _ name: String) -> Tensor {
         weights["layers.\(index).\(name)"]!
     }
 
-    private mutating func parameter(_ index: Int, _ name: String) -> String {
+    mutating func parameter(_ index: Int, _ name: String) -> String {
         let tensor = weight(index, name)
         return constant("layers.\(index).\(name)", tensor.shape, tensor.scalars)
     }
 
-    private mutating func activation(_ function: ActivationFunction, _ x: String) -> String {
+    mutating func activation(_ function: ActivationFunction, _ x: String) -> String {
         switch function {
         case .linear: return x
         case .relu: return node("Relu", [x])
@@ -86,7 +86,7 @@ public struct ONNXExport {
         }
     }
 
-    private mutating func channelsFirst(_ x: String, _ body: (inout ONNXExport, String) -> String) -> String {
+    mutating func channelsFirst(_ x: String, _ body: (inout ONNXExport, String) -> String) -> String {
         let nchw = node("Transpose", [x], [.ints("perm", [0, 3, 1, 2])])
         let y = body(&self, nchw)
         return node("Transpose", [y], [.ints("perm", [0, 2, 3, 1])])
@@ -95,6 +95,8 @@ public struct ONNXExport {
     /// The layer's operators without its trailing activation.
     private mutating func layer(_ layer: LayerSpec, index: Int, input x: String, shape: [Int]) -> String {
         switch layer {
+        case let .dense(_, _, useBias) where shape.count == 2:
+            return perStepDense(index: index, input: x, useBias: useBias)
         case let .dense(_, _, useBias):
             let inputs = [x, parameter(index, "weight")] + (useBias ? [parameter(index, "bias")] : [])
             return node("Gemm", inputs, [.int("transB", 1)])
@@ -152,6 +154,8 @@ public struct ONNXExport {
                 returnSequences: returnSequences)
         case .activation:
             return x
+        case .embedding, .conv1d, .maxpool1d, .avgpool1d, .globalAvgpool:
+            return sequenceLayer(layer, index: index, input: x, shape: shape)
         }
     }
 

@@ -31,7 +31,11 @@ public final class Conv2DLayer: Layer {
     public var layout: ConvLayout { kernel.layout }
 
     public init(geometry: ConvGeometry, weight: Tensor, bias: Tensor? = nil, layout: ConvLayout? = nil) {
-        precondition(weight.shape == geometry.weightShape, "conv weight must be \(geometry.weightShape)")
+        // A conv1d's weight `[outC, C, k]` holds the same scalars as `[outC, C, 1, k]`.
+        let sequenceShape = Array(geometry.weightShape.prefix(2)) + [geometry.kernelWidth]
+        precondition(
+            weight.shape == geometry.weightShape || (geometry.kernelHeight == 1 && weight.shape == sequenceShape),
+            "conv weight must be \(geometry.weightShape)")
         precondition(bias == nil || bias!.shape == [geometry.outputChannels])
         self.geometry = geometry
         self.weight = Parameter(name: "weight", value: weight)

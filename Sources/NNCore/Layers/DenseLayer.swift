@@ -2,7 +2,8 @@
 ///
 /// Shapes: x `[N, in]`, W `[out, in]` (PyTorch's layout, so weights export as they are),
 /// b `[out]`, y `[N, out]`. Forward is one `nt` GEMM; backward is dW += dyᵀ · x (`tn`),
-/// db += Σ_n dy, and dx = dy · W (`nn`).
+/// db += Σ_n dy, and dx = dy · W (`nn`). On sequences x `[N, T, in]` → y `[N, T, out]` it acts
+/// on every step: the N·T steps are the rows of the same products.
 public final class DenseLayer: Layer {
     public let inputSize: Int
     public let outputSize: Int
@@ -22,16 +23,23 @@ public final class DenseLayer: Layer {
     public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
 
     public func forward(_ input: Tensor, _ context: inout PassContext) -> Tensor {
-        var output = Tensor(uninitialized: [input.batchSize, outputSize])
+        var output = Tensor(uninitialized: Self.outputShape(input.shape, outputSize))
         forward(input, into: &output, threads: context.threads)
         if context.training { self.input = input }
         return output
     }
 
-    /// y = x · Wᵀ + b into `output` `[N, out]`, which the caller may reuse across calls.
+    /// `[N, in]` → `[N, out]`, `[N, T, in]` → `[N, T, out]`.
+    static func outputShape(_ input: [Int], _ outputSize: Int) -> [Int] {
+        input.count <= 2 ? [input.first ?? 1, outputSize] : Array(input.dropLast()) + [outputSize]
+    }
+
+    /// y = x · Wᵀ + b into `output` `[N, (T,) out]`, which the caller may reuse across calls.
     func forward(_ input: Tensor, into output: inout Tensor, threads: Int) {
-        let n = input.batchSize
-        precondition(input.sampleSize == inputSize, "dense expects \(inputSize) features, got \(input.shape)")
+        let n = input.rank <= 2 ? input.batchSize : input.count / inputSize
+        precondition(
+            input.rank <= 2 ? input.sampleSize == inputSize : input.shape.last == inputSize,
+            "dense expects \(inputSize) features, got \(input.shape)")
         precondition(output.count == n * outputSize)
         input.scalars.withUnsafeBufferPointer { x in
             weight.value.scalars.withUnsafeBufferPointer { w in
@@ -52,7 +60,7 @@ public final class DenseLayer: Layer {
     }
 
     public func backward(_ gradOutput: Tensor, _ context: inout PassContext) -> Tensor {
-        let n = gradOutput.batchSize
+        let n = gradOutput.count / outputSize
         gradOutput.scalars.withUnsafeBufferPointer { dy in
             input.scalars.withUnsafeBufferPointer { x in
                 weight.gradient.scalars.withUnsafeMutableBufferPointer { dw in
@@ -70,7 +78,7 @@ public final class DenseLayer: Layer {
             }
         }
         guard needsInputGradient else { return Tensor(zeros: [0]) }
-        var gradInput = Tensor(uninitialized: [n, inputSize])
+        var gradInput = Tensor(uninitialized: input.rank <= 2 ? [n, inputSize] : input.shape)
         gradOutput.scalars.withUnsafeBufferPointer { dy in
             weight.value.scalars.withUnsafeBufferPointer { w in
                 gradInput.scalars.withUnsafeMutableBufferPointer { dx in

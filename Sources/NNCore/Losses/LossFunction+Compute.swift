@@ -13,9 +13,11 @@ extension LossFunction {
         }
     }
 
-    /// loss = mean_n (logsumexp(z_n) − z_n[t_n]); dz = (softmax(z) − onehot(t)) / N.
+    /// loss = mean_n (logsumexp(z_n) − z_n[t_n]); dz = (softmax(z) − onehot(t)) / N. With
+    /// per-step outputs `[N, T, C]` and N·T classes the mean runs over every step, as PyTorch's
+    /// CrossEntropyLoss does on `[N·T, C]`, and every step counts for accuracy.
     private func crossEntropy(logits: Tensor, classes: [Int32]) -> LossResult {
-        let n = logits.batchSize, width = logits.sampleSize
+        let n = classes.count, width = logits.count / max(classes.count, 1)
         var gradient = logits
         var correct = 0
         let scale = 1 / Float(n)

@@ -98,7 +98,7 @@ final class InferencePlan {
                     }
                 }
             case .dense(let dense, let activation):
-                y = borrow(index, shape: [x.batchSize, dense.outputSize])
+                y = borrow(index, shape: DenseLayer.outputShape(x.shape, dense.outputSize))
                 dense.forward(x, into: &y, threads: threads)
                 if activation != .linear { Activation.forward(activation, &y, threads: threads) }
             }

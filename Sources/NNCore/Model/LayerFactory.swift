@@ -3,10 +3,11 @@ enum LayerFactory {
     static func make(_ spec: LayerSpec, input: [Int], next: LayerSpec?, rng: inout SeededGenerator) throws -> [Layer] {
         switch spec {
         case let .dense(units, activation, useBias):
+            let features = input[input.count - 1]
             let weight = Initializer.uniform(
-                shape: [units, input[0]], fanIn: input[0], fanOut: units,
+                shape: [units, features], fanIn: features, fanOut: units,
                 relu: activation == .relu, rng: &rng)
-            let dense = DenseLayer(inputSize: input[0], outputSize: units, useBias: useBias, weight: weight)
+            let dense = DenseLayer(inputSize: features, outputSize: units, useBias: useBias, weight: weight)
             return activation == .linear ? [dense] : [dense, ActivationLayer(activation)]
         case let .activation(function):
             return [ActivationLayer(function)]
@@ -40,6 +41,32 @@ enum LayerFactory {
             ]
         case let .lstm(units, returnSequences):
             return [LSTMLayer(features: input[1], units: units, returnSequences: returnSequences, rng: &rng)]
+        case .embedding, .conv1d, .maxpool1d, .avgpool1d, .globalAvgpool:
+            return makeSequenceLayers(spec, input: input, rng: &rng)
+        }
+    }
+}
+
+extension LayerFactory {
+    /// The token and sequence layers (`LayerSpec+Sequence`).
+    static func makeSequenceLayers(_ spec: LayerSpec, input: [Int], rng: inout SeededGenerator) -> [Layer] {
+        switch spec {
+        case let .embedding(inputDim, outputDim):
+            return [EmbeddingLayer(inputDim: inputDim, outputDim: outputDim, rng: &rng)]
+        case let .conv1d(filters, kernel, stride, padding, activation):
+            let weight = Initializer.uniform(
+                shape: [filters, input[1], kernel], fanIn: kernel * input[1], fanOut: kernel * filters,
+                relu: activation == .relu, rng: &rng)
+            let conv = SequenceConvolution.convolution(
+                steps: input[0], channels: input[1], filters: filters, kernel: kernel, stride: stride,
+                padding: padding, weight: weight)
+            return activation == .linear ? [conv] : [conv, ActivationLayer(activation)]
+        case let .maxpool1d(pool, stride):
+            return [SequenceConvolution.maxPool(pool: pool, stride: stride)]
+        case let .avgpool1d(pool, stride):
+            return [SequenceConvolution.averagePool(pool: pool, stride: stride)]
+        default:
+            return [GlobalAvgPoolLayer()]
         }
     }
 }

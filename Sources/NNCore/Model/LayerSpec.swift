@@ -11,6 +11,11 @@ public enum LayerSpec: Equatable, Sendable {
     case activation(ActivationFunction)
     case rnn(units: Int, activation: ActivationFunction, returnSequences: Bool)
     case lstm(units: Int, returnSequences: Bool)
+    case embedding(inputDim: Int, outputDim: Int)
+    case conv1d(filters: Int, kernel: Int, stride: Int, padding: Padding, activation: ActivationFunction)
+    case maxpool1d(pool: Int, stride: Int)
+    case avgpool1d(pool: Int, stride: Int)
+    case globalAvgpool
 
     public enum Padding: String, Codable, Sendable {
         case valid, same
@@ -29,13 +34,19 @@ public enum LayerSpec: Equatable, Sendable {
         case .activation: return "activation"
         case .rnn: return "rnn"
         case .lstm: return "lstm"
+        case .embedding: return "embedding"
+        case .conv1d: return "conv1d"
+        case .maxpool1d: return "maxpool1d"
+        case .avgpool1d: return "avgpool1d"
+        case .globalAvgpool: return "global_avgpool"
         }
     }
 
     /// The activation applied at the end of this layer, if any.
     public var finalActivation: ActivationFunction? {
         switch self {
-        case .dense(_, let activation, _), .conv2d(_, _, _, _, let activation): return activation
+        case .dense(_, let activation, _), .conv2d(_, _, _, _, let activation), .conv1d(_, _, _, _, let activation):
+            return activation
         case .activation(let function): return function
         default: return nil
         }
@@ -52,7 +63,7 @@ public enum LayerSpec: Equatable, Sendable {
         "activation": ["function"],
         "rnn": ["units", "activation", "return_sequences"],
         "lstm": ["units", "return_sequences"],
-    ]
+    ].merging(sequenceFieldsByType) { first, _ in first }
 }
 
 extension LayerSpec: Codable {
@@ -144,10 +155,12 @@ extension LayerSpec: Codable {
                 units: try positive("units", try fields.required(Int.self, "units", context: context)),
                 activation: function,
                 returnSequences: try fields.optional(Bool.self, "return_sequences") ?? false)
-        default:
+        case "lstm":
             self = .lstm(
                 units: try positive("units", try fields.required(Int.self, "units", context: context)),
                 returnSequences: try fields.optional(Bool.self, "return_sequences") ?? false)
+        default:
+            self = try Self.decodeSequenceLayer(type, fields, context: context)
         }
     }
 
@@ -184,6 +197,8 @@ extension LayerSpec: Codable {
         case let .lstm(units, returnSequences):
             try fields.encode(units, forKey: AnyKey("units"))
             try fields.encode(returnSequences, forKey: AnyKey("return_sequences"))
+        case .embedding, .conv1d, .maxpool1d, .avgpool1d, .globalAvgpool:
+            try encodeSequenceLayer(into: &fields)
         }
     }
 }

@@ -50,19 +50,23 @@ extension ModelSpec {
         var outputs: [Double] = []
         var recurrent = 0.0
         var previous = input
+        // The steps a recurrent layer runs: its input's first axis, which a conv1d or a pool
+        // before it may have shortened.
+        var previousShape = inputShape
         for (layer, row) in zip(layers, summary) {
             let size = row.outputShape.reduce(1.0) { $0 * Double($1) }
             outputs.append(size)
             switch layer {
             case let .lstm(units, _), let .rnn(units, _, _):
                 let gates = layer.typeName == "lstm" ? 4.0 : 1.0
-                let steps = Double(inputShape.first ?? 1)
+                let steps = Double(previousShape.first ?? 1)
                 // xs and their gradients, gates and gate gradients, states, cells, tanh(cells).
                 recurrent += steps * (2 * previous / steps + 2 * gates * Double(units) + 3 * Double(units))
             default:
                 break
             }
             previous = size
+            previousShape = row.outputShape
         }
         let sorted = outputs.sorted(by: >)
         let largestTwo = sorted.prefix(2).reduce(0, +)

@@ -49,6 +49,12 @@ public struct ModelSpec: Equatable, Sendable {
         var shape = inputShape
         var summary: [LayerSummary] = []
         for (index, layer) in layers.enumerated() {
+            // Token ids exist only in the model's input: what a layer computes is no token.
+            if case .embedding = layer, index > 0 {
+                throw SpecError(
+                    code: "shape_mismatch", path: "layers[\(index)].type",
+                    "an embedding layer reads the model's token ids, so it must be the first layer")
+            }
             do {
                 let (output, params) = try ShapeInference.infer(
                     layer, input: shape, next: layers.dropFirst(index + 1).first)

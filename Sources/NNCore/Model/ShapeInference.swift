@@ -5,13 +5,17 @@ enum ShapeInference {
         let size = input.reduce(1, *)
         switch layer {
         case let .dense(units, _, useBias):
-            guard input.count == 1 else {
+            // On [steps, features] a dense layer acts on every step (as PyTorch's nn.Linear does).
+            guard input.count <= 2 else {
                 throw SpecError(
                     code: "shape_mismatch", path: "type",
-                    "a dense layer needs a flat input but receives \(input); add a {\"type\": \"flatten\"} layer before it"
+                    "a dense layer needs a flat input or [steps, features] but receives \(input); add a {\"type\": \"flatten\"} layer before it"
                 )
             }
-            return ([units], try checkedParams(Double(input[0]) * Double(units) + (useBias ? Double(units) : 0)))
+            let features = Double(input[input.count - 1])
+            return (
+                input.dropLast() + [units], try checkedParams(features * Double(units) + (useBias ? Double(units) : 0))
+            )
         case let .conv2d(filters, kernel, stride, padding, _):
             let (h, w, c) = try image(input, layer: "conv2d")
             let outH: Int, outW: Int
@@ -70,6 +74,8 @@ enum ShapeInference {
             let gates = layer.typeName == "lstm" ? 4 : 1
             let params = Double(gates) * Double(units) * (Double(input[1]) + Double(units) + 2)
             return (returnSequences ? [input[0], units] : [units], try checkedParams(params))
+        case .embedding, .conv1d, .maxpool1d, .avgpool1d, .globalAvgpool:
+            return try inferSequence(layer, input: input)
         }
     }
 
@@ -84,7 +90,7 @@ enum ShapeInference {
 
     /// The service caps parameter counts separately; this only guards against absurd sizes.
     /// Counted in Double so that absurd sizes are reported, never overflow.
-    private static func checkedParams(_ count: Double) throws -> Int {
+    static func checkedParams(_ count: Double) throws -> Int {
         guard count <= Double(1 << 31) else {
             throw SpecError(
                 code: "too_large", path: "type",

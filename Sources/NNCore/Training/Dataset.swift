@@ -1,7 +1,8 @@
 /// Samples in memory: inputs `[N, …input_shape]` and their targets.
 public struct Dataset: Sendable {
     public enum Targets: Equatable, Sendable {
-        /// Class indices in 0..<count.
+        /// Class indices in 0..<count: one per sample, or one per step of per-step outputs
+        /// (`[N, T]` in row-major order).
         case classes([Int32], count: Int)
         /// Regression or binary targets `[N, …shape]`.
         case values(Tensor)
@@ -13,7 +14,10 @@ public struct Dataset: Sendable {
     public init(inputs: Tensor, targets: Targets) {
         precondition(inputs.rank >= 2, "inputs need a batch axis")
         switch targets {
-        case .classes(let classes, _): precondition(classes.count == inputs.batchSize)
+        case .classes(let classes, _):
+            precondition(
+                classes.count == inputs.batchSize || classes.count % max(inputs.batchSize, 1) == 0,
+                "one class per sample or per step")
         case .values(let values): precondition(values.batchSize == inputs.batchSize)
         }
         self.inputs = inputs
@@ -23,12 +27,26 @@ public struct Dataset: Sendable {
     public var count: Int { inputs.batchSize }
     public var sampleShape: [Int] { Array(inputs.shape.dropFirst()) }
 
+    /// Classes per sample: 1, or the steps of per-step targets.
+    var classesPerSample: Int {
+        guard case let .classes(classes, _) = targets, count > 0 else { return 1 }
+        return classes.count / count
+    }
+
+    /// The classes of the samples at `indices`, each sample's steps together.
+    private func classes(at indices: [Int], _ classes: [Int32]) -> [Int32] {
+        let steps = classesPerSample
+        guard steps != 1 else { return indices.map { classes[$0] } }
+        return indices.flatMap { classes[($0 * steps)..<(($0 + 1) * steps)] }
+    }
+
     /// The samples at `indices`, in that order.
     public func subset(_ indices: [Int]) -> Dataset {
         switch targets {
         case let .classes(classes, count):
             return Dataset(
-                inputs: inputs.gathering(rows: indices), targets: .classes(indices.map { classes[$0] }, count: count))
+                inputs: inputs.gathering(rows: indices),
+                targets: .classes(self.classes(at: indices, classes), count: count))
         case let .values(values):
             return Dataset(inputs: inputs.gathering(rows: indices), targets: .values(values.gathering(rows: indices)))
         }
@@ -37,7 +55,7 @@ public struct Dataset: Sendable {
     /// The targets of the samples at `indices`.
     func targetBatch(_ indices: [Int]) -> TargetBatch {
         switch targets {
-        case let .classes(classes, _): return .classes(indices.map { classes[$0] })
+        case let .classes(classes, _): return .classes(self.classes(at: indices, classes))
         case let .values(values): return .values(values.gathering(rows: indices))
         }
     }

@@ -14,7 +14,10 @@ extension Trainer {
     public static func checkCompatibility(network: Network, loss: LossFunction, data: Dataset) throws {
         let targets: TargetSummary
         switch data.targets {
-        case let .classes(_, count): targets = .classes(count: count)
+        case let .classes(_, count):
+            // Per-step classes (made by `stepClasses`) are one index per step of a [T, C] output.
+            let perStep = network.summary.last!.outputShape.count == 2
+            targets = perStep ? .values(shape: [data.classesPerSample], binary: nil) : .classes(count: count)
         case let .values(values):
             targets = .values(
                 shape: Array(values.shape.dropFirst()), binary: values.scalars.allSatisfy({ $0 == 0 || $0 == 1 }))
@@ -58,6 +61,14 @@ extension Trainer {
                 throw SpecError(
                     code: "shape_mismatch", path: unitsPath,
                     "cross_entropy needs one output per class: the data set has \(count) classes but the model outputs \(output)"
+                )
+            }
+        case let (.crossEntropy, .values(shape, _)) where output.count == 2:
+            // Per-step outputs [T, C]: the targets hold one class index per step.
+            guard shape == [output[0]] else {
+                throw SpecError(
+                    code: "shape_mismatch", path: unitsPath,
+                    "per-step cross_entropy needs one class index per step: the model outputs \(output), so each target must be an array of \(output[0]) class indices; the data set's targets are \(shape)"
                 )
             }
         case (.crossEntropy, .values):

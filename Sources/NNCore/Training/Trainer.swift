@@ -24,8 +24,13 @@ public final class Trainer {
         network: Network, config: TrainingConfig, training: Dataset, validation: Dataset?,
         threads: Int = 1
     ) throws {
-        let training = Self.adapted(training, loss: config.loss, network: network)
-        let validation = validation.map { Self.adapted($0, loss: config.loss, network: network) }
+        let training = Self.adapted(
+            try Self.stepClasses(training, loss: config.loss, network: network),
+            loss: config.loss, network: network)
+        let validation = try validation.map {
+            Self.adapted(
+                try Self.stepClasses($0, loss: config.loss, network: network), loss: config.loss, network: network)
+        }
         try Self.checkCompatibility(network: network, loss: config.loss, data: training)
         try Self.checkAugmentation(config.augmentation, inputShape: network.spec.inputShape)
         if let validation { try Self.checkCompatibility(network: network, loss: config.loss, data: validation) }

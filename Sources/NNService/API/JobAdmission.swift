@@ -15,10 +15,12 @@ extension ServiceApp {
         }
         try Trainer.checkAugmentation(config.augmentation, inputShape: data.inputShape)
         let output = summary.last!.outputShape
-        for record in [data, validation].compactMap({ $0 }) {
+        for (record, path) in [(data, "dataset"), (validation, "validation.dataset")] {
+            guard let record else { continue }
             try Trainer.checkCompatibility(
                 spec: spec, outputShape: output, loss: config.loss, sampleShape: record.inputShape,
                 targets: try targetSummary(record, loss: config.loss))
+            try checkSequenceValues(spec: spec, outputShape: output, loss: config.loss, record: record, path: path)
         }
         let estimate = spec.memoryEstimate(summary: summary, optimizerSlots: ModelSpec.optimizerSlots(config.optimizer))
         let batch = min(config.batchSize, max(data.rows, 1))

@@ -133,11 +133,16 @@ extension ServiceApp {
 
     /// The limits an operator sets, checked before anything is stored or run.
     func checkLimits(_ spec: ModelSpec, path: String = "") throws {
-        let params = try spec.validate().reduce(0) { $0 + $1.params }
+        let summary = try spec.validate()
+        let params = summary.reduce(0) { $0 + $1.params }
         guard params <= options.maxParameters else {
+            // The path names the largest layer (an embedding's vocabulary, which sets its size).
+            let largest = summary.max { $0.params < $1.params }!
+            var layer = "layers[\(largest.index)]"
+            if case .embedding = spec.layers[largest.index] { layer += ".input_dim" }
             throw ServiceError.invalid(
-                "the model has \(params) parameters; this server allows at most \(options.maxParameters)",
-                path: path.isEmpty ? "layers" : path + ".layers", code: "too_large")
+                "the model has \(params) parameters (\(largest.params) in its \(largest.type) layer \(largest.index)); this server allows at most \(options.maxParameters)",
+                path: path.isEmpty ? layer : path + "." + layer, code: "too_large")
         }
     }
 }

@@ -30,6 +30,7 @@ extension ServiceApp {
         var scalars: [Float] = []
         scalars.reserveCapacity(CheckedSize.reservation(claimed: claimed, bodyBytes: request.body.count))
         for (index, row) in rows.enumerated() { try reader.append(row, path: "inputs[\(index)]", to: &scalars) }
+        try record.spec.checkTokens(scalars, path: { "inputs[\($0)][\($1)]" })
         let input = Tensor(shape: [rows.count] + inputShape, scalars: scalars)
         let outputs = try models.withNetwork(record, epoch: epoch) { network in
             network.predict(input, loss: record.loss, threads: options.threadsPerPrediction)
@@ -56,11 +57,17 @@ enum PredictionWriter {
                 if row > 0 { text += "," }
                 let base = row * width
                 if loss == .crossEntropy {
-                    var best = 0
-                    for j in 1..<max(width, 1) where outputs.scalars[base + j] > outputs.scalars[base + best] {
-                        best = j
+                    // Per-step outputs [T, C] give one class per step.
+                    let classes = sampleShape.last ?? 1, steps = width / max(classes, 1)
+                    let best = (0..<steps).map { step in
+                        let first = base + step * classes
+                        var best = 0
+                        for j in 1..<max(classes, 1) where outputs.scalars[first + j] > outputs.scalars[first + best] {
+                            best = j
+                        }
+                        return String(best)
                     }
-                    text += String(best)
+                    text += sampleShape.count <= 1 ? best[0] : "[" + best.joined(separator: ",") + "]"
                 } else if width == 1 {
                     text += outputs.scalars[base] > 0.5 ? "1" : "0"
                 } else {

@@ -109,4 +109,14 @@ extension SQLiteServiceStore {
             return try row.floats("targets").allSatisfy { $0 == 0 || $0 == 1 }
         }
     }
+
+    /// One column of a data set's samples (`inputs` or `targets`) without the other, for checks
+    /// at job submission that read the values themselves (token ids, per-step classes).
+    public func datasetColumn(_ id: String, _ column: DatasetColumn) throws -> [Float]? {
+        try read { db -> [Float]? in
+            try db.queryOne("SELECT \(column.rawValue) FROM datasets WHERE id = ?", [id]).map {
+                try $0.floats(column.rawValue)
+            }
+        }
+    }
 }

@@ -22,6 +22,9 @@ public protocol ServiceStorage: AnyObject, Sendable {
     func loadDataset(_ id: String) throws -> Dataset?
     /// Whether every target value is 0 or 1 (nil for an unknown data set).
     func datasetTargetsAreBinary(_ id: String) throws -> Bool?
+    /// One column of a data set's samples without the other (nil for an unknown id), for checks
+    /// at job submission that read the values themselves (token ids, per-step classes).
+    func datasetColumn(_ id: String, _ column: DatasetColumn) throws -> [Float]?
     /// `notFound` for an unknown id; `conflict` while a queued or running job uses it.
     func deleteDataset(_ id: String) throws
 
@@ -191,4 +194,9 @@ extension ServiceStorage {
     public func transition(_ id: String, _ event: JobStatus.Event) throws -> JobRecord? {
         try transition(id, event, owner: nil, error: nil, stoppedEarly: false)
     }
+}
+
+/// The sample columns of a data set.
+public enum DatasetColumn: String, Sendable {
+    case inputs, targets
 }
