@@ -19,7 +19,7 @@ final class HTTPConnection: @unchecked Sendable, EventLoopHandler {
     struct Incoming {
         let head: HTTPRequestHead
         /// Admitted by the router's head stage (decoded path, route, head hooks); the body is
-        /// appended as it arrives.
+        /// appended as it arrives, unless the route streams it into a consumer (`feed`).
         var request: HTTPRequest
         let started: UInt64
         /// The head stage's answer for a request without a body, sent once its end is read.
