@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks the memory estimate behind NN_MAX_MEMORY against measurement: for the workloads W1-W4
+# Checks the memory estimate behind NN_MAX_MEMORY against measurement: for the workloads W1-W4 and W6
 # of the benchmark at batch 64, each in a fresh process, nn-bench --memory trains one epoch and
 # compares the peak resident memory it added (VmHWM growth) with MemoryEstimate. Fails when an
 # estimate is off by more than 30%. Takes about 10 s after a release build.
@@ -11,7 +11,7 @@ threads="${1:-2}"
 bench=.build/release/nn-bench
 [ -x "$bench" ] || swift build -c release --product nn-bench >/dev/null
 status=0
-for workload in W1 W2 W3 W4; do
+for workload in W1 W2 W3 W4 W6; do
   line=$("$bench" --memory "$workload" --threads "$threads")
   echo "$line"
   python3 - "$line" <<'PY' || status=1

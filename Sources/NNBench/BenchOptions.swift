@@ -1,7 +1,7 @@
 /// Command-line flags of `nn-bench` (docs/BENCHMARKS.md): `--only W1,A1,gemm`,
 /// `--threads 1,2`, `--json FILE`.
 struct BenchOptions {
-    static let knownIDs = ["gemm", "W1", "W2", "W3", "W4", "W5", "A1", "A2"]
+    static let knownIDs = ["gemm", "W1", "W2", "W3", "W4", "W5", "W6", "A1", "A2"]
 
     var only: [String] = knownIDs
     var threads: [Int] = [1, 2]

@@ -88,7 +88,7 @@ struct TrainingBenchmark {
             ]),
         batchSize: 32, optimizer: adam, samples: 2048)
 
-    static let all = [w1, w2, w3, w4, w5]
+    static let all = [w1, w2, w3, w4, w5, w6]
 
     func run(threads: Int) throws -> Result {
         var rng = SeededGenerator(seed: 0)

@@ -105,6 +105,9 @@ do {
     // itself before it claims anything, so that its log names it before any job does.
     if config.role != .worker {
         try queue.start(requeueRunning: config.role == .all && config.databaseURL == nil)
+        // Sweeps are run by the API processes (the store keeps any two from launching one
+        // trial twice or exceeding a sweep's `parallel`).
+        app.start()
     }
     try server.start()
     if config.role == .worker {
@@ -145,6 +148,7 @@ do {
         log("stopping: no new connections; finishing in-flight requests (up to 10 s)")
         server.shutdown(gracePeriod: 10)
         log("stopping: returning running jobs to the queue at their last checkpoint")
+        app.stop()
         supervisor?.stop(timeout: 8)
         queue.stop(timeout: 5)
     }

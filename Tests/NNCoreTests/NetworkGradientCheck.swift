@@ -8,9 +8,7 @@ extension GradientCheck {
     /// Forward through every layer in training mode (nothing here draws random numbers).
     static func output(_ network: Network, _ input: Tensor, threads: Int = 1) -> Tensor {
         var context = PassContext(training: true, threads: threads)
-        var x = input
-        for layer in network.layers { x = layer.forward(x, &context) }
-        return x
+        return network.forward(input, &context)
     }
 
     static func loss(_ network: Network, _ input: Tensor, probe: Tensor) -> Double {
@@ -24,12 +22,10 @@ extension GradientCheck {
     /// Fresh parameter gradients and the input gradient for the probe loss.
     static func analytic(_ network: Network, _ input: Tensor, probe: Tensor, threads: Int = 1) -> Tensor {
         network.zeroGradients()
-        network.layers.first?.needsInputGradient = true
+        network.computesInputGradient = true
         var context = PassContext(training: true, threads: threads)
-        _ = output(network, input, threads: threads)
-        var gradient = probe
-        for layer in network.layers.reversed() { gradient = layer.backward(gradient, &context) }
-        return gradient
+        _ = network.forward(input, &context)
+        return network.backward(probe, &context)!
     }
 
     static func normalTensor(_ shape: [Int], _ rng: inout SeededGenerator, scale: Float = 1) -> Tensor {

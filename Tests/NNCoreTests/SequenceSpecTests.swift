@@ -121,4 +121,26 @@ final class SequenceSpecTests: XCTestCase {
             XCTAssertEqual((error as? SpecError)?.path, "inputs[0][2]")
         }
     }
+
+    /// In a graph, every embedding reads the model's input, wherever it stands in the list, and
+    /// a token must fit the smallest of their tables; an embedding of a computed value is refused.
+    func testEmbeddingsOfAGraphReadTheModelInput() throws {
+        let twoTables = try ModelSpec(
+            json: #"""
+                {"input_shape": [3], "layers": [
+                  {"name": "wide", "type": "embedding", "input_dim": 9, "output_dim": 2},
+                  {"name": "narrow", "type": "embedding", "input_dim": 5, "output_dim": 2, "inputs": ["input"]},
+                  {"type": "add", "inputs": ["wide", "narrow"]}]}
+                """#)
+        XCTAssertEqual(try twoTables.validate().map(\.outputShape).last, [3, 2])
+        XCTAssertEqual(twoTables.tokenVocabulary, 5)
+        let found = [Float]([0, 4, 6]).withUnsafeBufferPointer { twoTables.firstInvalidToken($0) }
+        XCTAssertEqual(found.map { [$0.row, $0.column] }, [0, 2], "6 is outside the narrow table")
+        assertSpecError(
+            #"""
+            {"input_shape": [3], "layers": [
+              {"name": "e", "type": "embedding", "input_dim": 9, "output_dim": 2},
+              {"type": "embedding", "input_dim": 5, "output_dim": 2, "inputs": ["e"]}]}
+            """#, path: "layers[1].type")
+    }
 }

@@ -88,6 +88,41 @@ final class SequenceRouteTests: XCTestCase {
         expect(try client.json("POST", "/v1/models/\(modelID)/predict", ["inputs": broken]), 422, path: "inputs[1][0]")
     }
 
+    /// Per-step binary cross-entropy: `classes` is nested as `outputs` is, one 0/1 per output
+    /// of each step, each matching its probability.
+    func testPerStepBinaryClassesAreNestedPerStep() throws {
+        let service = try ServiceHarness()
+        defer { service.shutdown() }
+        let client = service.client
+        let inputs = (0..<16).map { row in (0..<3).map { step in [Double(row % 4) - 1.5, Double(step) - 1] } }
+        let targets = inputs.map { steps in steps.map { [$0[0] > 0 ? 1 : 0, $0[1] > 0 ? 1 : 0] } }
+        let upload = try client.json(
+            "POST", "/v1/datasets", ["input_shape": [3, 2], "inputs": inputs, "targets": targets])
+        XCTAssertEqual(upload.status, 201, upload.text)
+        let model: [String: Any] = [
+            "input_shape": [3, 2], "layers": [["type": "dense", "units": 2, "activation": "sigmoid"]],
+        ]
+        let submitted = try client.json(
+            "POST", "/v1/jobs",
+            [
+                "model": model, "dataset": upload.object["id"] as? String ?? "", "loss": "binary_cross_entropy",
+                "optimizer": ["type": "sgd", "learning_rate": 0.1], "epochs": 1, "batch_size": 8,
+            ])
+        XCTAssertEqual(submitted.status, 202, submitted.text)
+        let job = try service.waitForJob(try XCTUnwrap(submitted.object["id"] as? String))
+        XCTAssertEqual(job["status"] as? String, "succeeded", "\(job)")
+        let prediction = try client.json(
+            "POST", "/v1/models/\(job["model_id"] as? String ?? "")/predict", ["inputs": Array(inputs[0..<4])])
+        XCTAssertEqual(prediction.status, 200, prediction.text)
+        let outputs = try XCTUnwrap(prediction.object["outputs"] as? [[[Double]]], prediction.text)
+        let classes = try XCTUnwrap(prediction.object["classes"] as? [[[Int]]], prediction.text)
+        XCTAssertEqual(classes.count, 4)
+        for (sampleOutputs, sampleClasses) in zip(outputs, classes) {
+            XCTAssertEqual(sampleClasses.count, 3)
+            XCTAssertEqual(sampleClasses, sampleOutputs.map { $0.map { $0 > 0.5 ? 1 : 0 } })
+        }
+    }
+
     func testTokensAndPerStepTargetsThatDoNotFitAreRefusedAtSubmission() throws {
         let service = try ServiceHarness()
         defer { service.shutdown() }

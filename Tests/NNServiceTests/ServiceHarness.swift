@@ -32,12 +32,16 @@ final class ServiceHarness {
                 host: "127.0.0.1", port: 0, router: app.router(),
                 accessLog: nil, observers: [{ metrics.observe($0) }],
                 errorLog: nil))
-        if startQueue { try queue.start() }
+        if startQueue {
+            try queue.start()
+            app.start()
+        }
         try server.start()
         client = TestClient(port: server.port, token: token)
     }
 
     func shutdown() {
+        app.stop()
         queue.stop(timeout: 5)
         server.shutdown(gracePeriod: 1)
         try? store.close()
@@ -60,7 +64,8 @@ final class ServiceHarness {
     /// Stored row counts, to prove a rejected request stored nothing.
     func counts() throws -> [Int] {
         try store.database.read { db in
-            try ["datasets", "models", "jobs", "metrics", "checkpoints"].map { table in
+            try ["datasets", "models", "jobs", "metrics", "checkpoints", "sweeps", "sweep_trials", "sweep_rungs"].map {
+                table in
                 try db.queryOne("SELECT COUNT(*) AS n FROM \(table)")!.get("n") as Int
             }
         }

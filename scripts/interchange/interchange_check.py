@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks nnserve's interchange formats with the real tools, against a real nnserve process.
 
-For one model of each layer type and for the reference workloads W1-W5:
+For one model of each layer type, for graphs (named layers, add, concatenate) and for the
+reference workloads W1-W6:
 - the model is created in one request from a safetensors file that PyTorch saved (its own
   state dict plus `nnserve.spec` and `nnserve.loss` in `__metadata__`);
 - PyTorch loads the downloaded weights with `load_state_dict(strict=True)` and its forward
@@ -33,9 +34,34 @@ def dense(units, activation="linear", **extra):
     return {"type": "dense", "units": units, "activation": activation, **extra}
 
 
-def conv(filters, kernel, padding="valid", activation="linear", stride=1):
+def conv(filters, kernel, padding="valid", activation="linear", stride=1, **extra):
     return {"type": "conv2d", "filters": filters, "kernel_size": kernel, "padding": padding,
-            "activation": activation, "stride": stride}
+            "activation": activation, "stride": stride, **extra}
+
+
+def basic_block(name, source, filters, stride, projects):
+    """W6's ResNet basic block (see the project's benchmark definitions)."""
+    bn = {"type": "batchnorm"}
+    layers = [
+        {"name": f"{name}_conv1", **conv(filters, 3, "same", stride=stride, use_bias=False), "inputs": [source]},
+        {"name": f"{name}_bn1", **bn}, {"name": f"{name}_relu1", "type": "activation", "function": "relu"},
+        {"name": f"{name}_conv2", **conv(filters, 3, "same", use_bias=False)}, {"name": f"{name}_bn2", **bn}]
+    shortcut = source
+    if projects:
+        layers += [{"name": f"{name}_proj", **conv(filters, 1, stride=stride, use_bias=False), "inputs": [source]},
+                   {"name": f"{name}_projbn", **bn}]
+        shortcut = f"{name}_projbn"
+    return layers + [{"name": f"{name}_sum", "type": "add", "inputs": [f"{name}_bn2", shortcut]},
+                     {"name": name, "type": "activation", "function": "relu"}]
+
+
+W6 = {"input_shape": [32, 32, 3], "layers": [
+    {"name": "stem_conv", **conv(16, 3, "same", use_bias=False)}, {"name": "stem_bn", "type": "batchnorm"},
+    {"name": "stem", "type": "activation", "function": "relu"}]
+    + basic_block("block1", "stem", 16, 1, False) + basic_block("block2", "block1", 16, 1, False)
+    + basic_block("block3", "block2", 32, 2, True) + basic_block("block4", "block3", 32, 1, False)
+    + [{"name": "pool", "type": "avgpool2d", "pool_size": 16}, {"name": "flat", "type": "flatten"},
+       {"name": "fc", **dense(10)}]}
 
 
 # (name, loss, spec): every layer type and option, then W1-W5 of the project's benchmark.
@@ -79,6 +105,22 @@ CASES = [
     ("lstm_tagger", "cross_entropy", {"input_shape": [7], "layers": [
         {"type": "embedding", "input_dim": 9, "output_dim": 4},
         {"type": "lstm", "units": 5, "return_sequences": True}, dense(3, "softmax")]}),
+    ("graph_dense", "binary_cross_entropy", {"input_shape": [6], "layers": [
+        {"name": "a", **dense(4, "tanh")}, {"name": "b", **dense(4), "inputs": ["input"]},
+        {"name": "sum", "type": "add", "inputs": ["a", "b", "a"]},
+        {"name": "cat", "type": "concatenate", "inputs": ["sum", "input"]}, dense(1, "sigmoid")]}),
+    ("graph_inception", "cross_entropy", {"input_shape": [8, 8, 3], "layers": [
+        {"name": "stem", **conv(4, 3, "same", "relu")},
+        {"name": "one", **conv(3, 1, activation="relu"), "inputs": ["stem"]},
+        {"name": "three", **conv(3, 3, "same", "relu"), "inputs": ["stem"]},
+        {"name": "wide", "type": "concatenate", "axis": 1, "inputs": ["one", "three"]},
+        {"name": "pool", "type": "maxpool2d", "pool_size": [1, 2]},
+        {"name": "deep", "type": "concatenate", "inputs": ["pool", "three", "stem"]},
+        {"name": "out", "type": "activation", "function": "relu", "inputs": ["deep"]},
+        {"type": "flatten"}, dense(3)]}),
+    ("graph_output_merge", None, {"input_shape": [4, 4, 2], "layers": [
+        {"name": "c", **conv(2, 3, "same", use_bias=False)}, {"name": "n", "type": "batchnorm"},
+        {"name": "r", "type": "add", "inputs": ["n", "input", "input"]}]}),
     ("W1", "cross_entropy", {"input_shape": [784], "layers": [dense(256, "relu"), dense(128, "relu"), dense(10)]}),
     ("W2", "cross_entropy", {"input_shape": [28, 28, 1], "layers": [
         conv(6, 5, "same", "relu"), {"type": "maxpool2d", "pool_size": 2}, conv(16, 5, "valid", "relu"),
@@ -92,6 +134,7 @@ CASES = [
         {"type": "dropout", "rate": 0.5}, dense(10)]}),
     ("W5", "cross_entropy", {"input_shape": [50, 16], "layers": [
         {"type": "rnn", "units": 64, "activation": "tanh"}, dense(10)]}),
+    ("W6", "cross_entropy", W6),
 ]
 
 

@@ -1,9 +1,10 @@
 """PyTorch twins of nnserve models, and a small safetensors reader and writer.
 
 `Twin(spec)` builds a torch.nn.Module whose state dict has exactly the names, shapes and
-dtypes that nnserve's weights download carries (`layers.{i}.weight`, `layers.{i}.weight_ih_l0`,
-`layers.{i}.num_batches_tracked`, ...), and whose forward pass on channels-last data computes
-what nnserve's `predict` answers. The safetensors helpers avoid a dependency on the
+dtypes that nnserve's weights download carries (`layers.{name}.weight`, `layers.{name}.weight_ih_l0`,
+`layers.{name}.num_batches_tracked`, ..., a layer's name being its index unless the spec names
+it), and whose forward pass on channels-last data computes what nnserve's `predict` answers,
+following each layer's `inputs` through `add` and `concatenate` layers. The safetensors helpers avoid a dependency on the
 `safetensors` package: the format is an 8-byte little-endian header length, a JSON header and
 the raw little-endian data (see its specification in the huggingface/safetensors repository).
 """
@@ -70,11 +71,17 @@ class Twin(nn.Module):
     def __init__(self, spec):
         super().__init__()
         self.spec = spec
-        self.layers = nn.ModuleList()
+        # A ModuleDict keyed by the layer names gives `layers.{name}.…` state-dict names
+        # (`layers.{i}.…` for unnamed layers, as an nn.ModuleList would).
+        self.layers = nn.ModuleDict()
         self.steps = []
-        shape = list(spec["input_shape"])
-        for layer in spec["layers"]:
+        self.names = [layer.get("name", str(i)) for i, layer in enumerate(spec["layers"])]
+        self.sources = [layer.get("inputs", ["input" if i == 0 else self.names[i - 1]])
+                        for i, layer in enumerate(spec["layers"])]
+        shapes = {"input": list(spec["input_shape"])}
+        for index, layer in enumerate(spec["layers"]):
             kind = layer["type"]
+            shape = list(shapes[self.sources[index][0]])
             module, step = nn.Identity(), None
             if kind == "dense":
                 module = nn.Linear(shape[-1], layer["units"], bias=layer.get("use_bias", True))
@@ -100,7 +107,7 @@ class Twin(nn.Module):
                 shape = [shape[-1]]
             elif kind == "conv2d":
                 kernel, stride = pair(layer["kernel_size"]), pair(layer.get("stride", 1))
-                module = nn.Conv2d(shape[2], layer["filters"], kernel, stride)
+                module = nn.Conv2d(shape[2], layer["filters"], kernel, stride, bias=layer.get("use_bias", True))
                 if layer.get("padding", "valid") == "same":
                     pads = [same_pad(shape[0], kernel[0], stride[0]), same_pad(shape[1], kernel[1], stride[1])]
                     shape = [math.ceil(shape[0] / stride[0]), math.ceil(shape[1] / stride[1]), layer["filters"]]
@@ -127,14 +134,23 @@ class Twin(nn.Module):
             elif kind == "lstm":
                 module = nn.LSTM(shape[-1], layer["units"], batch_first=True)
                 shape = [shape[0], layer["units"]] if layer.get("return_sequences", False) else [layer["units"]]
-            self.layers.append(module)
+            elif kind == "concatenate":
+                axis = layer.get("axis", -1)
+                axis = axis if axis >= 0 else len(shape) + axis
+                shape[axis] = sum(shapes[name][axis] for name in self.sources[index])
+                step = axis + 1
+            self.layers[self.names[index]] = module
             self.steps.append(step)
+            shapes[self.names[index]] = shape
 
     def forward(self, x, loss=None):
         """predict's answer: probabilities for cross_entropy (softmax) and binary_cross_entropy (sigmoid)."""
         count = len(self.spec["layers"])
-        for index, (layer, module, step) in enumerate(zip(self.spec["layers"], self.layers, self.steps)):
-            kind = layer["type"]
+        outputs = {"input": x}
+        for index, (layer, step) in enumerate(zip(self.spec["layers"], self.steps)):
+            module, kind = self.layers[self.names[index]], layer["type"]
+            inputs = [outputs[name] for name in self.sources[index]]
+            x = inputs[0]
             activation = layer.get("function") if kind == "activation" else layer.get("activation", "linear")
             if kind in ("rnn", "lstm"):
                 activation = "linear"
@@ -166,12 +182,17 @@ class Twin(nn.Module):
             elif kind in ("rnn", "lstm"):
                 out = module(x)[0]
                 x = out if layer.get("return_sequences", False) else out[:, -1, :]
+            elif kind == "add":
+                x = sum(inputs[1:], inputs[0])
+            elif kind == "concatenate":
+                x = torch.cat(inputs, dim=step)
             last = index == count - 1
             if last and loss == "cross_entropy" and activation == "softmax":
                 activation = "linear"
             if last and loss == "binary_cross_entropy" and activation == "sigmoid":
                 activation = "linear"
             x = ACTIVATIONS[activation or "linear"](x)
+            outputs[self.names[index]] = x
         if loss == "cross_entropy":
             x = torch.softmax(x, dim=-1)
         elif loss == "binary_cross_entropy":

@@ -188,6 +188,26 @@ def check_open_server(driver):
         no_console_errors(driver, "models and data sets pages have no console errors")
         shot(driver, "datasets")
 
+        sweep = call(server, "POST", "/v1/sweeps", {
+            "name": "ui-sweep", "search": "grid", "parallel": 2, "metric": "val_accuracy",
+            "job": {"model": {"input_shape": [16], "layers": [{"type": "dense", "units": 16, "activation": "relu"},
+                                                              {"type": "dense", "units": 4}]},
+                    "dataset": dataset["id"], "validation": {"split": 0.2}, "loss": "cross_entropy",
+                    "optimizer": {"type": "sgd", "learning_rate": 0.05}, "batch_size": 64, "epochs": 3},
+            "parameters": {"optimizer.learning_rate": {"values": [0.001, 0.05, 0.2]}}})
+        open_page(driver, base, "#/sweeps/" + sweep["id"], "#trials-table")
+        wait_for("the sweep to end on the page", lambda: "succeeded" in driver.find_element(By.ID, "sweep-status").text,
+                 timeout=60)
+        metrics = [float(row.find_elements(By.TAG_NAME, "td")[2].text)
+                   for row in driver.find_elements(By.CSS_SELECTOR, "#trials-table tr[data-trial]")]
+        tally.check(len(metrics) == 3 and metrics == sorted(metrics, reverse=True),
+                    "a sweep's page follows it to the end and lists its trials best first", metrics)
+        shot(driver, "sweep")
+        open_page(driver, base, "#/sweeps", "#sweeps-table tr[data-sweep]")
+        tally.check("ui-sweep" in driver.find_element(By.ID, "sweeps-table").text, "the sweeps page lists the sweep")
+        no_console_errors(driver, "the sweep pages have no console errors")
+        shot(driver, "sweeps")
+
         open_page(driver, base, "#/predict?model=" + model_id, "#predict-form")
         row = [0.1] * 16
         driver.find_element(By.ID, "predict-input").send_keys(json.dumps(row))

@@ -12,6 +12,8 @@ public struct ONNXExport {
     private var graph: ONNXGraph
     private var counter = 0
     private let weights: [String: Tensor]
+    /// The spec layers' names, which name their weights (`layers.{name}.weight`).
+    private let names: [String]
 
     /// The graph of `network`: input `input` `[batch, …input_shape]`, output `output`;
     /// probabilities for cross-entropy (softmax) and binary cross-entropy (sigmoid), as
@@ -19,17 +21,23 @@ public struct ONNXExport {
     public static func graph(of network: Network, loss: LossFunction?) throws -> ONNXGraph {
         var export = ONNXExport(network: network)
         let summary = network.summary
-        var x = "input"
-        var shape = network.spec.inputShape
+        let sources = network.graph.sources
+        var outputs: [String] = []
         let fusedFinal = loss.map { $0 != .mse && $0.fuses(network.finalActivation) } ?? false
         for (index, layer) in network.spec.layers.enumerated() {
             let last = index == network.spec.layers.count - 1
-            x = export.layer(layer, index: index, input: x, shape: shape)
+            let inputs = sources[index].map { $0 == ModelGraph.modelInput ? "input" : outputs[$0] }
+            let shape =
+                sources[index][0] == ModelGraph.modelInput
+                ? network.spec.inputShape : summary[sources[index][0]].outputShape
+            var x = export.layer(layer, index: index, inputs: inputs, shape: shape)
             if let activation = layer.finalActivation, !(last && fusedFinal) {
                 x = export.activation(activation, x)
             }
-            shape = summary[index].outputShape
+            outputs.append(x)
         }
+        var x = outputs[outputs.count - 1]
+        let shape = summary[summary.count - 1].outputShape
         if loss == .crossEntropy { x = export.node("Softmax", [x], [.int("axis", -1)]) }
         if loss == .binaryCrossEntropy { x = export.node("Sigmoid", [x]) }
         _ = export.node("Identity", [x], output: "output")
@@ -40,6 +48,7 @@ public struct ONNXExport {
     private init(network: Network) {
         let file = network.exportWeights()
         weights = Dictionary(file.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+        names = network.graph.names
         graph = ONNXGraph(name: "nnserve", input: ("input", [nil] + network.spec.inputShape), output: ("output", []))
     }
 
@@ -68,12 +77,12 @@ public struct ONNXExport {
     }
 
     func weight(_ index: Int, _ name: String) -> Tensor {
-        weights["layers.\(index).\(name)"]!
+        weights["layers.\(names[index]).\(name)"]!
     }
 
     mutating func parameter(_ index: Int, _ name: String) -> String {
         let tensor = weight(index, name)
-        return constant("layers.\(index).\(name)", tensor.shape, tensor.scalars)
+        return constant("layers.\(names[index]).\(name)", tensor.shape, tensor.scalars)
     }
 
     mutating func activation(_ function: ActivationFunction, _ x: String) -> String {
@@ -92,15 +101,23 @@ public struct ONNXExport {
         return node("Transpose", [y], [.ints("perm", [0, 2, 3, 1])])
     }
 
-    /// The layer's operators without its trailing activation.
-    private mutating func layer(_ layer: LayerSpec, index: Int, input x: String, shape: [Int]) -> String {
+    /// The layer's operators without its trailing activation; `shape` is the first input's.
+    /// Every tensor between layers is channels-last, so a concatenation's axis is the spec's
+    /// (shifted past the batch axis when counted from the front).
+    private mutating func layer(_ layer: LayerSpec, index: Int, inputs: [String], shape: [Int]) -> String {
+        let x = inputs[0]
         switch layer {
         case let .dense(_, _, useBias) where shape.count == 2:
             return perStepDense(index: index, input: x, useBias: useBias)
+        case .add:
+            // ONNX's Add takes two inputs; more are summed left to right.
+            return inputs.dropFirst().reduce(x) { sum, next in node("Add", [sum, next]) }
+        case let .concatenate(axis):
+            return node("Concat", inputs, [.int("axis", axis < 0 ? axis : axis + 1)])
         case let .dense(_, _, useBias):
             let inputs = [x, parameter(index, "weight")] + (useBias ? [parameter(index, "bias")] : [])
             return node("Gemm", inputs, [.int("transB", 1)])
-        case let .conv2d(_, kernel, stride, padding, _):
+        case let .conv2d(_, kernel, stride, padding, _, useBias):
             let geometry = ConvGeometry(
                 height: shape[0], width: shape[1], channels: shape[2], filters: 1, kernel: kernel,
                 stride: stride, padding: padding)
@@ -112,10 +129,10 @@ public struct ONNXExport {
                 padding == .same
                 ? max((g.outputWidth - 1) * g.strideWidth + g.kernelWidth - g.inputWidth, 0) - g.padLeft : 0
             let pads = [g.padTop, g.padLeft, bottom, right]
-            let w = parameter(index, "weight"), b = parameter(index, "bias")
+            let w = parameter(index, "weight"), b = useBias ? [parameter(index, "bias")] : []
             return channelsFirst(x) { export, nchw in
                 export.node(
-                    "Conv", [nchw, w, b],
+                    "Conv", [nchw, w] + b,
                     [
                         .ints("kernel_shape", [kernel.height, kernel.width]),
                         .ints("strides", [stride.height, stride.width]), .ints("pads", pads),
@@ -141,8 +158,8 @@ public struct ONNXExport {
             let mean = weight(index, "running_mean").scalars, variance = weight(index, "running_var").scalars
             let scale = (0..<gamma.count).map { gamma[$0] / (variance[$0] + Float(epsilon)).squareRoot() }
             let shift = (0..<gamma.count).map { beta[$0] - mean[$0] * scale[$0] }
-            let scaled = node("Mul", [x, constant("layers.\(index).scale", [scale.count], scale)])
-            return node("Add", [scaled, constant("layers.\(index).shift", [shift.count], shift)])
+            let scaled = node("Mul", [x, constant("layers.\(names[index]).scale", [scale.count], scale)])
+            return node("Add", [scaled, constant("layers.\(names[index]).shift", [shift.count], shift)])
         case let .rnn(units, activation, returnSequences):
             return recurrent(
                 index: index, input: x, units: units, gates: [0],
@@ -175,8 +192,9 @@ public struct ONNXExport {
         let w = reordered("weight_ih"), r = reordered("weight_hh")
         let b = reordered("bias_ih").scalars + reordered("bias_hh").scalars
         let inputs = [
-            constant("layers.\(index).W", w.shape, w.scalars), constant("layers.\(index).R", r.shape, r.scalars),
-            constant("layers.\(index).B", [1, b.count], b),
+            constant("layers.\(names[index]).W", w.shape, w.scalars),
+            constant("layers.\(names[index]).R", r.shape, r.scalars),
+            constant("layers.\(names[index]).B", [1, b.count], b),
         ]
         let timeMajor = node("Transpose", [x], [.ints("perm", [1, 0, 2])])
         let y = node(op, [timeMajor] + inputs, attributes + [.int("hidden_size", units)], outputs: 1)

@@ -17,7 +17,9 @@
 public final class Conv2DLayer: Layer {
     public let geometry: ConvGeometry
     public let weight: Parameter
+    /// Zero and left out of `parameters` when the layer has no bias (`use_bias: false`).
     public let bias: Parameter
+    public let useBias: Bool
     public var needsInputGradient = true
     static let imagesPerGroup = 4
     /// The last training input, kept (not copied) for backward.
@@ -30,7 +32,9 @@ public final class Conv2DLayer: Layer {
 
     public var layout: ConvLayout { kernel.layout }
 
-    public init(geometry: ConvGeometry, weight: Tensor, bias: Tensor? = nil, layout: ConvLayout? = nil) {
+    public init(
+        geometry: ConvGeometry, weight: Tensor, bias: Tensor? = nil, useBias: Bool = true, layout: ConvLayout? = nil
+    ) {
         // A conv1d's weight `[outC, C, k]` holds the same scalars as `[outC, C, 1, k]`.
         let sequenceShape = Array(geometry.weightShape.prefix(2)) + [geometry.kernelWidth]
         precondition(
@@ -40,11 +44,12 @@ public final class Conv2DLayer: Layer {
         self.geometry = geometry
         self.weight = Parameter(name: "weight", value: weight)
         self.bias = Parameter(name: "bias", value: bias ?? Tensor(zeros: [geometry.outputChannels]))
+        self.useBias = useBias
         packedWeight = [Float](repeating: 0, count: weight.count)
         kernel = ConvImageKernel(geometry: geometry, layout: layout ?? ConvLayout.preferred(for: geometry))
     }
 
-    public var parameters: [Parameter] { [weight, bias] }
+    public var parameters: [Parameter] { useBias ? [weight, bias] : [weight] }
 
     public func forward(_ input: Tensor, _ context: inout PassContext) -> Tensor {
         let g = geometry
@@ -144,6 +149,7 @@ public final class Conv2DLayer: Layer {
             weight.gradient.scalars.withUnsafeMutableBufferPointer { dw in
                 forEachWeight { packed, original in dw[original] += p[packed] }
             }
+            guard useBias else { return }
             bias.gradient.scalars.withUnsafeMutableBufferPointer { db in
                 for o in 0..<outC { db[o] += p[outC * k + o] }
             }

@@ -58,6 +58,7 @@ extension KeyedDecodingContainer where Key == AnyKey {
         case is String.Type: return "a string"
         case is Bool.Type: return "true or false"
         case is [Int].Type: return "an array of integers"
+        case is [String].Type: return "an array of strings"
         case is IntPair.Type: return "an integer or an array of two integers"
         default: return "a value of the documented form"
         }

@@ -15,7 +15,7 @@ enum LayerFactory {
             return [FlattenLayer()]
         case let .dropout(rate):
             return [DropoutLayer(rate: Float(rate))]
-        case let .conv2d(filters, kernel, stride, padding, activation):
+        case let .conv2d(filters, kernel, stride, padding, activation, useBias):
             let geometry = ConvGeometry(
                 height: input[0], width: input[1], channels: input[2], filters: filters,
                 kernel: kernel, stride: stride, padding: padding)
@@ -23,7 +23,7 @@ enum LayerFactory {
             let weight = Initializer.uniform(
                 shape: geometry.weightShape, fanIn: taps * input[2], fanOut: taps * filters,
                 relu: activation == .relu, rng: &rng)
-            let conv = Conv2DLayer(geometry: geometry, weight: weight)
+            let conv = Conv2DLayer(geometry: geometry, weight: weight, useBias: useBias)
             return activation == .linear ? [conv] : [conv, ActivationLayer(activation)]
         case let .maxpool2d(pool, stride):
             return [MaxPool2DLayer(pool: pool, stride: stride)]
@@ -41,6 +41,8 @@ enum LayerFactory {
             ]
         case let .lstm(units, returnSequences):
             return [LSTMLayer(features: input[1], units: units, returnSequences: returnSequences, rng: &rng)]
+        case .add, .concatenate:
+            return []  // merges are built by `NetworkSegments`
         case .embedding, .conv1d, .maxpool1d, .avgpool1d, .globalAvgpool:
             return makeSequenceLayers(spec, input: input, rng: &rng)
         }

@@ -2,7 +2,9 @@
 /// unknown fields and out-of-range values; shape checks happen in `ModelSpec.validate()`.
 public enum LayerSpec: Equatable, Sendable {
     case dense(units: Int, activation: ActivationFunction, useBias: Bool)
-    case conv2d(filters: Int, kernel: IntPair, stride: IntPair, padding: Padding, activation: ActivationFunction)
+    case conv2d(
+        filters: Int, kernel: IntPair, stride: IntPair, padding: Padding, activation: ActivationFunction,
+        useBias: Bool = true)
     case maxpool2d(pool: IntPair, stride: IntPair)
     case avgpool2d(pool: IntPair, stride: IntPair)
     case flatten
@@ -16,6 +18,9 @@ public enum LayerSpec: Equatable, Sendable {
     case maxpool1d(pool: Int, stride: Int)
     case avgpool1d(pool: Int, stride: Int)
     case globalAvgpool
+    /// Merges of a graph's branches (`ModelSpec.inputs` names what they read).
+    case add
+    case concatenate(axis: Int)
 
     public enum Padding: String, Codable, Sendable {
         case valid, same
@@ -39,13 +44,15 @@ public enum LayerSpec: Equatable, Sendable {
         case .maxpool1d: return "maxpool1d"
         case .avgpool1d: return "avgpool1d"
         case .globalAvgpool: return "global_avgpool"
+        case .add: return "add"
+        case .concatenate: return "concatenate"
         }
     }
 
     /// The activation applied at the end of this layer, if any.
     public var finalActivation: ActivationFunction? {
         switch self {
-        case .dense(_, let activation, _), .conv2d(_, _, _, _, let activation), .conv1d(_, _, _, _, let activation):
+        case .dense(_, let activation, _), .conv2d(_, _, _, _, let activation, _), .conv1d(_, _, _, _, let activation):
             return activation
         case .activation(let function): return function
         default: return nil
@@ -54,7 +61,7 @@ public enum LayerSpec: Equatable, Sendable {
 
     static let fieldsByType: [String: Set<String>] = [
         "dense": ["units", "activation", "use_bias"],
-        "conv2d": ["filters", "kernel_size", "stride", "padding", "activation"],
+        "conv2d": ["filters", "kernel_size", "stride", "padding", "activation", "use_bias"],
         "maxpool2d": ["pool_size", "stride"],
         "avgpool2d": ["pool_size", "stride"],
         "flatten": [],
@@ -63,7 +70,20 @@ public enum LayerSpec: Equatable, Sendable {
         "activation": ["function"],
         "rnn": ["units", "activation", "return_sequences"],
         "lstm": ["units", "return_sequences"],
+        "add": [],
+        "concatenate": ["axis"],
     ].merging(sequenceFieldsByType) { first, _ in first }
+
+    /// Fields every layer may carry: its graph wiring, read by `ModelSpec`.
+    static let graphFields: Set<String> = ["type", "name", "inputs"]
+
+    /// Whether the layer merges several inputs (every other layer reads exactly one).
+    public var isMerge: Bool {
+        switch self {
+        case .add, .concatenate: return true
+        default: return false
+        }
+    }
 }
 
 extension LayerSpec: Codable {
@@ -79,7 +99,7 @@ extension LayerSpec: Codable {
                 path: "type",
                 "unknown layer type '\(type)'; use one of: \(Self.fieldsByType.keys.sorted().joined(separator: ", "))")
         }
-        try fields.rejectUnknownFields(allowed: allowed.union(["type"]), context: "a \(type) layer")
+        try fields.rejectUnknownFields(allowed: allowed.union(Self.graphFields), context: "a \(type) layer")
         let context = "a \(type) layer"
         func activation(
             _ name: String = "activation", default value: ActivationFunction = .linear
@@ -115,7 +135,8 @@ extension LayerSpec: Codable {
                 kernel: try positivePair(
                     "kernel_size", try fields.required(IntPair.self, "kernel_size", context: context)),
                 stride: try positivePair("stride", try fields.optional(IntPair.self, "stride") ?? IntPair(1, 1)),
-                padding: padding, activation: try activation())
+                padding: padding, activation: try activation(),
+                useBias: try fields.optional(Bool.self, "use_bias") ?? true)
         case "maxpool2d", "avgpool2d":
             let pool = try positivePair("pool_size", try fields.optional(IntPair.self, "pool_size") ?? IntPair(2, 2))
             let stride = try positivePair("stride", try fields.optional(IntPair.self, "stride") ?? pool)
@@ -159,6 +180,14 @@ extension LayerSpec: Codable {
             self = .lstm(
                 units: try positive("units", try fields.required(Int.self, "units", context: context)),
                 returnSequences: try fields.optional(Bool.self, "return_sequences") ?? false)
+        case "add":
+            self = .add
+        case "concatenate":
+            let axis = try fields.optional(Int.self, "axis") ?? -1
+            guard (-3...2).contains(axis) else {
+                throw SpecError(path: "axis", "'axis' must be between -3 and 2 (the batch axis left out), got \(axis)")
+            }
+            self = .concatenate(axis: axis)
         default:
             self = try Self.decodeSequenceLayer(type, fields, context: context)
         }
@@ -172,7 +201,9 @@ extension LayerSpec: Codable {
             try fields.encode(units, forKey: AnyKey("units"))
             try fields.encode(activation, forKey: AnyKey("activation"))
             try fields.encode(useBias, forKey: AnyKey("use_bias"))
-        case let .conv2d(filters, kernel, stride, padding, activation):
+        case let .conv2d(filters, kernel, stride, padding, activation, useBias):
+            // Written only when off, so that specs from before the field read back unchanged.
+            if !useBias { try fields.encode(useBias, forKey: AnyKey("use_bias")) }
             try fields.encode(filters, forKey: AnyKey("filters"))
             try fields.encode(kernel, forKey: AnyKey("kernel_size"))
             try fields.encode(stride, forKey: AnyKey("stride"))
@@ -199,6 +230,10 @@ extension LayerSpec: Codable {
             try fields.encode(returnSequences, forKey: AnyKey("return_sequences"))
         case .embedding, .conv1d, .maxpool1d, .avgpool1d, .globalAvgpool:
             try encodeSequenceLayer(into: &fields)
+        case .add:
+            break
+        case let .concatenate(axis):
+            try fields.encode(axis, forKey: AnyKey("axis"))
         }
     }
 }

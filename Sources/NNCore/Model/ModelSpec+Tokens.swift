@@ -4,8 +4,12 @@
 extension ModelSpec {
     /// The embedding's vocabulary size when the model reads token ids.
     public var tokenVocabulary: Int? {
-        if case let .embedding(inputDim, _) = layers.first { return inputDim }
-        return nil
+        // Every embedding reads the model's input (`validate` checks it); in a graph there may
+        // be several, and a token must fit the smallest table.
+        layers.compactMap { layer -> Int? in
+            if case let .embedding(inputDim, _) = layer { return inputDim }
+            return nil
+        }.min()
     }
 
     /// The first input value that is not a token id, as (row, column) of `[rows, steps]` inputs.

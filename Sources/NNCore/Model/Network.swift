@@ -1,34 +1,55 @@
 /// A model built from a spec: its layers in order, with each spec layer's parameters named
-/// `layers.{i}.{param}` as PyTorch's `nn.Sequential` would name them.
+/// `layers.{name}.{param}`; an unnamed layer's name is its index, as PyTorch's
+/// `nn.Sequential` names them (`layers.{i}.{param}`).
 ///
 /// A spec layer may become several internal layers (a dense layer with an activation is a
 /// `DenseLayer` followed by an `ActivationLayer`); `specIndex` maps them back.
 public final class Network {
     public let spec: ModelSpec
     public let summary: [ModelSpec.LayerSummary]
+    /// What each spec layer reads and its name.
+    public let graph: ModelGraph
     public private(set) var layers: [Layer] = []
     public private(set) var specIndex: [Int] = []
+    /// The graph as chains of layers and merges; a plain list is one chain.
+    private(set) var segments: [NetworkSegment] = []
     /// The fused layers `predict` runs, rebuilt when a folded parameter changes.
     private var inferencePlan: InferencePlan?
+    /// One plan per chain segment of a graph.
+    var segmentPlans: [InferencePlan?] = []
 
     /// Builds and initialises the network; the seed fixes every initial weight.
     public init(spec: ModelSpec, seed: UInt64) throws {
         self.spec = spec
         self.summary = try spec.validate()
+        self.graph = try spec.graph()
         var rng = SeededGenerator(seed: seed)
-        var shape = spec.inputShape
+        var ranges: [Range<Int>] = []
         for (index, layerSpec) in spec.layers.enumerated() {
+            let source = graph.sources[index][0]
             let built = try LayerFactory.make(
-                layerSpec, input: shape, next: spec.layers.dropFirst(index + 1).first,
-                rng: &rng)
+                layerSpec, input: source == ModelGraph.modelInput ? spec.inputShape : summary[source].outputShape,
+                next: graph.readers[index].first.map { spec.layers[$0] }, rng: &rng)
+            let start = layers.count
             for layer in built {
                 layers.append(layer)
                 specIndex.append(index)
             }
-            shape = summary[index].outputShape
+            ranges.append(start..<layers.count)
         }
-        poolBeforeRelu()
-        layers.first?.needsInputGradient = false
+        segments = NetworkSegment.split(spec: spec, graph: graph, ranges: ranges)
+        segmentPlans = Array(repeating: nil, count: segments.count)
+        for segment in segments {
+            guard case .chain(let range) = segment.kind else { continue }
+            poolBeforeRelu(in: range)
+            if segment.sources == [ModelGraph.modelInput] { layers[range.lowerBound].needsInputGradient = false }
+        }
+    }
+
+    /// Whether `forward`/`backward` see the model as one chain (a plain list of layers).
+    var isChain: Bool {
+        guard segments.count == 1, case .chain = segments[0].kind else { return false }
+        return true
     }
 
     /// Runs each max pool that directly follows a ReLU before it instead. The two commute
@@ -36,10 +57,10 @@ public final class Network {
     /// input (where the window's maximum is positive it wins in both orders, first of equal
     /// taps; elsewhere the ReLU's derivative is 0 either way). The ReLU then runs on a tensor
     /// a pool-size smaller. Neither layer has parameters, so names do not move; a pool that
-    /// ends the network stays last.
-    private func poolBeforeRelu() {
-        var i = 0
-        while i + 2 < layers.count {
+    /// ends a chain stays last.
+    private func poolBeforeRelu(in range: Range<Int>) {
+        var i = range.lowerBound
+        while i + 2 < range.upperBound {
             if let relu = layers[i] as? ActivationLayer, relu.function == .relu, layers[i + 1] is MaxPool2DLayer {
                 layers.swapAt(i, i + 1)
                 specIndex.swapAt(i, i + 1)
@@ -53,7 +74,7 @@ public final class Network {
     /// Every parameter and buffer with its full name, in a fixed order.
     public var namedParameters: [(name: String, parameter: Parameter)] {
         zip(layers, specIndex).flatMap { layer, index in
-            layer.parameters.map { ("layers.\(index).\(Self.pytorchName($0, of: layer))", $0) }
+            layer.parameters.map { ("layers.\(graph.names[index]).\(Self.pytorchName($0, of: layer))", $0) }
         }
     }
 
@@ -64,26 +85,50 @@ public final class Network {
 
     public var parameterCount: Int { summary.reduce(0) { $0 + $1.params } }
 
-    /// The activation the last layer ends with (linear when it has none).
+    /// The activation the last layer ends with (linear when it has none, or is a merge).
     public var finalActivation: ActivationFunction {
-        (layers.last as? ActivationLayer)?.function ?? .linear
+        guard case .chain = segments.last?.kind else { return .linear }
+        return (layers.last as? ActivationLayer)?.function ?? .linear
     }
 
     /// Runs the layers on `input` `[N, …input_shape]`. With `skippingFinalActivation` the last
     /// activation layer is left out (the loss fuses it).
     public func forward(_ input: Tensor, _ context: inout PassContext, skippingFinalActivation: Bool = false) -> Tensor
     {
+        guard isChain else { return graphForward(input, &context, skippingFinalActivation: skippingFinalActivation) }
         var x = input
         let end = skippingFinalActivation && layers.last is ActivationLayer ? layers.count - 1 : layers.count
         for layer in layers[0..<end] { x = layer.forward(x, &context) }
         return x
     }
 
-    /// Back-propagates the gradient of the (possibly pre-activation) output.
-    public func backward(_ gradOutput: Tensor, _ context: inout PassContext, skippingFinalActivation: Bool = false) {
+    /// Back-propagates the gradient of the (possibly pre-activation) output. Returns the
+    /// gradient of the input when `computesInputGradient` is set.
+    @discardableResult
+    public func backward(
+        _ gradOutput: Tensor, _ context: inout PassContext, skippingFinalActivation: Bool = false
+    )
+        -> Tensor?
+    {
+        guard isChain else {
+            return graphBackward(gradOutput, &context, skippingFinalActivation: skippingFinalActivation)
+        }
         var gradient = gradOutput
         let end = skippingFinalActivation && layers.last is ActivationLayer ? layers.count - 1 : layers.count
         for layer in layers[0..<end].reversed() { gradient = layer.backward(gradient, &context) }
+        return computesInputGradient ? gradient : nil
+    }
+
+    /// Whether backward computes the gradient of the network's input (off by default: the
+    /// layers reading the input skip it).
+    public var computesInputGradient = false {
+        didSet {
+            for segment in segments where segment.sources.contains(ModelGraph.modelInput) {
+                if case .chain(let range) = segment.kind {
+                    layers[range.lowerBound].needsInputGradient = computesInputGradient
+                }
+            }
+        }
     }
 
     public func zeroGradients() {
@@ -98,6 +143,12 @@ public final class Network {
     /// differently. Not reentrant: one prediction at a time per network (buffers are reused).
     public func predict(_ input: Tensor, loss: LossFunction?, threads: Int = 1) -> Tensor {
         let fusesFinal = loss.map { $0 != .mse && $0.fuses(finalActivation) } ?? false
+        guard isChain else {
+            var outputs = graphPredict(input, skippingFinalActivation: fusesFinal, threads: threads)
+            guard let loss, loss != .mse else { return outputs }
+            Activation.forward(loss == .crossEntropy ? .softmax : .sigmoid, &outputs, threads: 1)
+            return outputs
+        }
         let end = fusesFinal && layers.last is ActivationLayer ? layers.count - 1 : layers.count
         let plan: InferencePlan
         if let current = inferencePlan, current.isCurrent(end: end) {

@@ -16,7 +16,7 @@ enum ShapeInference {
             return (
                 input.dropLast() + [units], try checkedParams(features * Double(units) + (useBias ? Double(units) : 0))
             )
-        case let .conv2d(filters, kernel, stride, padding, _):
+        case let .conv2d(filters, kernel, stride, padding, _, useBias):
             let (h, w, c) = try image(input, layer: "conv2d")
             let outH: Int, outW: Int
             if padding == .same {
@@ -34,7 +34,8 @@ enum ShapeInference {
             }
             return (
                 [outH, outW, filters],
-                try checkedParams(Double(filters) * (Double(kernel.height) * Double(kernel.width) * Double(c) + 1))
+                try checkedParams(
+                    Double(filters) * (Double(kernel.height) * Double(kernel.width) * Double(c) + (useBias ? 1 : 0)))
             )
         case let .maxpool2d(pool, stride), let .avgpool2d(pool, stride):
             let (h, w, c) = try image(input, layer: layer.typeName)
@@ -76,6 +77,8 @@ enum ShapeInference {
             return (returnSequences ? [input[0], units] : [units], try checkedParams(params))
         case .embedding, .conv1d, .maxpool1d, .avgpool1d, .globalAvgpool:
             return try inferSequence(layer, input: input)
+        case .add, .concatenate:
+            return try merge(layer, inputs: [input])
         }
     }
 

@@ -13,7 +13,7 @@ enum GradientNorms {
             }
         }
         var perLayer: [String: Double] = [:]
-        for (index, square) in squares { perLayer["layers.\(index)"] = square.squareRoot() }
+        for (index, square) in squares { perLayer["layers.\(network.graph.names[index])"] = square.squareRoot() }
         return (total.squareRoot(), perLayer)
     }
 

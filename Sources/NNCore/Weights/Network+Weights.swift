@@ -5,14 +5,14 @@ extension Network {
         layer is RNNLayer || layer is LSTMLayer ? parameter.name + "_l0" : parameter.name
     }
 
-    /// The names of the batch-norm counters PyTorch saves (`layers.{i}.num_batches_tracked`).
+    /// The names of the batch-norm counters PyTorch saves (`layers.{name}.num_batches_tracked`).
     private var batchCounterNames: [String] {
         zip(layers, specIndex).compactMap { layer, index in
-            layer is BatchNormLayer ? "layers.\(index).num_batches_tracked" : nil
+            layer is BatchNormLayer ? "layers.\(graph.names[index]).num_batches_tracked" : nil
         }
     }
 
-    /// Every parameter and buffer under its PyTorch name (`layers.{i}.weight`, …), plus an
+    /// Every parameter and buffer under its PyTorch name (`layers.{name}.weight`, …), plus an
     /// I64 `num_batches_tracked` for each batch norm so that `load_state_dict(strict=True)`
     /// accepts the file. nnserve does not count batches (its running averages use a fixed
     /// momentum), so the counter is 0.

@@ -30,7 +30,7 @@ extension ServiceApp {
             writer.finish()
             return
         }
-        let subscription = Subscription(events: events, job: job.id)
+        let subscription = Subscription { [id = job.id] in events.unsubscribe(job: id, token: $0) }
         let token = events.subscribe(job: current) { event in
             switch event {
             case let .epoch(metrics):
@@ -50,19 +50,18 @@ extension ServiceApp {
     }
 }
 
-/// One listener's registration, removed exactly once however the stream ends.
+/// One listener's registration (on a job's or a sweep's event hub), removed exactly once
+/// however the stream ends.
 ///
 /// `@unchecked Sendable`: `token` and `ended` are guarded by `lock`.
-private final class Subscription: @unchecked Sendable {
-    let events: JobEvents
-    let job: String
+final class Subscription: @unchecked Sendable {
+    let unsubscribe: @Sendable (Int) -> Void
     private let lock = NSLock()
     private var token: Int?
     private var ended = false
 
-    init(events: JobEvents, job: String) {
-        self.events = events
-        self.job = job
+    init(unsubscribe: @escaping @Sendable (Int) -> Void) {
+        self.unsubscribe = unsubscribe
     }
 
     func start(_ token: Int) {
@@ -70,7 +69,7 @@ private final class Subscription: @unchecked Sendable {
         let alreadyEnded = ended
         self.token = token
         lock.unlock()
-        if alreadyEnded { events.unsubscribe(job: job, token: token) }
+        if alreadyEnded { unsubscribe(token) }
     }
 
     func end() {
@@ -78,7 +77,7 @@ private final class Subscription: @unchecked Sendable {
         let token = ended ? nil : self.token
         ended = true
         lock.unlock()
-        if let token { events.unsubscribe(job: job, token: token) }
+        if let token { unsubscribe(token) }
     }
 }
 

@@ -58,60 +58,15 @@ extension ServiceApp {
     /// Validates everything a job needs before it is stored (a rejected job stores nothing),
     /// then stores it and queues it.
     func submitJob(_ request: HTTPRequest) throws -> HTTPResponse {
-        let body = try request.jsonBody()
-        guard body.objectMembers != nil else { throw ServiceError.invalid("the body must be a JSON object", path: nil) }
-        let config = try JSONDecoder().decode(TrainingConfig.self, from: Data(request.body))
-        let labels = try Labels.from(body)
-        guard config.epochs <= options.maxEpochs else {
-            throw ServiceError.invalid("at most \(options.maxEpochs) epochs are allowed on this server", path: "epochs")
-        }
-        guard let datasetID = body["dataset"]?.stringValue else {
-            throw ServiceError.invalid(
-                "'dataset' must name a data set id (ds_…)", path: "dataset", code: "missing_field")
-        }
-        guard let data = try store.dataset(datasetID) else {
-            throw ServiceError.invalid(
-                "no data set has the id '\(datasetID)'", path: "dataset", code: "unknown_dataset")
-        }
-        var validation: DatasetRecord?
-        if let validationID = config.validationDataset {
-            guard let record = try store.dataset(validationID) else {
-                throw ServiceError.invalid(
-                    "no data set has the id '\(validationID)'", path: "validation.dataset", code: "unknown_dataset")
-            }
-            validation = record
-        }
-        let inlineSpec: ModelSpec?
-        let existing: ModelRecord?
-        switch (body["model"], body["model_id"]) {
-        case (.some, .some), (.none, .none):
-            throw ServiceError.invalid("give exactly one of 'model' (an inline spec) or 'model_id'", path: "model")
-        case (.some, .none):
-            do {
-                let modelData = try JSONEncoderBridge.data(from: request.body, member: "model")
-                inlineSpec = try JSONDecoder().decode(ModelSpec.self, from: modelData)
-            } catch let error as SpecError {
-                throw error.prefixed("model")
-            }
-            try checkLimits(inlineSpec!, path: "model")
-            existing = nil
-        case (.none, .some(let value)):
-            guard let id = value.stringValue, let record = try store.model(id) else {
-                throw ServiceError.invalid(
-                    "no model has the id '\(value.stringValue ?? value.kindName)'", path: "model_id",
-                    code: "unknown_model")
-            }
-            inlineSpec = nil
-            existing = record
-        }
-        try admit(spec: inlineSpec ?? existing!.spec, config: config, data: data, validation: validation)
+        let job = try validateJob(try request.jsonBody(), text: request.body)
         guard try queue.depth() < options.maxQueuedJobs else {
             throw ServiceError(
                 429, "queue_full", "the training queue holds \(options.maxQueuedJobs) jobs; retry later", retryAfter: 30
             )
         }
         let record = try store.insertJob(
-            newModel: inlineSpec, modelID: existing?.id, datasetID: datasetID, config: config, labels: labels)
+            newModel: job.newModel, modelID: job.existingModel?.id, datasetID: job.datasetID, config: job.config,
+            labels: job.labels)
         queue.submit(record.id)
         var headers = HTTPHeaders()
         headers.set("Location", "/v1/jobs/\(record.id)")

@@ -71,9 +71,8 @@ enum PredictionWriter {
                 } else if width == 1 {
                     text += outputs.scalars[base] > 0.5 ? "1" : "0"
                 } else {
-                    text +=
-                        "[" + (0..<width).map { outputs.scalars[base + $0] > 0.5 ? "1" : "0" }.joined(separator: ",")
-                        + "]"
+                    // One 0/1 per output, nested as the outputs are (per step for [T, k]).
+                    appendNested(outputs.scalars, offset: base, shape: sampleShape, to: &text) { $0 > 0.5 ? "1" : "0" }
                 }
             }
             text += "]"
@@ -82,17 +81,20 @@ enum PredictionWriter {
         return Array(text.utf8)
     }
 
-    private static func appendNested(_ values: [Float], offset: Int, shape: [Int], to text: inout String) {
+    private static func appendNested(
+        _ values: [Float], offset: Int, shape: [Int], to text: inout String,
+        format: (Float) -> String = { $0.isFinite ? $0.description : "null" }
+    ) {
         guard let first = shape.first else {
-            let value = values[offset]
-            text += value.isFinite ? value.description : "null"
+            text += format(values[offset])
             return
         }
         let stride = shape.dropFirst().reduce(1, *)
         text += "["
         for i in 0..<first {
             if i > 0 { text += "," }
-            appendNested(values, offset: offset + i * stride, shape: Array(shape.dropFirst()), to: &text)
+            appendNested(
+                values, offset: offset + i * stride, shape: Array(shape.dropFirst()), to: &text, format: format)
         }
         text += "]"
     }

@@ -53,32 +53,38 @@ public struct ServiceError: Error, Equatable, CustomStringConvertible {
             path: trimmed.isEmpty ? nil : trimmed)
     }
 
+    /// The API's form of an error from any module, or nil for an unknown error (a bug).
+    static func mapped(_ error: Error) -> ServiceError? {
+        switch error {
+        case let error as ServiceError:
+            return error
+        case let error as SpecError:
+            return ServiceError(422, error.code, error.message, path: error.path.isEmpty ? nil : error.path)
+        case let error as SafetensorsError:
+            return ServiceError(422, "invalid_weights", error.message)
+        case let error as JSONParser.Failure:
+            return .badJSON(error.message)
+        case let error as DecodingError:
+            return decodingError(error)
+        case let error as StorageError:
+            switch error {
+            case .notFound(let message): return ServiceError(404, "not_found", message)
+            case .conflict(let message): return .conflict(message)
+            case .invalidReference(let message, let path, let code): return .invalid(message, path: path, code: code)
+            case .unavailable(let message): return ServiceError(503, "busy", message, retryAfter: 1)
+            case .failed: return nil
+            }
+        default:
+            return nil
+        }
+    }
+
     /// Maps any error to the API's error response; unknown errors are bugs (500, logged).
     public static func response(for error: Error, log: (String) -> Void) -> HTTPResponse {
         let mapped: ServiceError
-        switch error {
-        case let error as ServiceError:
-            mapped = error
-        case let error as SpecError:
-            mapped = ServiceError(422, error.code, error.message, path: error.path.isEmpty ? nil : error.path)
-        case let error as SafetensorsError:
-            mapped = ServiceError(422, "invalid_weights", error.message)
-        case let error as JSONParser.Failure:
-            mapped = .badJSON(error.message)
-        case let error as DecodingError:
-            mapped = decodingError(error)
-        case let error as StorageError:
-            switch error {
-            case .notFound(let message): mapped = ServiceError(404, "not_found", message)
-            case .conflict(let message): mapped = .conflict(message)
-            case .invalidReference(let message, let path, let code): mapped = .invalid(message, path: path, code: code)
-            case .unavailable(let message): mapped = ServiceError(503, "busy", message, retryAfter: 1)
-            case .failed:
-                log("storage error: \(error)")
-                mapped = ServiceError(
-                    500, "internal_error", "the server failed to handle this request; the error was logged")
-            }
-        default:
+        if let known = Self.mapped(error) {
+            mapped = known
+        } else {
             log("internal error: \(error)")
             mapped = ServiceError(
                 500, "internal_error", "the server failed to handle this request; the error was logged")

@@ -21,6 +21,9 @@ public struct JobRecord: Sendable {
     /// Times the server process died while the job was running.
     public var crashes = 0
     public var labels = Labels()
+    /// What ended a cancelled job other than a client: `asha` when its sweep's early
+    /// termination stopped it at a rung.
+    public var stoppedBy: String?
 
     public struct JobError: Codable, Equatable, Sendable {
         public var code: String
@@ -47,6 +50,7 @@ public struct JobRecord: Sendable {
         var latest: Latest
         var error: JobError?
         var stopped_early: Bool
+        var stopped_by: String?
         var created_at: String
         var started_at: String?
         var finished_at: String?
@@ -72,6 +76,7 @@ public struct JobRecord: Sendable {
             try l.encode(latest.val_accuracy, forKey: "val_accuracy")
             try c.encode(error, forKey: "error")
             try c.encode(stopped_early, forKey: "stopped_early")
+            try c.encode(stopped_by, forKey: "stopped_by")
             try c.encode(created_at, forKey: "created_at")
             try c.encode(started_at, forKey: "started_at")
             try c.encode(finished_at, forKey: "finished_at")
@@ -88,7 +93,8 @@ public struct JobRecord: Sendable {
             latest: Latest(
                 loss: latest?.loss, val_loss: latest?.valLoss, accuracy: latest?.accuracy,
                 val_accuracy: latest?.valAccuracy),
-            error: error, stopped_early: stoppedEarly, created_at: createdAt, started_at: startedAt,
+            error: error, stopped_early: stoppedEarly, stopped_by: stoppedBy, created_at: createdAt,
+            started_at: startedAt,
             finished_at: finishedAt, attempts: attempts, config: config)
     }
 }

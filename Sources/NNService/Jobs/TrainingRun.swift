@@ -98,6 +98,12 @@ struct TrainingRun {
                     pinnedEpoch: best,
                     weightsEpoch: trainer.progress.stoppedEarly ? best : nil)
             else {
+                // No longer running: a client cancelled it, or its sweep's early termination
+                // stopped it in the transaction that recorded this epoch (news to listeners).
+                if let stopped = try store.job(jobID), stopped.stoppedBy != nil, stopped.status == .cancelled {
+                    worker.events?.publish(job: jobID, .epoch(metrics))
+                    worker.events?.publish(job: jobID, .status(stopped.description))
+                }
                 return
             }
             worker.events?.publish(job: jobID, .epoch(metrics))

@@ -80,7 +80,7 @@ extension SQLiteServiceStore {
         }
     }
 
-    /// Deletes a data set unless a queued or running job uses it (409).
+    /// Deletes a data set unless a queued or running job, or a running sweep, uses it (409).
     public func deleteDataset(_ id: String) throws {
         try durableTransaction { db in
             guard try db.queryOne("SELECT 1 FROM datasets WHERE id = ?", [id]) != nil else {
@@ -94,6 +94,10 @@ extension SQLiteServiceStore {
                 let jobID: String = try job.get("id")
                 throw StorageError.conflict(
                     "data set \(id) is used by job \(jobID), which has not ended; cancel it first or wait")
+            }
+            if let sweep = try runningSweep(using: id, in: db) {
+                throw ServiceError.conflict(
+                    "data set \(id) is used by sweep \(sweep), which has not ended; cancel it first or wait")
             }
             try db.execute("DELETE FROM datasets WHERE id = ?", [id])
         }

@@ -5,7 +5,7 @@ import SQLiteStore
 extension SQLiteServiceStore {
     static let jobColumns = """
         id, model_id, dataset_id, validation_dataset_id, config, status, epoch, base_epoch, latest, error,
-        stopped_early, created_at, started_at, finished_at, attempts, crashes, name, tags
+        stopped_early, created_at, started_at, finished_at, attempts, crashes, name, tags, stopped_by
         """
 
     /// The SQL of each of `ListQuery.jobSortFields`.
@@ -28,7 +28,8 @@ extension SQLiteServiceStore {
             error: try error.map { try StoredJSON.decode(JobRecord.JobError.self, $0) },
             stoppedEarly: try row.get("stopped_early"), createdAt: try row.get("created_at"),
             startedAt: try row.get("started_at"), finishedAt: try row.get("finished_at"),
-            attempts: try row.get("attempts"), crashes: try row.get("crashes"), labels: try Self.labels(row))
+            attempts: try row.get("attempts"), crashes: try row.get("crashes"), labels: try Self.labels(row),
+            stoppedBy: try row.get("stopped_by"))
     }
 
     /// Creates the job (and its model when the spec is inline) in one transaction.
@@ -37,38 +38,49 @@ extension SQLiteServiceStore {
     public func insertJob(
         newModel: ModelSpec?, modelID: String?, datasetID: String, config: TrainingConfig, labels: Labels
     ) throws -> JobRecord {
-        let id = Identifiers.make("job")
-        try durableTransaction { db in
-            let model: String
-            var baseEpoch = 0
-            if let newModel {
-                model = try insertModel(newModel, labels: labels, in: db)
-            } else {
-                model = modelID!
-                guard let row = try db.queryOne("SELECT epochs_trained FROM models WHERE id = ?", [model]) else {
-                    throw StorageError.invalidReference(
-                        "no model has the id '\(model)'", path: "model_id", code: "unknown_model")
-                }
-                baseEpoch = try row.get("epochs_trained")
-                if try db.queryOne("SELECT 1 FROM jobs WHERE model_id = ? AND status IN ('queued', 'running')", [model])
-                    != nil
-                {
-                    throw StorageError.conflict(
-                        "model \(model) already has a queued or running job; wait for it or cancel it")
-                }
-            }
-            try db.execute(
-                """
-                INSERT INTO jobs(id, model_id, dataset_id, validation_dataset_id, config, status, epochs, base_epoch,
-                  created_at, name, tags)
-                VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)
-                """,
-                [
-                    id, model, datasetID, config.validationDataset, StoredJSON.encode(config), config.epochs, baseEpoch,
-                    Identifiers.now(), labels.name, StoredJSON.encode(labels.tags),
-                ])
+        let id = try durableTransaction { db in
+            try insertJob(
+                newModel: newModel, modelID: modelID, datasetID: datasetID, config: config, labels: labels, in: db)
         }
         return try job(id)!
+    }
+
+    /// `insertJob` inside a caller's transaction (a sweep launches a trial and links it in one);
+    /// returns the new job's id.
+    func insertJob(
+        newModel: ModelSpec?, modelID: String?, datasetID: String, config: TrainingConfig, labels: Labels,
+        in db: Connection
+    ) throws -> String {
+        let id = Identifiers.make("job")
+        let model: String
+        var baseEpoch = 0
+        if let newModel {
+            model = try insertModel(newModel, labels: labels, in: db)
+        } else {
+            model = modelID!
+            guard let row = try db.queryOne("SELECT epochs_trained FROM models WHERE id = ?", [model]) else {
+                throw StorageError.invalidReference(
+                    "no model has the id '\(model)'", path: "model_id", code: "unknown_model")
+            }
+            baseEpoch = try row.get("epochs_trained")
+            if try db.queryOne("SELECT 1 FROM jobs WHERE model_id = ? AND status IN ('queued', 'running')", [model])
+                != nil
+            {
+                throw StorageError.conflict(
+                    "model \(model) already has a queued or running job; wait for it or cancel it")
+            }
+        }
+        try db.execute(
+            """
+            INSERT INTO jobs(id, model_id, dataset_id, validation_dataset_id, config, status, epochs, base_epoch,
+              created_at, name, tags)
+            VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)
+            """,
+            [
+                id, model, datasetID, config.validationDataset, StoredJSON.encode(config), config.epochs, baseEpoch,
+                Identifiers.now(), labels.name, StoredJSON.encode(labels.tags),
+            ])
+        return id
     }
 
     public func job(_ id: String) throws -> JobRecord? {

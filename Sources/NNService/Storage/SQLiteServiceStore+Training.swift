@@ -11,6 +11,8 @@ extension SQLiteServiceStore {
     /// stopping may restore. Does nothing and returns false unless the job is running and
     /// `owner` holds its lease, unexpired, checked in the same transaction: a worker whose lease
     /// lapsed (and whose job another worker may have taken) writes nothing.
+    /// For a sweep's trial, the same transaction applies ASHA's rung check; a trial it stops is
+    /// recorded (with its checkpoint), ends `cancelled`, and the call returns false.
     public func recordEpoch(
         job: JobRecord, owner: String, metrics: EpochMetrics, checkpoint: [UInt8]?, loss: LossFunction,
         pinnedEpoch: Int?, weightsEpoch: Int?
@@ -24,7 +26,7 @@ extension SQLiteServiceStore {
             try db.execute(
                 "UPDATE jobs SET epoch = ?, latest = ? WHERE id = ?",
                 [metrics.epoch, StoredJSON.encode(metrics), job.id])
-            guard let checkpoint else { return true }
+            guard let checkpoint else { return try !applyRungCheck(job: job, metrics: metrics, in: db) }
             let modelEpoch = job.baseEpoch + metrics.epoch
             let target = job.baseEpoch + (weightsEpoch ?? metrics.epoch)
             try pruneCheckpoints(
@@ -49,7 +51,7 @@ extension SQLiteServiceStore {
                   epochs_trained = ?
                 WHERE id = ?
                 """, [target, loss.rawValue, modelEpoch, job.modelID])
-            return true
+            return try !applyRungCheck(job: job, metrics: metrics, in: db)
         }
         // Keeps the -wal file near one checkpoint's size during long jobs.
         if recorded && checkpoint != nil { database.boundLog() }

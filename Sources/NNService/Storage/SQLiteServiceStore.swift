@@ -93,6 +93,7 @@ public final class SQLiteServiceStore: ServiceStorage, @unchecked Sendable {
         }
         registerLabelsMigration(&migrator)
         registerLeaseMigration(&migrator)
+        registerSweepsMigration(&migrator)
         return migrator
     }
 

@@ -189,6 +189,29 @@ def test_cancel(client):
     assert caught.value.code == "cancelled"
 
 
+def test_sweep_runs_its_grid_and_ranks_the_trials(client):
+    x, y = blobs(300, seed=2)
+    data = client.upload_dataset(x, y)
+    job = {"model": {"input_shape": [2], "layers": [{"type": "dense", "units": 8, "activation": "relu"},
+                                                    {"type": "dense", "units": 3}]},
+           "dataset": data["id"], "validation": {"split": 0.2}, "loss": "cross_entropy",
+           "optimizer": {"type": "sgd", "learning_rate": 0.1}, "epochs": 3}
+    sweep = client.start_sweep(job, {"optimizer.learning_rate": {"values": [0.001, 0.3]},
+                                     "batch_size": {"values": [8, 32]}}, search="grid", parallel=2,
+                               metric="val_accuracy", name="blobs-grid")
+    assert sweep.status == "running" and sweep.trial_count == 4
+    sweep.wait(timeout=120)
+    assert sweep.status == "succeeded"
+    metrics = [t["metric"] for t in sweep.trials]
+    assert metrics == sorted(metrics, reverse=True)
+    best = sweep.best_job()
+    assert best.id == sweep.trials[0]["job_id"] and f"sweep:{sweep.id}" in best.tags
+    assert [s.id for s in client.sweeps()] == [sweep.id]
+    with pytest.raises(nnserve.ValidationError) as caught:
+        client.start_sweep(job, {"model.layers[5].units": {"values": [4]}})
+    assert caught.value.path == "parameters.model.layers[5].units"
+
+
 def test_token(token_server):
     with pytest.raises(nnserve.Unauthorized) as caught:
         Client(token_server.url, token="").datasets()

@@ -1,7 +1,7 @@
 // The nnserve dashboard: plain JavaScript, no library, no request to any other host.
 // Views are chosen by the URL's fragment (#/jobs, #/jobs/ID, #/compare?ids=A,B, #/models, #/models/ID,
-// #/datasets, #/predict?model=ID). Every API call goes through api(), which adds the bearer token
-// and turns the API's error body {"error": {"code", "message", "path"}} into an ApiError.
+// #/datasets, #/sweeps, #/sweeps/ID, #/predict?model=ID). Every API call goes through api(), which adds the
+// bearer token and turns the API's error body {"error": {"code", "message", "path"}} into an ApiError.
 'use strict';
 
 const TOKEN_KEY = 'nnserve.token';
@@ -669,9 +669,103 @@ function renderPredictions(answer, count) {
   return out;
 }
 
+// Sweeps: the list, and one sweep with its trials best first, kept current by its event stream.
+function sweepProgress(sweep) {
+  const c = sweep.counts || {};
+  const ended = (c.succeeded || 0) + (c.failed || 0) + (c.cancelled || 0);
+  return progressBar(sweep.trial_count ? ended / sweep.trial_count : 0);
+}
+
+function paramsText(params) {
+  return Object.entries(params || {}).map(([k, v]) => k + ' = ' + (typeof v === 'number' ? fmt(v) : JSON.stringify(v)))
+    .join(', ');
+}
+
+async function sweepsView() {
+  const table = el('table', { id: 'sweeps-table' });
+  view().replaceChildren(el('h1', {}, 'Sweeps'), el('p', { class: 'muted' },
+    'Hyperparameter sweeps (POST /v1/sweeps): each trial is a job tagged sweep:{id}.'), table);
+  async function refresh() {
+    const sweeps = (await listAll('/v1/sweeps')).reverse();
+    table.replaceChildren(el('tr', {}, el('th', {}, 'sweep'), el('th', {}, 'status'), el('th', {}, 'trials'),
+      el('th', {}, 'search'), el('th', { class: 'num' }, 'stopped early'), el('th', {}, 'metric'),
+      el('th', { class: 'num' }, 'best'), el('th', {}, 'best parameters'), el('th', {}, 'created')));
+    if (!sweeps.length) {
+      table.append(el('tr', {}, el('td', { colspan: 9, class: 'muted' }, 'No sweeps yet. Start one with POST /v1/sweeps.')));
+    }
+    for (const sweep of sweeps) {
+      const best = sweep.best || {};
+      table.append(el('tr', { 'data-sweep': sweep.id },
+        el('td', {}, el('a', { href: '#/sweeps/' + sweep.id }, sweep.name || sweep.id)), el('td', {}, badge(sweep.status)),
+        el('td', {}, sweepProgress(sweep), ' ' + sweep.trial_count), el('td', {}, sweep.search +
+          (sweep.early_termination ? ' + ASHA' : '')), el('td', { class: 'num' }, sweep.stopped_early),
+        el('td', {}, sweep.metric + ' (' + sweep.goal + ')'), el('td', { class: 'num' }, fmt(best.metric)),
+        el('td', { class: 'muted' }, paramsText(best.params)), el('td', {}, when(sweep.created_at))));
+    }
+    return sweeps;
+  }
+  let sweeps = await refresh(), ticks = 0;
+  every(2000, async () => {
+    if (!sweeps.some((s) => s.status === 'running') && ++ticks % 5) return;
+    try { sweeps = await refresh(); } catch (e) { showError(e); }
+  });
+}
+
+async function sweepView(id) {
+  const controller = new AbortController();
+  onLeave(() => controller.abort());
+  let sweep = await api('/v1/sweeps/' + id);
+  function render() {
+    const asha = sweep.early_termination;
+    const cancel = sweep.status === 'running' ? el('button', { class: 'plain', onclick: async () => {
+      try { sweep = await api('/v1/sweeps/' + id + '/cancel', { method: 'POST', body: '' }); render(); } catch (e) { showError(e); }
+    } }, 'Cancel sweep') : '';
+    const top = sweep.trials.filter((t) => t.job_id && t.metric !== null).slice(0, 5).map((t) => t.job_id);
+    const table = el('table', { id: 'trials-table' }, el('tr', {}, el('th', { class: 'num' }, '#'), el('th', {}, 'status'),
+      el('th', { class: 'num' }, sweep.metric), el('th', { class: 'num' }, 'epochs'), el('th', {}, 'parameters'),
+      el('th', {}, 'job')));
+    for (const t of sweep.trials) {
+      table.append(el('tr', { 'data-trial': t.trial }, el('td', { class: 'num' }, t.trial),
+        el('td', {}, badge(t.status), t.stopped_by ? ' (stopped by ' + t.stopped_by + ')' : ''),
+        el('td', { class: 'num' }, fmt(t.metric)), el('td', { class: 'num' }, t.epochs),
+        el('td', {}, paramsText(t.params)),
+        el('td', {}, t.job_id ? el('a', { href: '#/jobs/' + t.job_id, class: 'mono' }, t.job_id) : '–')));
+    }
+    view().replaceChildren(el('h1', {}, 'Sweep ', el('span', { class: 'mono' }, sweep.name || id)),
+      el('div', { class: 'panel spaced' },
+        el('dl', { class: 'facts' },
+          el('dt', {}, 'status'), el('dd', { id: 'sweep-status' }, badge(sweep.status)),
+          el('dt', {}, 'trials'), el('dd', {}, sweepProgress(sweep), ' ' + Object.entries(sweep.counts)
+            .filter(([, n]) => n).map(([status, n]) => n + ' ' + status).join(', ')),
+          el('dt', {}, 'search'), el('dd', {}, sweep.search + ', seed ' + sweep.seed + ', ' + sweep.parallel + ' at a time'),
+          el('dt', {}, 'ranked by'), el('dd', {}, sweep.metric + ' (' + sweep.goal + ')'),
+          el('dt', {}, 'early termination'), el('dd', {}, asha ? 'ASHA from epoch ' + asha.min_epochs + ', keeping the top 1/' +
+            asha.reduction_factor + ' at each rung (' + sweep.stopped_early + ' stopped)' : 'none'),
+          el('dt', {}, 'best'), el('dd', { id: 'sweep-best' }, sweep.best ? fmt(sweep.best.metric) + ' with ' +
+            paramsText(sweep.best.params) : '–')),
+        el('div', { class: 'toolbar' }, cancel,
+          top.length ? el('a', { href: '#/compare?ids=' + top.join(',') }, 'compare the best ' + top.length) : '')),
+      el('h2', {}, 'Trials, best first'), table);
+  }
+  render();
+  if (sweep.status !== 'running') return;
+  // Any event means the sweep changed: read it again, at most every half second.
+  let pending = null;
+  const reload = () => {
+    if (pending) return;
+    pending = setTimeout(async () => {
+      pending = null;
+      try { sweep = await api('/v1/sweeps/' + id); render(); } catch (e) { showError(e); }
+    }, 500);
+  };
+  onLeave(() => clearTimeout(pending));
+  streamEvents('/v1/sweeps/' + id + '/events', reload, controller.signal).then(reload).catch(showError);
+}
+
 // ---- Router ------------------------------------------------------------------------------------
 
-const VIEWS = { jobs: jobsView, compare: compareView, models: modelsView, datasets: datasetsView, predict: predictView };
+const VIEWS = { jobs: jobsView, compare: compareView, models: modelsView, datasets: datasetsView, predict: predictView,
+  sweeps: sweepsView };
 
 async function route() {
   for (const fn of cleanup.splice(0)) fn();
@@ -684,6 +778,7 @@ async function route() {
   try {
     if (name === 'jobs' && id) await jobView(id);
     else if (name === 'models' && id) await modelView(id);
+    else if (name === 'sweeps' && id) await sweepView(id);
     else if (VIEWS[name]) await VIEWS[name](query);
     else view().replaceChildren(el('p', {}, 'No such page: ', el('code', {}, '#/' + hash)));
   } catch (error) {

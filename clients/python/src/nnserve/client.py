@@ -263,6 +263,98 @@ class Client:
             yield from parse_events(response.iter_content(chunk_size=None))
 
 
+    # ---- Sweeps --------------------------------------------------------------------------------
+
+    def start_sweep(self, job: dict, parameters: dict, *, search: str = "random", trials: Optional[int] = None,
+                    parallel: int = 1, metric: Optional[str] = None, goal: Optional[str] = None,
+                    early_termination: Optional[dict] = None, seed: int = 0, name: Optional[str] = None) -> "Sweep":
+        """Starts a hyperparameter sweep and returns it at once; `sweep.wait()` follows it to the end.
+
+        `job` is a body of POST /v1/jobs (with an inline `model`); `parameters` maps field paths
+        of it to {"values": [...]} or a range {"uniform" | "log_uniform" | "int_uniform": [low, high]}:
+
+        >>> client.start_sweep(job, {"optimizer.learning_rate": {"log_uniform": [1e-4, 1e-1]},
+        ...                          "model.layers[0].units": {"values": [32, 64]}}, trials=8,
+        ...                    early_termination={"type": "asha", "min_epochs": 2})
+        """
+        body: Dict[str, Any] = {"job": job, "parameters": parameters, "search": search, "parallel": parallel,
+                                "seed": seed}
+        for key, value in (("trials", trials), ("metric", metric), ("goal", goal),
+                           ("early_termination", early_termination), ("name", name)):
+            if value is not None:
+                body[key] = value
+        return Sweep(self, self._json("POST", "/v1/sweeps", json=body))
+
+    def sweep(self, sweep_id: str) -> "Sweep":
+        return Sweep(self, self._json("GET", f"/v1/sweeps/{sweep_id}"))
+
+    def sweeps(self) -> List["Sweep"]:
+        """Every sweep, oldest first (without their trials: `refresh()` one to read them)."""
+        return [Sweep(self, s) for s in self._list("/v1/sweeps")]
+
+    def sweep_events(self, sweep_id: str, read_timeout: float = 60.0) -> Iterator[Tuple[str, Any]]:
+        """The sweep's server-sent events as (name, data): `status` (the sweep) and `trial` (one
+        trial that changed). Ends after the sweep's final status."""
+        response = self.request("GET", f"/v1/sweeps/{sweep_id}/events", headers={"Accept": "text/event-stream"},
+                                stream=True, timeout=(self.timeout, read_timeout))
+        with response:
+            yield from parse_events(response.iter_content(chunk_size=None))
+
+
+class Sweep:
+    """A hyperparameter sweep. Attributes mirror the API's sweep object (`trials` best first,
+    `best`); `refresh()` re-reads it."""
+
+    def __init__(self, client: Client, data: dict):
+        self.client = client
+        self.data = data
+
+    def __repr__(self):
+        return f"Sweep({self.id!r}, status={self.status!r}, trials={self.trial_count})"
+
+    def __getattr__(self, name):
+        data = self.__dict__.get("data") or {}
+        if name in data:
+            return data[name]
+        raise AttributeError(name)
+
+    @property
+    def done(self) -> bool:
+        return self.data["status"] != "running"
+
+    def refresh(self) -> "Sweep":
+        self.data = self.client._json("GET", f"/v1/sweeps/{self.id}")
+        return self
+
+    def cancel(self) -> "Sweep":
+        self.data = self.client._json("POST", f"/v1/sweeps/{self.id}/cancel", data=b"")
+        return self
+
+    def wait(self, timeout: Optional[float] = None) -> "Sweep":
+        """Follows the sweep's event stream until every trial has ended (or `timeout` seconds,
+        then TimeoutError), and returns it with its trials best first."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self.done:
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"sweep {self.id} did not end within {timeout} s")
+            read_timeout = 30.0 if deadline is None else max(1.0, min(30.0, deadline - time.monotonic()))
+            try:
+                for name, data in self.client.sweep_events(self.id, read_timeout=read_timeout):
+                    if name == "status" and isinstance(data, dict):
+                        self.data = data
+                    if deadline is not None and time.monotonic() > deadline:
+                        break
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # a quiet or dropped stream: read the sweep and listen again
+            self.refresh()
+        return self.refresh()
+
+    def best_job(self) -> Optional[Job]:
+        """The best trial's job, or None before any trial has a metric."""
+        best = self.data.get("best")
+        return self.client.job(best["job_id"]) if best else None
+
+
 class Job:
     """A training job. Attributes mirror the API's job object; `refresh()` re-reads it."""
 
@@ -360,4 +452,4 @@ class Job:
         return self.client.weights(self.data["model_id"], epoch)
 
 
-__all__ = ["Client", "Job", "Prediction", "NNServeError"]
+__all__ = ["Client", "Job", "Sweep", "Prediction", "NNServeError"]

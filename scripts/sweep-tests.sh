@@ -1,0 +1,9 @@
+#!/bin/sh
+# The long sweep test on the digits data against a real nnserve (Tests/NNServiceTests/
+# SweepDigitsTests.swift): three 12-trial sweeps (ASHA twice, then every trial to completion).
+# Bounded in time; prints the measured wall times.
+set -eu
+cd "$(dirname "$0")/.."
+swift build -c release --build-tests
+NN_SWEEP_TESTS=1 timeout 900 swift test -c release --skip-build --filter SweepDigitsTests 2>&1 |
+  tee /dev/stderr | grep -q "Executed 1 test, with 0 failures"
