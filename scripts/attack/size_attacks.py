@@ -118,18 +118,55 @@ def overflow_and_budget_attacks():
 
 
 def crash_loop_attack():
-    """With the budget lifted, a job whose first allocation cannot succeed kills the process at
-    every start; the third death fails it with `crashed` and the server stays up."""
+    """With the budget lifted, a job whose first allocation cannot succeed kills whatever trains
+    it at every start. Under the default role the trainer is a worker process: the API never
+    dies, and the third worker death fails the job with `crashed`. Training in the server's own
+    process (NN_WORKERS=0), the server dies instead, and after its third death and restart the
+    job is failed the same way and the server stays up."""
     with open("/proc/sys/vm/overcommit_memory") as handle:
         if handle.read().strip() == "1":
             print("skip  crash loop: overcommit_memory=1 would let the allocation through")
             return
-    env = {"NN_API_TOKEN": TOKEN, "NN_MAX_MEMORY": "1T", "SWIFT_BACKTRACE": "enable=no"}
+    base = {"NN_API_TOKEN": TOKEN, "NN_MAX_MEMORY": "1T", "SWIFT_BACKTRACE": "enable=no"}
+
+    def submit(server):
+        # 256x256 outputs x 2^20 filters x 4 bytes = 256 GiB for one sample: refused by the kernel.
+        dataset = image_dataset(server, 256, 3)
+        status, job = post(server, "/v1/jobs", image_job(dataset, 256, 1 << 20, 3))
+        tally.check(status == 202, "with NN_MAX_MEMORY=1T the job that cannot allocate is accepted",
+                    f"{status} {job}")
+        return job.get("id", "")
+
+    def job_record(server, job_id):
+        status, _, body = server.request("GET", f"/v1/jobs/{job_id}", headers=AUTH)
+        return json.loads(body or b"{}") if status == 200 else {}
+
+    def crashed(record):
+        return (record.get("status") == "failed" and (record.get("error") or {}).get("code") == "crashed"
+                and record.get("attempts") == 3)
+
+    # Worker processes (the default): the API answers throughout.
+    server = Server(env=base)
+    try:
+        job_id = submit(server)
+        deadline, record, always_up = time.time() + 90, {}, True
+        while time.time() < deadline:
+            always_up = always_up and server.alive() and healthy(server)
+            record = job_record(server, job_id)
+            if record.get("status") in ("failed", "succeeded", "cancelled"):
+                break
+            time.sleep(0.2)
+        tally.check(always_up, "worker processes: the API stayed up while the job killed its workers")
+        tally.check(crashed(record), "worker processes: the third worker death fails the job with code crashed "
+                    "(attempts 3)", f"{record}")
+        tally.check(server.alive() and healthy(server), "worker processes: the server stays up after failing the job")
+    finally:
+        server.stop()
+
+    # Training in the server's own process: the process dies, and restarts count.
+    env = dict(base, NN_WORKERS="0")
     server = Server(env=env)
-    # 256x256 outputs x 2^20 filters x 4 bytes = 256 GiB for one sample: refused by the kernel.
-    dataset = image_dataset(server, 256, 3)
-    status, job = post(server, "/v1/jobs", image_job(dataset, 256, 1 << 20, 3))
-    tally.check(status == 202, "with NN_MAX_MEMORY=1T the job that cannot allocate is accepted", f"{status} {job}")
+    job_id = submit(server)
     deaths = 0
     for _ in range(4):
         deadline = time.time() + 20
@@ -141,13 +178,12 @@ def crash_loop_attack():
         server = restart(server, env)
     try:
         time.sleep(1)
-        status, _, body = server.request("GET", f"/v1/jobs/{job.get('id', '')}", headers=AUTH)
-        record = json.loads(body or b"{}")
-        tally.check(deaths == 3, "the process died three times, once per start of the job", f"deaths={deaths}")
-        tally.check(record.get("status") == "failed" and (record.get("error") or {}).get("code") == "crashed"
-                    and record.get("attempts") == 3,
-                    "the third death fails the job with code crashed (attempts 3)", f"{record}")
-        tally.check(healthy(server), "the server stays up after failing the job")
+        record = job_record(server, job_id)
+        tally.check(deaths == 3, "in-process training: the process died three times, once per start of the job",
+                    f"deaths={deaths}")
+        tally.check(crashed(record), "in-process training: the third death fails the job with code crashed "
+                    "(attempts 3)", f"{record}")
+        tally.check(healthy(server), "in-process training: the server stays up after failing the job")
     finally:
         server.stop()
 
