@@ -87,35 +87,46 @@ enum SweepContract {
 
     /// Several replicas' controllers race to launch one sweep's trials: each trial gets exactly
     /// one job (counted in the database), and never more than `parallel` are queued or running.
+    /// Each round ends every queued trial at once, so that every controller finds room for the
+    /// next `parallel` trials at its next tick and they launch side by side.
     static func launchRace(_ factory: StorageContract.Factory, replicaCount: Int = 3) throws {
         let (replicas, cleanup) = try replicas(factory, replicaCount)
         defer { cleanup() }
         let store = replicas[0].store
         let dataset = try SweepSupport.upload(replicas[0].client)
-        let id = try submit(replicas[1].client, dataset: dataset, extra: ["parallel": 2])
+        let (parallel, trialCount) = (8, 32)
+        let id = try submit(
+            replicas[1].client, dataset: dataset,
+            extra: [
+                "parallel": parallel,
+                "parameters": [
+                    "optimizer.learning_rate": ["values": [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5]],
+                    "batch_size": ["values": [4, 8, 16, 32]],
+                ],
+            ])
         var maxActive = 0
         var finished = 0
-        try wait("every trial to be launched and finished", timeout: 60) {
-            let active = try queuedOrRunning(store)
-            maxActive = max(maxActive, active)
-            // Only once the cap is reached, so that a launcher that would exceed it has had a turn.
-            if active == 2 || (finished >= 4 && active > 0),
-                let job = try replicas[finished % replicaCount].store.claimNextJob(owner: "W", leaseSeconds: 60)
-            {
-                Thread.sleep(forTimeInterval: 0.1)
-                maxActive = max(maxActive, try queuedOrRunning(store))
+        while finished < trialCount {
+            try wait("the next trials to be launched") {
+                let active = try queuedOrRunning(store)
+                maxActive = max(maxActive, active)
+                return active >= min(parallel, trialCount - finished)
+            }
+            // Long enough for every controller to tick over the full sweep.
+            Thread.sleep(forTimeInterval: 0.3)
+            maxActive = max(maxActive, try queuedOrRunning(store))
+            while let job = try replicas[finished % replicaCount].store.claimNextJob(owner: "W", leaseSeconds: 60) {
                 _ = try store.transition(job.id, .succeed, owner: "W", error: nil, stoppedEarly: false)
                 finished += 1
             }
-            return finished == 6 && active == 0
         }
-        XCTAssertLessThanOrEqual(maxActive, 2)
-        XCTAssertEqual(try store.jobCounts(), [.succeeded: 6], "six trials, six jobs")
+        XCTAssertLessThanOrEqual(maxActive, parallel)
+        XCTAssertEqual(try store.jobCounts(), [.succeeded: trialCount], "one job per trial")
         for replica in replicas {
             let sweep = try SweepSupport.waitForSweep(replica.client, id, timeout: 30)
             XCTAssertEqual(sweep["status"] as? String, "succeeded")
             let jobs = SweepSupport.trials(sweep).compactMap { $0["job_id"] as? String }
-            XCTAssertEqual(Set(jobs).count, 6, "each trial has a job of its own")
+            XCTAssertEqual(Set(jobs).count, trialCount, "each trial has a job of its own")
         }
     }
 
