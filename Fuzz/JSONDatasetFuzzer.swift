@@ -2,7 +2,8 @@
 // against the service's modules. Any input must end in a value or a thrown error, never a trap.
 // The one-pass reader of uploads (DatasetBodyParser) is checked against the tree-based reader
 // (JSONParser + DatasetParser): whatever the one-pass reader accepts, the tree-based one accepts
-// with the same result, and both agree on which inputs are malformed JSON.
+// with the same result, and both agree on which inputs are malformed JSON. The body is also fed
+// in pieces split where the input's own bytes say: the outcome must not depend on the splits.
 import Foundation
 
 @testable import NNService
@@ -18,6 +19,22 @@ public func fuzzJSONDataset(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     if let tree, (try? JSONParser.parse(bytes)) != tree { fatalError("two parses of one document differ") }
     let reference = tree.flatMap { try? DatasetParser.parseJSON($0, bodyBytes: size) }
+    let whole = Result { try DatasetBodyParser.parse(bytes) }
+    let pieces = Result { () throws -> DatasetUpload in
+        var parser = DatasetBodyParser(expectedBytes: size)
+        try feedInPieces(bytes) { try parser.feed($0) }
+        return try parser.finish()
+    }
+    switch (whole, pieces) {
+    case (.success(let a), .success(let b)):
+        guard a.inputs == b.inputs, a.targets == b.targets, a.inputShape == b.inputShape, a.name == b.name,
+            a.target == b.target
+        else { fatalError("fed in pieces, the reader reads another data set") }
+    case (.failure(let a), .failure(let b)):
+        guard "\(a)" == "\(b)" else { fatalError("fed in pieces, the reader fails otherwise: \(a) vs \(b)") }
+    default:
+        fatalError("fed in pieces, the reader decides otherwise: \(whole) vs \(pieces)")
+    }
     do {
         let upload = try DatasetBodyParser.parse(bytes)
         guard tree != nil else { fatalError("the one-pass reader accepted malformed JSON") }
@@ -41,4 +58,19 @@ public func fuzzJSONDataset(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         // find a data error before a syntax error later in the body, so nothing more is asked.
     }
     return 0
+}
+
+/// Feeds `bytes` in pieces whose sizes (1 to 16) come from the bytes themselves, so that libFuzzer
+/// explores the splits along with the content.
+func feedInPieces(_ bytes: [UInt8], _ feed: (UnsafeRawBufferPointer) throws -> Void) throws {
+    var offset = 0
+    var index = 0
+    try bytes.withUnsafeBytes { raw in
+        while offset < raw.count {
+            let size = min(raw.count - offset, Int(bytes[index % bytes.count] & 15) + 1)
+            try feed(UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + size)]))
+            offset += size
+            index += 7
+        }
+    }
 }

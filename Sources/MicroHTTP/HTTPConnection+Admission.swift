@@ -30,10 +30,22 @@ extension HTTPConnection {
             return
         }
         incoming = Incoming(head: head, request: request, started: now, rejection: rejection)
+        if rejection == nil, let consumer = request.bodyConsumer {
+            incoming?.feed = HTTPBodyFeed(
+                consumer: consumer, contentCodings: Self.contentCodings(request),
+                inflatedLimit: limits.maxInflatedBodyBytes,
+                pool: workPool,
+                resume: { [weak self] in
+                    guard let self else { return }
+                    self.loop.execute { self.bodyFeedCaughtUp() }
+                })
+        }
         // A body of known length is read into one buffer of its size (at most maxBodyBytes, which
         // the decoder has checked), rather than one that doubles as it grows: a 150 MiB upload
         // would otherwise pass through buffers of up to twice its size and copies between them.
-        if rejection == nil, case .contentLength(let length) = head.framing, length > 64 * 1024 {
+        if rejection == nil, incoming?.feed == nil, case .contentLength(let length) = head.framing,
+            length > 64 * 1024
+        {
             incoming?.request.body.reserveCapacity(length)
         }
         // RFC 9110 §10.1.1: tell a waiting client to send the body we will read.

@@ -50,7 +50,7 @@ extension HTTPConnection {
     }
 
     /// Runs `then` on the loop if `exchange` is still the one the connection waits for.
-    private func resume(_ exchange: Exchange, then: @escaping (HTTPConnection) -> Void) {
+    func resume(_ exchange: Exchange, then: @escaping (HTTPConnection) -> Void) {
         loop.execute { [self] in
             guard lifecycle == .open, case .deferred(let current) = awaiting, current.request.id == exchange.request.id
             else { return }
@@ -191,6 +191,7 @@ extension HTTPConnection {
         guard lifecycle == .open, !closeAfterFlush else { return }
         if case .stream = awaiting { close(); return }
         let head = incoming?.head
+        abandonBodyFeed()
         if head == nil { requestCount += 1 }
         var request =
             incoming?.request

@@ -62,6 +62,7 @@ extension HTTPConnection {
     func close() {
         guard lifecycle != .closed else { return }
         lifecycle = .closed
+        incoming?.feed?.cancel()
         incoming = nil
         let pending = completions
         completions = []

@@ -19,11 +19,13 @@ final class HTTPConnection: @unchecked Sendable, EventLoopHandler {
     struct Incoming {
         let head: HTTPRequestHead
         /// Admitted by the router's head stage (decoded path, route, head hooks); the body is
-        /// appended as it arrives.
+        /// appended as it arrives, unless the route streams it into a consumer (`feed`).
         var request: HTTPRequest
         let started: UInt64
         /// The head stage's answer for a request without a body, sent once its end is read.
         var rejection: HTTPResponse?
+        /// Where the body goes as it arrives when the route streams it (`HTTPBodyConsumer`).
+        var feed: HTTPBodyFeed?
     }
 
     /// The request a deferred or streamed response belongs to.
@@ -68,6 +70,8 @@ final class HTTPConnection: @unchecked Sendable, EventLoopHandler {
     var eventStreamOpen = false
     var closeAfterFlush = false
     var readEOF = false
+    /// Reading stopped because a body consumer is behind (`HTTPBodyFeed.highWater`).
+    var bodyPaused = false
     var shuttingDown = false
     var requestCount = 0
     var dateCache = HTTPDateCache()
@@ -198,12 +202,23 @@ final class HTTPConnection: @unchecked Sendable, EventLoopHandler {
             case .head(let head):
                 receivedHead(head)
             case .body(let bytes):
-                incoming?.request.body.append(contentsOf: bytes)
+                if let feed = incoming?.feed {
+                    if feed.append(bytes) && !bodyPaused {
+                        bodyPaused = true
+                        timeouts.bodyPaused(now: Self.now())
+                    }
+                } else {
+                    incoming?.request.body.append(contentsOf: bytes)
+                }
             case .end:
                 guard let request = incoming else { break }
                 incoming = nil
                 timeouts.requestReceived()
-                handle(request)
+                if request.feed != nil {
+                    finishStreamedBody(request)
+                } else {
+                    handle(request)
+                }
             }
         }
         if readEOF && lifecycle == .open, case .nothing = awaiting, !closeAfterFlush {
@@ -215,7 +230,7 @@ final class HTTPConnection: @unchecked Sendable, EventLoopHandler {
         }
         // Buffered input beyond one request's worth means a pipelining client that does not
         // read its answers; stop reading until it does.
-        if decoder.bufferedByteCount > limits.maxRequestLineBytes + limits.maxHeaderSectionBytes {
+        if decoder.bufferedByteCount > limits.maxRequestLineBytes + limits.maxHeaderSectionBytes || bodyPaused {
             suspendReading()
         } else if lifecycle != .closed {
             resumeReading()

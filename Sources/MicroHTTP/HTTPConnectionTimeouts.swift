@@ -39,6 +39,8 @@ public struct HTTPConnectionTimeouts: Sendable, Equatable {
     private var bodyBytes = 0
     /// The body-stall deadline alone, before the rate deadline is folded in.
     private var stallDeadline: UInt64 = 0
+    /// When the server stopped reading the body (its consumer was behind); nil while reading.
+    private var pausedAt: UInt64?
 
     public init(limits: HTTPLimits, now: UInt64) {
         self.limits = limits
@@ -58,6 +60,7 @@ public struct HTTPConnectionTimeouts: Sendable, Equatable {
             readDeadline = now + Self.nanoseconds(limits.headerTimeout)
         case .readingBody:
             bodyBytes += count
+            if pausedAt != nil { return }
             stallDeadline = now + Self.nanoseconds(limits.bodyTimeout)
             readDeadline = min(stallDeadline, rateDeadline)
         case .readingHead, .responding, .lingering:
@@ -79,6 +82,25 @@ public struct HTTPConnectionTimeouts: Sendable, Equatable {
         }
     }
 
+    /// The server stopped reading the body because its consumer is behind: the client is not
+    /// slow, so neither the stall nor the rate is timed until `bodyResumed`.
+    public mutating func bodyPaused(now: UInt64) {
+        guard phase == .readingBody, pausedAt == nil else { return }
+        pausedAt = now
+        readDeadline = nil
+    }
+
+    /// Reading resumed: the stall time counts from now, and the pause does not count against
+    /// the body's average rate.
+    public mutating func bodyResumed(now: UInt64) {
+        guard let paused = pausedAt else { return }
+        pausedAt = nil
+        guard phase == .readingBody else { return }
+        bodyStarted &+= now &- paused
+        stallDeadline = now + Self.nanoseconds(limits.bodyTimeout)
+        readDeadline = min(stallDeadline, rateDeadline)
+    }
+
     /// The moment the body's average rate falls below the minimum if no more bytes arrive:
     /// `bodyBytes` last `bodyBytes / rate` seconds, and never less than the grace period.
     private var rateDeadline: UInt64 {
@@ -90,6 +112,7 @@ public struct HTTPConnectionTimeouts: Sendable, Equatable {
     /// The whole request is in; the handler runs without a read timeout.
     public mutating func requestReceived() {
         guard phase != .lingering else { return }
+        pausedAt = nil
         phase = .responding
         readDeadline = nil
     }

@@ -34,6 +34,11 @@ public struct HTTPRequest: Sendable {
     public var attributes: [String: String]
     /// Whether the client allows the connection to stay open after this request.
     public var keepAlive: Bool
+    /// The consumer that took the body as it arrived, for a route that streams its body
+    /// (`HTTPRouter.add(_:_:body:_:)`); `body` is then empty. Handlers read their result from it.
+    public internal(set) var bodyConsumer: (any HTTPBodyConsumer)?
+    /// Whether `bodyConsumer` has had the whole body and its `finish`.
+    var bodyConsumed = false
     /// Set once `HTTPRouter.admit` has passed the request (the server does it when the head
     /// arrives), so `respond(to:)` does not run the head stage again.
     var admitted = false

@@ -9,6 +9,8 @@
 ///    segments (filling `request.route` and `pathParameters`); the `beforeBody` hooks run in
 ///    order. A hook that answers ends the request from its head, so a request that is going to
 ///    be refused (no credentials, say) never costs the server its body.
+///    A route added with a body consumer (`add(_:_:body:_:)`) gets it made here, once the hooks
+///    have passed the head; the server then streams the body into it as it arrives.
 /// 2. With the body in: the `before` hooks run in order, then 404 for an unknown path, 405
 ///    with `Allow` for a known path and another method, or the handler.
 public struct HTTPRouter: Sendable {
@@ -19,6 +21,7 @@ public struct HTTPRouter: Sendable {
     struct Route: Sendable {
         let pattern: HTTPRoutePattern
         var handlers: [HTTPMethod: Handler]
+        var bodyConsumers: [HTTPMethod: HTTPBodyConsumerFactory] = [:]
     }
 
     private(set) var routes: [Route] = []
@@ -40,6 +43,20 @@ public struct HTTPRouter: Sendable {
             if rhs.element.pattern.isMoreSpecific(than: lhs.element.pattern) { return false }
             return lhs.offset < rhs.offset
         }.map(\.element)
+    }
+
+    /// A route whose body streams into a consumer as it arrives (`HTTPBodyConsumer`) instead
+    /// of being buffered whole: `body` makes the consumer when the head is admitted, `handler`
+    /// runs once it has had the whole body.
+    public mutating func add(
+        _ method: HTTPMethod, _ pattern: String, body: @escaping HTTPBodyConsumerFactory,
+        _ handler: @escaping Handler
+    ) {
+        add(method, pattern, handler)
+        let segments = HTTPRoutePattern(pattern).segments
+        if let index = routes.firstIndex(where: { $0.pattern.segments == segments }) {
+            routes[index].bodyConsumers[method] = body
+        }
     }
 
     public mutating func get(_ pattern: String, _ handler: @escaping Handler) { add(.get, pattern, handler) }
@@ -89,10 +106,12 @@ public struct HTTPRouter: Sendable {
     public func admit(_ request: inout HTTPRequest) throws -> HTTPResponse? {
         request.admitted = true
         if let error = request.pathError { throw error }
+        var consumerFactory: HTTPBodyConsumerFactory?
         switch match(request.method, segments: request.pathSegments) {
         case .found(let pattern, let parameters, _):
             request.route = pattern
             request.pathParameters = parameters
+            consumerFactory = routes.first { $0.pattern.text == pattern }?.bodyConsumers[request.method]
         case .methodNotAllowed(let pattern, _):
             request.route = pattern
         case .notFound:
@@ -101,6 +120,7 @@ public struct HTTPRouter: Sendable {
         for hook in headHooks {
             if let response = try hook(&request) { return response }
         }
+        if let consumerFactory { request.bodyConsumer = consumerFactory(request) }
         return nil
     }
 
@@ -109,6 +129,13 @@ public struct HTTPRouter: Sendable {
     public func respond(to request: inout HTTPRequest) throws -> HTTPResponse {
         if !request.admitted, let response = try admit(&request) { return response }
         if let error = request.pathError { throw error }
+        // A request built in memory: its consumer takes the whole body at once.
+        if let consumer = request.bodyConsumer, !request.bodyConsumed {
+            request.bodyConsumed = true
+            if !request.body.isEmpty { _ = request.body.withUnsafeBytes { consumer.consume($0) } }
+            request.body = []
+            consumer.finish()
+        }
         for hook in hooks {
             if let response = try hook(&request) { return response }
         }

@@ -105,6 +105,32 @@ public enum GateMath {
         if j < units { cellLanes(V.self, a + j, cp + j, c + j, tc + j, h + j, units: units, lanes: units - j) }
     }
 
+    /// One LSTM row backward: from dh_t (carried gradient plus this step's output gradient),
+    /// the carried dc, the activated gates a `[4H]`, c_{t−1} and tanh(c_t), the gate
+    /// pre-activation gradients dz `[4H]`, and dc_{t−1} = dc ⊙ f written back to `dc`.
+    @inlinable @inline(__always)
+    public static func lstmCellBackward<V: GateVector>(
+        _: V.Type, gates a: UnsafePointer<Float>, previousCell cp: UnsafePointer<Float>,
+        tanhCell tc: UnsafePointer<Float>, dh: UnsafePointer<Float>, dc: UnsafeMutablePointer<Float>,
+        dz: UnsafeMutablePointer<Float>, units: Int
+    ) {
+        let one = V(repeating: 1)
+        var j = 0
+        while j < units {
+            let lanes = min(V.scalarCount, units - j)
+            let i: V = load(a + j, lanes), f: V = load(a + units + j, lanes)
+            let g: V = load(a + 2 * units + j, lanes), o: V = load(a + 3 * units + j, lanes)
+            let t: V = load(tc + j, lanes), dhv: V = load(dh + j, lanes)
+            let dcv = load(dc + j, lanes) + dhv * o * (one - t * t)
+            store(dcv * g * i * (one - i), dz + j, lanes)
+            store(dcv * load(cp + j, lanes) * f * (one - f), dz + units + j, lanes)
+            store(dcv * i * (one - g * g), dz + 2 * units + j, lanes)
+            store(dhv * t * o * (one - o), dz + 3 * units + j, lanes)
+            store(dcv * f, dc + j, lanes)
+            j += V.scalarCount
+        }
+    }
+
     /// c, tanh(c) and h for `lanes` units from the activated gates.
     @inlinable @inline(__always)
     static func cellLanes<V: GateVector>(

@@ -46,3 +46,14 @@ public func avx2LSTMCellForward(
         SIMD8<Float>.self, gates: gates, previousCell: previousCell, cell: cell, tanhCell: tanhCell, state: state,
         units: units)
 }
+
+/// `GateMath.lstmCellBackward` on one row.
+@inline(never)
+public func avx2LSTMCellBackward(
+    gates: UnsafePointer<Float>, previousCell: UnsafePointer<Float>, tanhCell: UnsafePointer<Float>,
+    dh: UnsafePointer<Float>, dc: UnsafeMutablePointer<Float>, dz: UnsafeMutablePointer<Float>, units: Int
+) {
+    GateMath.lstmCellBackward(
+        SIMD8<Float>.self, gates: gates, previousCell: previousCell, tanhCell: tanhCell, dh: dh, dc: dc, dz: dz,
+        units: units)
+}

@@ -71,3 +71,14 @@ public func avx512RowTileTwelve(
         SIMD16<Float>.self, kc: kc, a: a, lda: lda, b0: b0, b1: b1, c: c, ldc: ldc, rows: rows, cols: cols,
         accumulate: accumulate)
 }
+
+/// `GateMath.lstmCellBackward` on one row.
+@inline(never)
+public func avx512LSTMCellBackward(
+    gates: UnsafePointer<Float>, previousCell: UnsafePointer<Float>, tanhCell: UnsafePointer<Float>,
+    dh: UnsafePointer<Float>, dc: UnsafeMutablePointer<Float>, dz: UnsafeMutablePointer<Float>, units: Int
+) {
+    GateMath.lstmCellBackward(
+        SIMD16<Float>.self, gates: gates, previousCell: previousCell, tanhCell: tanhCell, dh: dh, dc: dc, dz: dz,
+        units: units)
+}

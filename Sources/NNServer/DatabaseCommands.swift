@@ -75,12 +75,12 @@ enum DatabaseCommands {
     }
 
     /// Replaces the database of a stopped server with a verified copy of `source`. Refuses while
-    /// a server holds the data directory's lock (see `DataDirectoryLock`); the database it
+    /// a server or a worker process holds the data directory's locks (see `DataDirectoryLock`); the database it
     /// replaces is kept beside it as `nnserve.sqlite.pre-restore`.
     static func restore(from source: String, database: String, directory: String) throws -> String {
         guard FileManager.default.fileExists(atPath: source) else { throw Failure(description: "no file at \(source)") }
         let lock: DataDirectoryLock
-        do { lock = try DataDirectoryLock(directory: directory) } catch {
+        do { lock = try DataDirectoryLock(directory: directory, holder: .restore) } catch {
             throw Failure(description: "refusing to restore: \(error)")
         }
         defer { lock.release() }

@@ -56,7 +56,7 @@ if config.role == .worker { WorkerSupervisor.followSupervisor(environment: Proce
 do {
     // One server per data directory (SQLite); `nnserve restore` takes the same lock. Worker
     // processes share the directory with the server that holds it.
-    let selection = try StoreSelection(config, lockingDataDirectory: config.role != .worker)
+    let selection = try StoreSelection(config, lockHolder: config.role == .worker ? .worker : .server)
     let store = selection.store
     // Training loops on this process's own threads: a worker's loops, or the API's single
     // in-process loop when `all` is asked for no worker processes.

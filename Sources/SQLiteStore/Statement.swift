@@ -167,7 +167,7 @@ public final class Statement {
         return rows
     }
 
-    private func check(_ code: Int32) throws {
+    func check(_ code: Int32) throws {
         guard code == SQLITE_OK else {
             throw DatabaseError.from(code: code, handle: connectionHandle, sql: sql)
         }

@@ -151,10 +151,23 @@ final class WorkerProcessTests: XCTestCase {
         Thread.sleep(forTimeInterval: 0.3)
         XCTAssertEqual(try client.request("GET", "/v1/jobs/\(long.job)").object["epoch"] as? Int, epoch)
 
+        // With the API stopped, the worker alone still keeps a restore from replacing the file
+        // it has open; once it is gone, the restore goes ahead.
+        XCTAssertEqual(api.terminate().status, 0, api.log)
+        let database = directory.appendingPathComponent("nnserve.sqlite").path
+        let copy = directory.appendingPathExtension("copy.sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        XCTAssertEqual(try StorageSupport.run(["backup", copy, "--data-dir", directory.path]).status, 0)
+        let refused = try StorageSupport.run(["restore", copy, "--data-dir", directory.path])
+        XCTAssertNotEqual(refused.status, 0, refused.output)
+        XCTAssert(refused.error.contains("worker process still uses"), refused.error)
+        XCTAssert(FileManager.default.fileExists(atPath: database))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: database + ".pre-restore"), "nothing was replaced")
         worker.terminate()
         worker.waitUntilExit()
         XCTAssertEqual(worker.terminationStatus, 0)
-        XCTAssertEqual(api.terminate().status, 0, api.log)
+        let restored = try StorageSupport.run(["restore", copy, "--data-dir", directory.path])
+        XCTAssertEqual(restored.status, 0, restored.error)
     }
 
     /// The crash rules hold for worker processes: each death of the worker running a job is

@@ -1,7 +1,7 @@
 """Size attacks of issue "Hardening" against a real nnserve with NN_API_TOKEN set: numbers whose
 products overflow or ask for absurd memory, a job whose activations cannot fit, augmentation on
 rows that are not images, a job that kills the process at every start, and the peak memory of a
-large JSON upload. Bounded to about two minutes.
+large JSON and a large CSV upload. Bounded to about two minutes.
 
     python3 scripts/attack/size_attacks.py        (run by scripts/attack-tests.sh)
 """
@@ -152,30 +152,43 @@ def crash_loop_attack():
         server.stop()
 
 
-def upload_memory_figure():
-    """Peak memory growth of one large JSON data set upload (rows of 784 values)."""
+def upload_memory_figure(kind):
+    """Peak memory growth of one large JSON or CSV data set upload (rows of 784 values), which is
+    parsed as it arrives. UPLOAD_MAX_RATIO bounds it against the stored floats: they are held
+    once, and SQLite builds its record of the row from them once more."""
     mib = int(os.environ.get("UPLOAD_MIB", "150"))
     server = Server(env={"NN_API_TOKEN": TOKEN})
     try:
-        row = "[" + ",".join(f"{(i * 37 % 1000) / 1000:.3f}" for i in range(784)) + "]"
-        count = max(1, mib * 1048576 // (len(row) + 1))
-        body = ('{"name":"big","inputs":[' + ",".join([row] * count) + '],"targets":['
-                + ",".join(str(i % 10) for i in range(count)) + "]}").encode()
+        values = [f"{(i * 37 % 1000) / 1000:.3f}" for i in range(784)]
+        if kind == "json":
+            row = "[" + ",".join(values) + "]"
+            count = max(1, mib * 1048576 // (len(row) + 1))
+            body = ('{"name":"big","inputs":[' + ",".join([row] * count) + '],"targets":['
+                    + ",".join(str(i % 10) for i in range(count)) + "]}").encode()
+            content_type = "application/json"
+        else:
+            line = ",".join(values)
+            count = max(1, mib * 1048576 // (len(line) + 3))
+            body = (",".join(f"f{i}" for i in range(784)) + ",y\n"
+                    + "".join(f"{line},{i % 10}\n" for i in range(count))).encode()
+            content_type = "text/csv"
         stored = count * 785 * 4
         before = server.rss_bytes()
         start = time.time()
-        status, answer = post(server, "/v1/datasets", body)
+        status, answer = post(server, "/v1/datasets", body, content_type)
         seconds = time.time() - start
         with open(f"/proc/{server.process.pid}/status") as handle:
             peak = next(int(line.split()[1]) * 1024 for line in handle if line.startswith("VmHWM:"))
         growth = peak - before
-        print(f"info  upload of {len(body) / 1048576:.0f} MiB JSON ({count} rows, {stored / 1048576:.0f} MiB of floats): "
-              f"{seconds:.2f} s ({len(body) / 1048576 / seconds:.0f} MiB/s), peak memory +{growth / 1048576:.0f} MiB "
-              f"({growth / stored:.2f}x the stored floats)")
-        tally.check(status == 201, "the large JSON data set is stored", f"{status} {answer}")
-        limit = float(os.environ.get("UPLOAD_MAX_RATIO", "0"))
+        print(f"info  upload of {len(body) / 1048576:.0f} MiB {kind.upper()} ({count} rows, {stored / 1048576:.0f} MiB "
+              f"of floats): {seconds:.2f} s ({len(body) / 1048576 / seconds:.0f} MiB/s), peak memory "
+              f"+{growth / 1048576:.0f} MiB ({growth / stored:.2f}x the stored floats)")
+        tally.check(status == 201, f"the large {kind.upper()} data set is stored", f"{status} {answer}")
+        limit = float(os.environ.get("UPLOAD_MAX_RATIO", "2.2"))
         if limit:
-            tally.check(growth <= limit * stored, f"peak memory growth at most {limit}x the stored floats")
+            tally.check(growth <= limit * stored,
+                        f"{kind.upper()} upload peak memory growth at most {limit}x the stored floats",
+                        f"{growth / stored:.2f}x")
     finally:
         server.stop()
 
@@ -187,5 +200,6 @@ if only in ("", "attacks"):
 if only in ("", "crash"):
     crash_loop_attack()
 if only == "upload" or (only == "" and time.time() - started < 60):
-    upload_memory_figure()
+    upload_memory_figure("json")
+    upload_memory_figure("csv")
 tally.finish()

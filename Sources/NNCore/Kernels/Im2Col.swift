@@ -200,4 +200,31 @@ enum Im2Col {
             i += 1
         }
     }
+
+    /// target[j] += Σ_r source[r·width + j] for r in order: per element the same additions in
+    /// the same order as `add` called row by row, but the running sums stay in registers
+    /// instead of going through memory once per row (a bias gradient over every pixel).
+    static func addRows(
+        _ source: UnsafePointer<Float>, rows: Int, width: Int, into target: UnsafeMutablePointer<Float>
+    ) {
+        typealias V = SIMD8<Float>
+        let s = UnsafeRawPointer(source)
+        var j = 0
+        while j + 8 <= width {
+            var sum = UnsafeRawPointer(target + j).loadUnaligned(as: V.self)
+            for r in 0..<rows { sum += s.loadUnaligned(fromByteOffset: (r * width + j) * 4, as: V.self) }
+            UnsafeMutableRawPointer(target + j).storeBytes(of: sum, as: V.self)
+            j += 8
+        }
+        let tail = width - j
+        guard tail > 0 else { return }
+        var sum = V()
+        for lane in 0..<tail { sum[lane] = target[j + lane] }
+        for r in 0..<rows {
+            var row = V()
+            for lane in 0..<tail { row[lane] = source[r * width + j + lane] }
+            sum += row
+        }
+        for lane in 0..<tail { target[j + lane] = sum[lane] }
+    }
 }

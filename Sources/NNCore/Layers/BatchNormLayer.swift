@@ -24,8 +24,8 @@ public final class BatchNormLayer: Layer {
     public let runningVar: Parameter
     public var needsInputGradient = true
     /// The last training input (kept, not copied) and its batch mean and 1/σ.
-    private var input = Tensor(zeros: [0])
-    private var mean: [Float]
+    private(set) var input = Tensor(zeros: [0])
+    private(set) var mean: [Float]
     private var inverseDeviation: [Float]
 
     public init(features: Int, momentum: Float, epsilon: Float) {
@@ -43,9 +43,9 @@ public final class BatchNormLayer: Layer {
 
     public var parameters: [Parameter] { [weight, bias, runningMean, runningVar] }
 
-    public func forward(_ input: Tensor, _ context: inout PassContext) -> Tensor {
-        precondition(
-            input.shape.last == features, "batchnorm expects \(features) features on the last axis, got \(input.shape)")
+    /// Sets `mean` and `inverseDeviation`: from the batch in training (keeping the input for
+    /// backward and updating the running statistics), else from the running statistics.
+    func prepareStatistics(_ input: Tensor, _ context: PassContext) {
         let f = features, rows = input.count / f
         var variance = [Float](repeating: 0, count: f)
         if context.training {
@@ -98,9 +98,20 @@ public final class BatchNormLayer: Layer {
             variance = runningVar.value.scalars
         }
         for j in 0..<f { inverseDeviation[j] = 1 / (variance[j] + epsilon).squareRoot() }
+    }
+
+    /// γ/σ per feature, for the statistics `prepareStatistics` set.
+    var scale: [Float] {
+        (0..<features).map { weight.value.scalars[$0] * inverseDeviation[$0] }
+    }
+
+    public func forward(_ input: Tensor, _ context: inout PassContext) -> Tensor {
+        precondition(
+            input.shape.last == features, "batchnorm expects \(features) features on the last axis, got \(input.shape)")
+        let f = features, rows = input.count / f
+        prepareStatistics(input, context)
         // y = (x − mean)·(γ/σ) + β, one pass.
-        var scale = [Float](repeating: 0, count: f)
-        for j in 0..<f { scale[j] = weight.value.scalars[j] * inverseDeviation[j] }
+        let scale = self.scale
         var output = Tensor(uninitialized: input.shape)
         input.scalars.withUnsafeBufferPointer { x in
             output.scalars.withUnsafeMutableBufferPointer { y in
@@ -149,24 +160,8 @@ public final class BatchNormLayer: Layer {
                 }
             }
         }
-        let sumDy = Array(sums[0..<f]), sumDyCentred = Array(sums[f...])
-        // Σ dy·x̂ = (1/σ)·Σ dy·(x − mean).
-        var sumDyXhat = [Float](repeating: 0, count: f)
-        for j in 0..<f {
-            sumDyXhat[j] = sumDyCentred[j] * inverseDeviation[j]
-            weight.gradient.scalars[j] += sumDyXhat[j]
-            bias.gradient.scalars[j] += sumDy[j]
-        }
+        let coefficients = accumulateGradients(sums: sums, rows: rows)
         guard needsInputGradient else { return gradInput }
-        let m = Float(rows)
-        // dx = a·dy − b − c·(x − mean) per feature, with a = γ/σ, b = a·Σdy/M, c = a·Σdy·x̂/(M·σ).
-        var coefficients = [Float](repeating: 0, count: 3 * f)
-        for j in 0..<f {
-            let a = weight.value.scalars[j] * inverseDeviation[j]
-            coefficients[j] = a
-            coefficients[f + j] = a * sumDy[j] / m
-            coefficients[2 * f + j] = a * sumDyXhat[j] * inverseDeviation[j] / m
-        }
         gradOutput.scalars.withUnsafeBufferPointer { dy in
             input.scalars.withUnsafeBufferPointer { x in
                 gradInput.scalars.withUnsafeMutableBufferPointer { dx in
@@ -188,5 +183,24 @@ public final class BatchNormLayer: Layer {
             }
         }
         return gradInput
+    }
+
+    /// From sums[0..<F] = Σ dy and sums[F..<2F] = Σ dy·(x − mean) over M rows: adds dγ and dβ
+    /// to the gradients and returns the coefficients of dx = a·dy − b − c·(x − mean), laid out
+    /// [a | b | c], with a = γ/σ, b = a·Σdy/M, c = a·Σdy·x̂/(M·σ).
+    func accumulateGradients(sums: [Float], rows: Int) -> [Float] {
+        let f = features, m = Float(rows)
+        var coefficients = [Float](repeating: 0, count: 3 * f)
+        for j in 0..<f {
+            // Σ dy·x̂ = (1/σ)·Σ dy·(x − mean).
+            let sumDy = sums[j], sumDyXhat = sums[f + j] * inverseDeviation[j]
+            weight.gradient.scalars[j] += sumDyXhat
+            bias.gradient.scalars[j] += sumDy
+            let a = weight.value.scalars[j] * inverseDeviation[j]
+            coefficients[j] = a
+            coefficients[f + j] = a * sumDy / m
+            coefficients[2 * f + j] = a * sumDyXhat * inverseDeviation[j] / m
+        }
+        return coefficients
     }
 }

@@ -114,7 +114,7 @@ public final class Conv2DLayer: Layer {
                                         kernel.backward(
                                             x: x + image * g.inputSize, weight: w, dy: dyi, dw: dw,
                                             dx: dx.map { $0 + image * g.inputSize }, scratch: scratch)
-                                        for row in 0..<pixels { Im2Col.add(dyi + row * outC, into: db, count: outC) }
+                                        Im2Col.addRows(dyi, rows: pixels, width: outC, into: db)
                                     }
                                 }
                             }

@@ -90,10 +90,14 @@ final class ConvImageKernel {
         case .channelRows:
             let cols = scratch, dyt = scratch + k * pixels
             Im2ColTransposed.gather(g, x: x, cols: cols)
-            for o in 0..<outC {
-                for p in 0..<pixels { dyt[o * pixels + p] = dy[p * outC + o] }
+            for p in 0..<pixels {
+                let row = dy + p * outC
+                for o in 0..<outC { dyt[o * pixels + p] = row[o] }
             }
-            Gemm.multiply(.nt, m: outC, n: k, k: pixels, a: dyt, b: cols, c: dw, accumulate: true, threads: 1)
+            // dWp[o, j] += dyt[o, :] · cols[j, :]: O·K dot products along contiguous rows. With
+            // O below one 16-wide panel and K small, packing them for the GEMM cost more than
+            // the products (LeNet's first layer: O = 6, K = 25, P = 784).
+            RowDots.accumulate(a: dyt, rowsA: outC, b: cols, rowsB: k, length: pixels, into: dw)
             guard let dx else { return }
             Gemm.multiply(.tn, m: k, n: pixels, k: outC, a: wp, b: dyt, c: cols, accumulate: false, threads: 1)
             Im2ColTransposed.scatter(g, cols: cols, dx: dx)

@@ -1,8 +1,8 @@
 /// Inverted dropout: in training each value is zeroed with probability `rate` and the
 /// survivors are scaled by 1 / (1 − rate), so inference is the identity. Masks come from the
-/// pass's seeded generator, so a seed fixes them: one draw from it seeds a generator per
-/// fixed block of rows (`RowBlocks`), so blocks can run on several threads and the mask
-/// does not depend on how many.
+/// pass's seeded generator, so a seed fixes them: one draw from it seeds the generators of
+/// each fixed block of rows (`RowBlocks`, `DropoutMask`), so blocks can run on several
+/// threads and the mask does not depend on how many.
 public final class DropoutLayer: Layer {
     public let rate: Float
     public var needsInputGradient = true
@@ -28,11 +28,12 @@ public final class DropoutLayer: Layer {
                     guard let x = x.baseAddress, let m = m.baseAddress, let y = y.baseAddress else { return }
                     let blocks = RowBlocks(rows: rows, features: width)
                     blocks.forEach(threads: context.threads) { block in
-                        var rng = SeededGenerator(seed: base &+ UInt64(block.lowerBound))
-                        for i in (block.lowerBound * width)..<(block.upperBound * width) {
-                            m[i] = rng.uniform() >= rate ? keep : 0
-                            y[i] = x[i] * m[i]
-                        }
+                        // Eight streams per block, seeds 8 apart, so no two blocks share one.
+                        var draws = DropoutMask(seed: base &+ 8 &* UInt64(block.lowerBound))
+                        let first = block.lowerBound * width
+                        draws.fill(
+                            mask: m + first, x: x + first, y: y + first, count: block.count * width, rate: rate,
+                            keep: keep)
                     }
                 }
             }

@@ -57,7 +57,7 @@ public final class LSTMLayer: Layer {
         states.update(repeating: 0, count: n * h)
         cells.update(repeating: 0, count: n * h)
         weights.project(inputs: x, rows: t * n, into: gates, threads: context.threads)
-        let ranges = SequenceLayout.rowRanges(batch: n)
+        let ranges = SequenceLayout.rowRanges(batch: n, threads: context.threads)
         let recurrent = recurrentForward
         weights.weightHH.value.scalars.withUnsafeBufferPointer { recurrent.pack(.nt, b: $0.baseAddress!) }
         Parallel.forEach(chunks: ranges.count, threads: context.threads) { chunk in
@@ -86,7 +86,7 @@ public final class LSTMLayer: Layer {
         let dz = self.dz.reserve(t * n * w)
         let carryH = self.carryH.reserveZeroed(n * h), carryC = self.carryC.reserveZeroed(n * h)
         let returnSequences = self.returnSequences
-        let ranges = SequenceLayout.rowRanges(batch: n)
+        let ranges = SequenceLayout.rowRanges(batch: n, threads: context.threads)
         let recurrent = recurrentBackward
         weights.weightHH.value.scalars.withUnsafeBufferPointer { recurrent.pack(.nn, b: $0.baseAddress!) }
         gradOutput.scalars.withUnsafeBufferPointer { dyBuffer in

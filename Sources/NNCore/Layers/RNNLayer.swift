@@ -60,7 +60,7 @@ public final class RNNLayer: Layer {
         states.update(repeating: 0, count: n * h)
         weights.project(inputs: x, rows: t * n, into: states + n * h, threads: context.threads)
         let relu = activation == .relu
-        let ranges = SequenceLayout.rowRanges(batch: n)
+        let ranges = SequenceLayout.rowRanges(batch: n, threads: context.threads)
         let recurrent = recurrentForward
         weights.weightHH.value.scalars.withUnsafeBufferPointer { recurrent.pack(.nt, b: $0.baseAddress!) }
         Parallel.forEach(chunks: ranges.count, threads: context.threads) { chunk in
@@ -85,7 +85,7 @@ public final class RNNLayer: Layer {
         let dz = self.dz.reserve(t * n * h)
         let carry = self.carry.reserveZeroed(n * h)
         let relu = activation == .relu, returnSequences = self.returnSequences
-        let ranges = SequenceLayout.rowRanges(batch: n)
+        let ranges = SequenceLayout.rowRanges(batch: n, threads: context.threads)
         let recurrent = recurrentBackward
         weights.weightHH.value.scalars.withUnsafeBufferPointer { recurrent.pack(.nn, b: $0.baseAddress!) }
         gradOutput.scalars.withUnsafeBufferPointer { dyBuffer in

@@ -68,27 +68,19 @@ enum RecurrentMath {
     }
 
     /// From dh_t (the carried gradient plus this step's output gradient) and the carried dc,
-    /// the gate pre-activation gradients dz, and dc_{t−1} = dc ⊙ f written back to `dc`.
+    /// the gate pre-activation gradients dz, and dc_{t−1} = dc ⊙ f written back to `dc`
+    /// (`GateMath.lstmCellBackward`, by the active kernel set).
     @inline(__always)
     static func lstmCellBackward(
         gates a: UnsafePointer<Float>, previousCell cp: UnsafePointer<Float>,
         tanhCell tc: UnsafePointer<Float>, dh: UnsafePointer<Float>,
         dc: UnsafeMutablePointer<Float>, dz: UnsafeMutablePointer<Float>, units: Int
     ) {
-        let one = V(repeating: 1)
-        var j = 0
-        while j < units {
-            let lanes = min(8, units - j)
-            let i = load(a + j, lanes), f = load(a + units + j, lanes)
-            let g = load(a + 2 * units + j, lanes), o = load(a + 3 * units + j, lanes)
-            let t = load(tc + j, lanes), dhv = load(dh + j, lanes)
-            let dcv = load(dc + j, lanes) + dhv * o * (one - t * t)
-            store(dcv * g * i * (one - i), dz + j, lanes)
-            store(dcv * load(cp + j, lanes) * f * (one - f), dz + units + j, lanes)
-            store(dcv * i * (one - g * g), dz + 2 * units + j, lanes)
-            store(dhv * t * o * (one - o), dz + 3 * units + j, lanes)
-            store(dcv * f, dc + j, lanes)
-            j += 8
+        switch KernelISA.active {
+        case .avx2:
+            avx2LSTMCellBackward(gates: a, previousCell: cp, tanhCell: tc, dh: dh, dc: dc, dz: dz, units: units)
+        case .avx512:
+            avx512LSTMCellBackward(gates: a, previousCell: cp, tanhCell: tc, dh: dh, dc: dc, dz: dz, units: units)
         }
     }
 }

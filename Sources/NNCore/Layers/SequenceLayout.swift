@@ -14,11 +14,14 @@ enum SequenceLayout {
         }
     }
 
-    /// The rows of `batch` samples split into a fixed number of contiguous ranges, chosen from
-    /// the batch size alone so that results never depend on the thread count. Each range runs
-    /// its own chain of per-step GEMMs; below 16 rows per range the products get too thin.
-    static func rowRanges(batch: Int) -> [Range<Int>] {
-        let chunks = max(1, min(4, batch / 16))
+    /// The rows of `batch` samples split into contiguous ranges, one per thread (at most 4,
+    /// and at least 16 rows each: thinner products waste the micro-kernel's rows). Each range
+    /// runs its own chain of per-step GEMMs. The split does not change any result: every
+    /// output of a product sums the same terms in the same order whichever rows surround it
+    /// (the micro-kernels' contract, `KernelISABitsTests`), and the gate math is per row. One
+    /// thread takes the whole batch as one range, so W3's 32 rows fill 12-row tiles.
+    static func rowRanges(batch: Int, threads: Int) -> [Range<Int>] {
+        let chunks = max(1, min(4, threads, batch / 16))
         return (0..<chunks).map { (batch * $0 / chunks)..<(batch * ($0 + 1) / chunks) }
     }
 

@@ -17,6 +17,8 @@ public final class Network {
     private var inferencePlan: InferencePlan?
     /// One plan per chain segment of a graph.
     var segmentPlans: [InferencePlan?] = []
+    /// Runs of layers that training passes run as one (`BatchNormPoolRelu`), by first index.
+    private var trainingFusions: [Int: Layer] = [:]
 
     /// Builds and initialises the network; the seed fixes every initial weight.
     public init(spec: ModelSpec, seed: UInt64) throws {
@@ -43,6 +45,12 @@ public final class Network {
             guard case .chain(let range) = segment.kind else { continue }
             poolBeforeRelu(in: range)
             if segment.sources == [ModelGraph.modelInput] { layers[range.lowerBound].needsInputGradient = false }
+            // Fused runs stay inside a chain: no other layer reads what they keep internal.
+            for i in range {
+                if let fused = BatchNormPoolRelu(layers[i..<min(range.upperBound, i + 3)]) {
+                    trainingFusions[i] = fused
+                }
+            }
         }
     }
 
@@ -98,7 +106,7 @@ public final class Network {
         guard isChain else { return graphForward(input, &context, skippingFinalActivation: skippingFinalActivation) }
         var x = input
         let end = skippingFinalActivation && layers.last is ActivationLayer ? layers.count - 1 : layers.count
-        for layer in layers[0..<end] { x = layer.forward(x, &context) }
+        for step in steps(end: end) { x = step.forward(x, &context) }
         return x
     }
 
@@ -115,7 +123,7 @@ public final class Network {
         }
         var gradient = gradOutput
         let end = skippingFinalActivation && layers.last is ActivationLayer ? layers.count - 1 : layers.count
-        for layer in layers[0..<end].reversed() { gradient = layer.backward(gradient, &context) }
+        for step in steps(end: end).reversed() { gradient = step.backward(gradient, &context) }
         return computesInputGradient ? gradient : nil
     }
 
@@ -129,6 +137,22 @@ public final class Network {
                 }
             }
         }
+    }
+
+    /// The layers 0..<end as forward and backward run them: each fused run (which runs its
+    /// layers one by one itself outside training) in place of its layers.
+    private func steps(end: Int) -> [Layer] {
+        var steps: [Layer] = [], i = 0
+        while i < end {
+            if let fused = trainingFusions[i], i + 3 <= end {
+                steps.append(fused)
+                i += 3
+            } else {
+                steps.append(layers[i])
+                i += 1
+            }
+        }
+        return steps
     }
 
     public func zeroGradients() {

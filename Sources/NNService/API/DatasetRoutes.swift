@@ -3,22 +3,15 @@ import NNCore
 
 extension ServiceApp {
     func addDatasetRoutes(_ router: inout HTTPRouter) {
-        router.post(
-            "/v1/datasets",
+        // The body streams into the parser as it arrives (`DatasetUploadConsumer`): an upload is
+        // never held as text and as floats at once.
+        router.add(
+            .post, "/v1/datasets", body: { DatasetUploadConsumer($0) },
             handle { [store] request in
-                let type = request.headers["Content-Type"]?.lowercased() ?? ""
-                let query = try DatasetQuery(request.queryValue)
-                let upload: DatasetUpload
-                if type.hasPrefix("text/csv") {
-                    upload = try CSVDatasetParser.parse(request.body, query: query)
-                } else if type.hasPrefix("application/json") {
-                    upload = try DatasetBodyParser.parse(request.body)
-                } else {
-                    throw ServiceError(
-                        415, "unsupported_media_type",
-                        "send the data set as application/json or text/csv (got '\(type)')")
+                guard let consumer = request.bodyConsumer as? DatasetUploadConsumer else {
+                    throw ServiceError(500, "internal_error", "the upload was not read")
                 }
-                let record = try store.insertDataset(upload)
+                let record = try store.insertDataset(try consumer.takeUpload())
                 var headers = HTTPHeaders()
                 headers.set("Location", "/v1/datasets/\(record.id)")
                 return try Self.reply(record.description, status: .created, headers: headers)

@@ -1,3 +1,4 @@
+import Foundation
 import NNCore
 
 /// Sizes computed from client numbers (shapes, row counts, row widths). Every product is taken
@@ -34,4 +35,15 @@ enum CheckedSize {
     static func reservation(claimed: Int, bodyBytes: Int) -> Int {
         min(claimed, bodyBytes / 2 + 1)
     }
+
+    /// Floats to reserve up front for an upload whose length bounds its count at `bound`: the
+    /// bound, but at most an eighth of the machine's memory. Pages of a reservation that are never
+    /// written are never resident, but the allocation itself must not fail: the kernel refuses
+    /// one larger than the machine (overcommit heuristic, https://docs.kernel.org/mm/overcommit-accounting.html),
+    /// and a 1 GiB body would otherwise ask for 2 GiB of floats. Beyond this the buffer grows.
+    static func uploadReservation(_ bound: Int) -> Int {
+        min(bound, maxUploadReservation)
+    }
+
+    static let maxUploadReservation = Int(min(ProcessInfo.processInfo.physicalMemory / 32, UInt64(Int.max)))
 }

@@ -5,22 +5,32 @@ import Glibc
 /// A cursor over JSON bytes that need not end in a terminator: whitespace, numbers (RFC 8259
 /// §6, converted as `JSONParser` converts them) and skipping a whole value. Reading past the
 /// end yields 0, which no token contains, so every loop stops there.
+///
+/// The bytes may be a window of a longer body that is still arriving: `base` is the body offset
+/// of the window's first byte (errors name body offsets), and `touchedEnd` records that the
+/// scanner looked past the window's end, where the outcome could change once more bytes come.
 struct JSONNumberScanner {
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
+    let base: Int
+    var touchedEnd = false
 
-    init(bytes: UnsafeBufferPointer<UInt8>) {
+    init(bytes: UnsafeBufferPointer<UInt8>, base: Int = 0) {
         self.bytes = bytes
+        self.base = base
     }
 
     @inline(__always)
-    var peek: UInt8 { index < bytes.count ? bytes[index] : 0 }
-
-    @inline(__always)
-    func byte(at offset: Int) -> UInt8 { offset < bytes.count ? bytes[offset] : 0 }
+    var peek: UInt8 {
+        mutating get {
+            if index < bytes.count { return bytes[index] }
+            touchedEnd = true
+            return 0
+        }
+    }
 
     func failure(_ message: String) -> JSONParser.Failure {
-        JSONParser.Failure(offset: index, message: "\(message) at byte \(index)")
+        JSONParser.Failure(offset: base + index, message: "\(message) at byte \(base + index)")
     }
 
     @inline(__always)
@@ -31,6 +41,7 @@ struct JSONNumberScanner {
             default: return
             }
         }
+        touchedEnd = true
     }
 
     @inline(__always)
@@ -118,6 +129,7 @@ struct JSONNumberScanner {
         var depth = 0
         while true {
             guard index < bytes.count else {
+                touchedEnd = true
                 if depth == 0 && index > start { return }
                 throw failure("the JSON ends early")
             }
@@ -125,7 +137,10 @@ struct JSONNumberScanner {
             case UInt8(ascii: "\""):
                 index += 1
                 while true {
-                    guard index < bytes.count else { throw failure("a string is not closed") }
+                    guard index < bytes.count else {
+                        touchedEnd = true
+                        throw failure("a string is not closed")
+                    }
                     let byte = bytes[index]
                     index += byte == UInt8(ascii: "\\") ? 2 : 1
                     if byte == UInt8(ascii: "\"") { break }

@@ -7,16 +7,29 @@ extension SQLiteServiceStore {
             id: Identifiers.make("ds"), name: upload.name, rows: upload.rows,
             inputShape: upload.inputShape, target: upload.target,
             bytes: (upload.inputs.count + upload.targets.count) * 4, createdAt: Identifiers.now())
-        try durableTransaction { db in
-            try db.execute(
-                """
-                INSERT INTO datasets(id, name, rows, input_shape, target, inputs, targets, bytes, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-                [
-                    record.id, record.name, record.rows, StoredJSON.encode(record.inputShape),
-                    StoredJSON.encode(record.target), upload.inputs, upload.targets, record.bytes, record.createdAt,
-                ])
+        // The floats are bound where they are (`BorrowedBlob`, SQLITE_STATIC) for one statement
+        // that is finalized at once: SQLite copies them once, into the record it stores, instead
+        // of first into a bound copy. (Writing them in pieces into a zeroblob(n) row would not save
+        // that copy: the blob columns are not the last of the row, so SQLite expands a zeroblob in
+        // memory to build the record, https://sqlite.org/fileformat2.html#record_format.)
+        try upload.inputs.withUnsafeBytes { inputs in
+            try upload.targets.withUnsafeBytes { targets in
+                try durableTransaction { db in
+                    // Not a cached statement: a statement keeps the memory of its record register
+                    // between runs, which would hold a copy of the largest data set ever stored.
+                    let insert = try db.makeStatement(
+                        """
+                        INSERT INTO datasets(id, name, rows, input_shape, target, inputs, targets, bytes, created_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """)
+                    try insert.bind([
+                        record.id, record.name, record.rows, StoredJSON.encode(record.inputShape),
+                        StoredJSON.encode(record.target), BorrowedBlob(inputs), BorrowedBlob(targets), record.bytes,
+                        record.createdAt,
+                    ])
+                    try insert.run()
+                }
+            }
         }
         return record
     }
