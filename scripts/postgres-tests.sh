@@ -61,7 +61,7 @@ echo "postgres: $("$bin/postgres" --version) on 127.0.0.1:$port, ready in $(($(d
 
 status=0
 set +e
-timeout 300 swift test -c release --skip-build --filter 'PostgresStoreTests|PostgresServiceStoreTests|PostgresStorageContractTests' 2>&1 |
+timeout 300 swift test -c release --skip-build --filter 'PostgresStoreTests|PostgresServiceStoreTests|PostgresStorageContractTests|PostgresSweepContractTests' 2>&1 |
   grep -E "^postgres:|Test Case .*(passed|failed|skipped)|error:|Executed .* tests"
 # grep hides the exit status of swift test; PIPESTATUS keeps it.
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1

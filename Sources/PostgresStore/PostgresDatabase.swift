@@ -135,6 +135,13 @@ public final class PostgresDatabase: @unchecked Sendable {
         defer { condition.unlock() }
         if isClosed || !connection.isUsable || connection.isInTransaction {
             openCount -= 1
+            // A broken connection most often means the server restarted or a proxy dropped its
+            // connections, and then the idle ones are broken too: they are closed now rather
+            // than handed to the next callers, whose one retry would meet another broken one.
+            if !connection.isUsable {
+                openCount -= idle.count
+                idle.removeAll()
+            }
         } else {
             idle.append(connection)
         }

@@ -5,10 +5,12 @@ import PostgresStore
 import XCTest
 
 /// An in-process service on a loopback port over any store: one API replica with `workers`
-/// training loops on its own threads (0: it only answers HTTP, as `NN_ROLE=api`).
+/// training loops on its own threads (0: it only answers HTTP, as `NN_ROLE=api`), and its sweep
+/// controller running.
 final class StoreHarness {
     let store: any ServiceStorage
     let queue: JobQueue
+    let app: ServiceApp
     let server: HTTPServer
     let client: TestClient
 
@@ -16,16 +18,18 @@ final class StoreHarness {
         self.store = store
         queue = JobQueue(
             store: store, events: JobEvents(store: store), workers: workers, threadsPerJob: 1, log: { _ in })
-        let app = ServiceApp(store: store, queue: queue, options: ServiceApp.Options(), log: { _ in })
+        app = ServiceApp(store: store, queue: queue, options: ServiceApp.Options(), log: { _ in })
         server = HTTPServer(
             configuration: HTTPServerConfiguration(
                 host: "127.0.0.1", port: 0, router: app.router(), accessLog: nil, errorLog: nil))
         try queue.start(requeueRunning: requeueRunning)
+        app.start()
         try server.start()
         client = TestClient(port: server.port, token: nil)
     }
 
     func shutdown() {
+        app.stop()
         queue.stop(timeout: 5)
         server.shutdown(gracePeriod: 1)
     }

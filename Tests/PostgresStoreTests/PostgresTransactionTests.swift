@@ -126,4 +126,36 @@ final class PostgresTransactionTests: XCTestCase {
         let newPID = try database.transaction { $0.backendPID }
         XCTAssertNotEqual(newPID, pid)
     }
+
+    /// When the server ends every connection (a restart), the first caller to meet a broken one
+    /// makes the pool drop its idle ones too, so the caller's retry gets a fresh connection.
+    func testOneBrokenConnectionRetiresTheIdleOnes() throws {
+        let database = try makeIsolatedDatabase(maximumConnections: 3)
+        let holding = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let group = DispatchGroup()
+        let pids = Mutex<[Int]>([])
+        for _ in 0..<3 {
+            DispatchQueue.global().async(group: group) {
+                try? database.withConnection { connection in
+                    pids.withLock { $0.append(connection.backendPID) }
+                    holding.signal()
+                    release.wait()
+                }
+            }
+        }
+        for _ in 0..<3 { holding.wait() }
+        for _ in 0..<3 { release.signal() }
+        group.wait()
+        let admin = try PostgresConnection(url: try testServerURL())
+        for pid in pids.withLock({ $0 }) {
+            try admin.execute("SELECT pg_terminate_backend($1::int)", [pid])
+            for _ in 0..<100
+            where try admin.queryOne("SELECT 1 AS found FROM pg_stat_activity WHERE pid = $1::int", [pid]) != nil {
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+        }
+        XCTAssertThrowsError(try database.withConnection { try $0.execute("SELECT 1") }, "the first meets a broken one")
+        XCTAssertNoThrow(try database.withConnection { try $0.execute("SELECT 1") }, "the retry gets a fresh one")
+    }
 }

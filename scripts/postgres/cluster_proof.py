@@ -14,7 +14,9 @@ the SQLite default (NN_ROLE=all) running the same jobs, it checks that:
   4. a worker SIGKILLed mid-job loses its lease and the other worker resumes the job from its
      last checkpoint: it succeeds with attempts 2 and crashes 1, every epoch recorded once, and
      per-epoch losses and weights identical to the reference's uninterrupted run; the API kept
-     answering throughout.
+     answering throughout;
+  5. a 2x2 grid sweep submitted through one API replica and read through the other succeeds with
+     exactly 4 trials, one job each (counted in the database), with the same statuses on both.
 Exits 0 when every check holds, 1 otherwise; prints one line per check.
 """
 import argparse
@@ -264,6 +266,32 @@ def main():
         check(before[0] == before[1] and before[0] != after[0], "the replicas' cached predictions changed")
         check(after[0]["outputs"] == wanted["outputs"] and after[1]["outputs"] == wanted["outputs"],
               "both replicas answer the new weights, equal to the reference's")
+
+        # 5. A grid sweep through one replica, read through the other: every trial once.
+        sweep_body = {"job": job_body(cluster_data, 1, 3), "search": "grid", "parallel": 2, "metric": "loss",
+                      "parameters": {"optimizer.learning_rate": {"values": [0.01, 0.05]},
+                                     "batch_size": {"values": [8, 32]}}}
+        status, sweep = http_json(api0, "POST", "/v1/sweeps", sweep_body)
+        check(status == 202, f"a 2x2 grid sweep accepted through api-0 ({status})")
+        sweep_id = sweep.get("id", "")
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            sweep = http_json(api1, "GET", f"/v1/sweeps/{sweep_id}")[1]
+            if sweep.get("status") != "running":
+                break
+            time.sleep(0.2)
+        trials = sweep.get("trials", [])
+        other = http_json(api0, "GET", f"/v1/sweeps/{sweep_id}")[1]
+        check(sweep.get("status") == "succeeded" and len(trials) == 4,
+              f"the sweep read through api-1 succeeded with 4 trials ({sweep.get('status')}, {len(trials)})")
+        linked = psql.rows(f"SELECT COUNT(*), COUNT(DISTINCT job_id) FROM sweep_trials WHERE sweep_id = '{sweep_id}'")
+        tagged = psql.rows(f"SELECT COUNT(*) FROM jobs WHERE tags::jsonb ? 'sweep:{sweep_id}'")
+        check(linked == [["4", "4"]] and tagged == [["4"]],
+              f"exactly 4 trial jobs in the database (trials/jobs {linked}, tagged {tagged})")
+        def states(answer):
+            return [(t.get("trial"), t.get("status"), t.get("job_id")) for t in answer.get("trials", [])]
+        check(other.get("status") == sweep.get("status") and states(other) == states(sweep),
+              "both replicas answer the same sweep and trial statuses")
 
         # 4. SIGKILL of a worker mid-job: the other resumes it, bit-identically.
         big = csv_dataset(3000, 32, seed=2)

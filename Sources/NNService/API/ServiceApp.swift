@@ -28,11 +28,11 @@ public final class ServiceApp: @unchecked Sendable {
     public let metrics = ServiceMetrics()
     let models: ModelCache
     let log: @Sendable (String) -> Void
-    /// The store's sweeps, when it keeps them.
-    let sweepStore: (any SweepStorage)?
+    /// The store's sweeps: every store in this module keeps them (SQLite and PostgreSQL).
+    let sweepStore: any SweepStorage
     /// Runs sweeps from the store. Assigned once at the end of `init`, before the app is shared
-    /// (its job check needs the finished app); nil when the store keeps no sweeps.
-    private(set) var sweeps: SweepController?
+    /// (its job check needs the finished app).
+    private(set) var sweeps: SweepController!
 
     public init(store: any ServiceStorage, queue: JobQueue, options: Options, log: @escaping @Sendable (String) -> Void)
     {
@@ -43,25 +43,26 @@ public final class ServiceApp: @unchecked Sendable {
         self.models = ModelCache(store: store)
         self.log = log
         self.work = HTTPWorkPool(name: "nn.handler", threads: options.handlerThreads)
-        self.sweepStore = store as? any SweepStorage
-        if let sweepStore {
-            self.sweeps = SweepController(
-                store: sweepStore, queue: queue, maxQueuedJobs: options.maxQueuedJobs,
-                validate: { [weak self] body in
-                    guard let self else { throw ServiceError(503, "stopping", "the server is stopping") }
-                    return try self.validateJob(body, text: try body.jsonBytes)
-                }, log: log)
+        guard let sweepStore = store as? any SweepStorage else {
+            preconditionFailure("\(type(of: store)) does not implement SweepStorage, which every store must")
         }
+        self.sweepStore = sweepStore
+        self.sweeps = SweepController(
+            store: sweepStore, queue: queue, maxQueuedJobs: options.maxQueuedJobs,
+            validate: { [weak self] body in
+                guard let self else { throw ServiceError(503, "stopping", "the server is stopping") }
+                return try self.validateJob(body, text: try body.jsonBytes)
+            }, log: log)
     }
 
     /// Starts running sweeps (after `queue.start()`, so that resumed trials are queued first).
-    public func start() { sweeps?.start() }
+    public func start() { sweeps.start() }
 
     /// Stops running sweeps; call before `queue.stop`.
-    public func stop() { sweeps?.stop() }
+    public func stop() { sweeps.stop() }
 
     /// Open sweep event streams.
-    public var sweepListenerCount: Int { sweeps?.events.listenerCount ?? 0 }
+    public var sweepListenerCount: Int { sweeps.events.listenerCount }
 
     /// Every route, with the token check on each request's head: it sees the decoded path
     /// the router matches, and runs before any body byte is read.

@@ -3,13 +3,8 @@ import MicroHTTP
 import NNCore
 
 extension ServiceApp {
-    /// The store's sweeps and their controller; 501 over a store that keeps no sweeps.
-    func sweepParts() throws -> (store: any SweepStorage, controller: SweepController) {
-        guard let sweepStore, let sweeps else {
-            throw ServiceError(501, "not_implemented", "this server's store does not keep sweeps")
-        }
-        return (sweepStore, sweeps)
-    }
+    /// The store's sweeps and their controller.
+    func sweepParts() throws -> (store: any SweepStorage, controller: SweepController) { (sweepStore, sweeps) }
 
     func addSweepRoutes(_ router: inout HTTPRouter) {
         router.post("/v1/sweeps", handle { [self] request in try submitSweep(request) })

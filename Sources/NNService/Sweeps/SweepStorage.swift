@@ -1,12 +1,13 @@
-/// What sweeps need from storage, kept beside `ServiceStorage` so that a store can offer it
-/// when it is ready (`SQLiteServiceStore` does; the API answers 501 for sweeps over a store
-/// that does not). Every method is safe from any thread and any process sharing the store.
+/// What sweeps need from storage, kept beside `ServiceStorage` (whose public surface it does not
+/// widen); every store implements it (`SQLiteServiceStore`, `PostgresServiceStore`). Every
+/// method is safe from any thread and any process sharing the store.
 ///
 /// Besides these calls, an implementation applies ASHA where it records a trial's epoch
 /// (`ServiceStorage.recordEpoch`), in the same transaction: when the job is a trial of a
 /// running sweep with `early_termination` and the epoch is a rung (`ASHARule.isRung`), it
 /// records the arrival and, when `ASHARule.continues` says no, ends the job `cancelled` with
-/// `stopped_by = 'asha'` and answers false (see `SQLiteServiceStore.applyRungCheck`).
+/// `stopped_by = 'asha'` and answers false (see `SQLiteServiceStore.applyRungCheck`; `PostgresServiceStore.applyRungCheck` locks the sweep's
+/// row first, so that concurrent arrivals at a rung take turns).
 protocol SweepStorage: AnyObject, Sendable {
     /// Stores a sweep with every trial's parameters in one durable transaction.
     func insertSweep(

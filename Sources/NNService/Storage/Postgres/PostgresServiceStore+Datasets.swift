@@ -78,7 +78,7 @@ extension PostgresServiceStore {
         }
     }
 
-    /// Deletes a data set unless a queued or running job uses it. The data set's row is locked
+    /// Deletes a data set unless a queued or running job, or a running sweep, uses it. The data set's row is locked
     /// first, so a job cannot be created on it between the check and the delete.
     public func deleteDataset(_ id: String) throws {
         try inTransaction { db in
@@ -94,6 +94,10 @@ extension PostgresServiceStore {
                 let jobID: String = try job.get("id")
                 throw StorageError.conflict(
                     "data set \(id) is used by job \(jobID), which has not ended; cancel it first or wait")
+            }
+            if let sweep = try runningSweep(using: id, in: db) {
+                throw StorageError.conflict(
+                    "data set \(id) is used by sweep \(sweep), which has not ended; cancel it first or wait")
             }
             try db.execute("DELETE FROM datasets WHERE id = $1", [id])
         }

@@ -5,7 +5,7 @@ import PostgresStore
 extension PostgresServiceStore {
     static let jobColumns = """
         id, model_id, dataset_id, validation_dataset_id, config, status, epoch, base_epoch, latest, error,
-        stopped_early, created_at, started_at, finished_at, attempts, crashes, name, tags
+        stopped_early, created_at, started_at, finished_at, attempts, crashes, name, tags, stopped_by
         """
 
     /// The SQL of each of the jobs' sort fields; metrics are read from the latest epoch's JSON
@@ -31,51 +31,63 @@ extension PostgresServiceStore {
             error: try error.map { try StoredJSON.decode(JobRecord.JobError.self, $0) },
             stoppedEarly: try row.get("stopped_early"), createdAt: try row.get("created_at"),
             startedAt: try row.get("started_at"), finishedAt: try row.get("finished_at"),
-            attempts: try row.get("attempts"), crashes: try row.get("crashes"), labels: try Self.labels(row))
+            attempts: try row.get("attempts"), crashes: try row.get("crashes"), labels: try Self.labels(row),
+            stoppedBy: try row.get("stopped_by"))
     }
 
-    /// Creates the job, and its model when the spec is inline. An existing model's row is
-    /// locked first, so two submissions for one model cannot both see it idle.
+    /// Creates the job, and its model when the spec is inline.
     public func insertJob(
         newModel: ModelSpec?, modelID: String?, datasetID: String, config: TrainingConfig, labels: Labels
     ) throws -> JobRecord {
-        let id = Identifiers.make("job")
-        try inTransaction { db in
-            let model: String
-            var baseEpoch = 0
-            if let newModel {
-                model = try insertModel(newModel, labels: labels, in: db)
-            } else {
-                model = modelID!
-                guard
-                    let row = try db.queryOne("SELECT epochs_trained FROM models WHERE id = $1 FOR UPDATE", [model])
-                else {
-                    throw StorageError.invalidReference(
-                        "no model has the id '\(model)'", path: "model_id", code: "unknown_model")
-                }
-                baseEpoch = try row.get("epochs_trained")
-                if try db.queryOne(
-                    "SELECT 1 AS found FROM jobs WHERE model_id = $1 AND status IN ('queued', 'running')", [model])
-                    != nil
-                {
-                    throw StorageError.conflict(
-                        "model \(model) already has a queued or running job; wait for it or cancel it")
-                }
-            }
-            try db.execute(
-                """
-                INSERT INTO jobs(id, model_id, dataset_id, validation_dataset_id, config, status, epochs, base_epoch,
-                  created_at, name, tags)
-                VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, $9, $10)
-                """,
-                [
-                    id, model, datasetID, config.validationDataset, StoredJSON.encode(config), config.epochs, baseEpoch,
-                    Identifiers.now(), labels.name, StoredJSON.encode(labels.tags),
-                ])
-            // A model with a queued job reads as training.
-            try modelsChanged(in: db)
+        let id = try inTransaction { db in
+            try insertJob(
+                newModel: newModel, modelID: modelID, datasetID: datasetID, config: config, labels: labels, in: db)
         }
         return try job(id)!
+    }
+
+    /// `insertJob` inside a caller's transaction (a sweep launches a trial and links it in one);
+    /// returns the new job's id. An existing model's row is locked first, so two submissions for
+    /// one model cannot both see it idle.
+    func insertJob(
+        newModel: ModelSpec?, modelID: String?, datasetID: String, config: TrainingConfig, labels: Labels,
+        in db: PostgresConnection
+    ) throws -> String {
+        let id = Identifiers.make("job")
+        let model: String
+        var baseEpoch = 0
+        if let newModel {
+            model = try insertModel(newModel, labels: labels, in: db)
+        } else {
+            model = modelID!
+            guard
+                let row = try db.queryOne("SELECT epochs_trained FROM models WHERE id = $1 FOR UPDATE", [model])
+            else {
+                throw StorageError.invalidReference(
+                    "no model has the id '\(model)'", path: "model_id", code: "unknown_model")
+            }
+            baseEpoch = try row.get("epochs_trained")
+            if try db.queryOne(
+                "SELECT 1 AS found FROM jobs WHERE model_id = $1 AND status IN ('queued', 'running')", [model])
+                != nil
+            {
+                throw StorageError.conflict(
+                    "model \(model) already has a queued or running job; wait for it or cancel it")
+            }
+        }
+        try db.execute(
+            """
+            INSERT INTO jobs(id, model_id, dataset_id, validation_dataset_id, config, status, epochs, base_epoch,
+              created_at, name, tags)
+            VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, $9, $10)
+            """,
+            [
+                id, model, datasetID, config.validationDataset, StoredJSON.encode(config), config.epochs, baseEpoch,
+                Identifiers.now(), labels.name, StoredJSON.encode(labels.tags),
+            ])
+        // A model with a queued job reads as training.
+        try modelsChanged(in: db)
+        return id
     }
 
     public func job(_ id: String) throws -> JobRecord? {

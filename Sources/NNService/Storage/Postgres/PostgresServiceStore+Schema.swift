@@ -52,6 +52,30 @@ extension PostgresServiceStore {
                 INSERT INTO store_state DEFAULT VALUES;
                 """)
         }
+        // The SQLite store's `006_sweeps`: sweeps with every trial's parameters, each trial's
+        // job once launched, ASHA's rung records, and why ASHA stopped a job.
+        migrator.register("002_sweeps") { db in
+            try db.executeScript(
+                """
+                ALTER TABLE jobs ADD COLUMN stopped_by TEXT;
+                CREATE TABLE sweeps(
+                  seq BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE, name TEXT,
+                  job TEXT NOT NULL, parameters TEXT NOT NULL, search TEXT NOT NULL, trial_count BIGINT NOT NULL,
+                  parallel BIGINT NOT NULL, metric TEXT NOT NULL, goal TEXT NOT NULL,
+                  asha_min_epochs BIGINT, asha_reduction_factor BIGINT, seed BIGINT NOT NULL,
+                  status TEXT NOT NULL, created_at TEXT NOT NULL, finished_at TEXT);
+                CREATE INDEX sweeps_status ON sweeps(status, seq);
+                CREATE TABLE sweep_trials(
+                  sweep_id TEXT NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE, trial BIGINT NOT NULL,
+                  params TEXT NOT NULL, job_id TEXT, launch_error TEXT,
+                  PRIMARY KEY(sweep_id, trial));
+                CREATE INDEX sweep_trials_job ON sweep_trials(job_id);
+                CREATE TABLE sweep_rungs(
+                  sweep_id TEXT NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE, rung BIGINT NOT NULL,
+                  trial BIGINT NOT NULL, metric DOUBLE PRECISION, continues BOOLEAN NOT NULL, arrival BIGINT NOT NULL,
+                  PRIMARY KEY(sweep_id, rung, trial));
+                """)
+        }
         return migrator
     }
 }

@@ -6,7 +6,9 @@ extension PostgresServiceStore {
     /// Records a finished epoch (and a checkpoint when given) in one transaction, only while
     /// `owner` holds the job's unexpired lease; see `SQLiteServiceStore.recordEpoch` for what is
     /// written. The lease check locks the job's row, so nothing can requeue or cancel the job
-    /// between the check and the writes: an epoch is recorded by at most one worker.
+    /// between the check and the writes: an epoch is recorded by at most one worker. For a
+    /// sweep's trial the same transaction applies ASHA's rung check (`applyRungCheck`); a trial
+    /// it stops is recorded (with its checkpoint), ends `cancelled`, and the call returns false.
     public func recordEpoch(
         job: JobRecord, owner: String, metrics: EpochMetrics, checkpoint: [UInt8]?, loss: LossFunction,
         pinnedEpoch: Int?, weightsEpoch: Int?
@@ -23,7 +25,7 @@ extension PostgresServiceStore {
             try db.execute(
                 "UPDATE jobs SET epoch = $1, latest = $2 WHERE id = $3",
                 [metrics.epoch, StoredJSON.encode(metrics), job.id])
-            guard let checkpoint else { return true }
+            guard let checkpoint else { return try !applyRungCheck(job: job, metrics: metrics, in: db) }
             let modelEpoch = job.baseEpoch + metrics.epoch
             let target = job.baseEpoch + (weightsEpoch ?? metrics.epoch)
             try pruneCheckpoints(
@@ -52,7 +54,7 @@ extension PostgresServiceStore {
                 WHERE id = $4
                 """, [target, loss.rawValue, modelEpoch, job.modelID])
             try modelsChanged(in: db)
-            return true
+            return try !applyRungCheck(job: job, metrics: metrics, in: db)
         }
     }
 
