@@ -230,12 +230,14 @@ def main():
         api0, api1 = apis[0].port, apis[1].port
 
         # 1. Eight jobs through one replica, on both workers, identical to SQLite.
-        small = csv_dataset(240, 8, seed=1)
+        # Jobs of about a third of a second each, longer than a worker's 0.25 s idle poll, so that
+        # both workers claim some of the eight (with tiny jobs one worker may take them all).
+        small = csv_dataset(960, 8, seed=1)
         cluster_data, reference_data = upload(api0, small), upload(reference.port, small)
         sampler = OwnerSampler(psql)
         sampler.start()
-        cluster_jobs = [submit(api0, job_body(cluster_data, seed, 6)) for seed in range(8)]
-        reference_jobs = [submit(reference.port, job_body(reference_data, seed, 6)) for seed in range(8)]
+        cluster_jobs = [submit(api0, job_body(cluster_data, seed, 30)) for seed in range(8)]
+        reference_jobs = [submit(reference.port, job_body(reference_data, seed, 30)) for seed in range(8)]
         finished = [wait_job(api1, job_id) for job_id in cluster_jobs]
         expected = [wait_job(reference.port, job_id) for job_id in reference_jobs]
         sampler.running = False
