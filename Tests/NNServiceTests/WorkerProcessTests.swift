@@ -194,6 +194,9 @@ final class WorkerProcessTests: XCTestCase {
         XCTAssertEqual(ended["status"] as? String, "failed", "\(ended)")
         XCTAssertEqual((ended["error"] as? [String: Any])?["code"] as? String, "crashed", "\(ended)")
         XCTAssertEqual(ended["attempts"] as? Int, 3)
+        // The supervisor logs the failure just after the store records it.
+        let logDeadline = Date().addingTimeInterval(5)
+        while !server.log.contains("error code crashed") && Date() < logDeadline { Thread.sleep(forTimeInterval: 0.02) }
         XCTAssert(server.log.contains("error code crashed"), server.log)
         let next = try submit(client, job(dataset.id, epochs: 2))
         let done = try StorageSupport.waitFor(client, job: next.job, timeout: 30, until: StorageSupport.ended)
