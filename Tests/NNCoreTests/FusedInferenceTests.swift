@@ -104,6 +104,36 @@ final class FusedInferenceTests: XCTestCase {
         }
     }
 
+    /// The im2col-free convolution with a pool that reads its virtual rows in place: an
+    /// overlapping 3×3 pool with stride 2 with and without ReLU, channel counts on and off
+    /// the sixteen-lane blocks, odd widths (the rows dropped between output rows differ).
+    func testImplicitConvolutionPoolsItsRowsInPlace() throws {
+        for isa in KernelISA.supported {
+            try withKernelSet(isa) {
+                for (filters, relu) in [(20, false), (32, true), (7, true)] {
+                    for width in [9, 12] {
+                        var layers: [LayerSpec] = [
+                            .conv2d(
+                                filters: filters, kernel: IntPair(3, 3), stride: IntPair(1, 1), padding: .same,
+                                activation: .linear)
+                        ]
+                        if relu { layers.append(.activation(.relu)) }
+                        layers += [
+                            .maxpool2d(pool: IntPair(3, 3), stride: IntPair(2, 2)), .flatten,
+                            .dense(units: 3, activation: .linear, useBias: true),
+                        ]
+                        let spec = ModelSpec(inputShape: [7, width, 24], layers: layers)
+                        for batch in [1, 3] {
+                            try assertFusedMatchesUnfused(
+                                spec, batch: batch, threads: 2, "\(isa) f=\(filters) relu=\(relu) w=\(width) n=\(batch)"
+                            )
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// The classification losses' probabilities: softmax of the logits with the final
     /// activation folded into the loss, as before.
     func testCrossEntropyProbabilitiesMatchUnfused() throws {
