@@ -80,7 +80,10 @@ final class FusedConvolution {
         let g = geometry, kernel = kernel, implicit = implicit, pool = pool, relu = relu
         let virtualPool = virtualPool
         let outputSize = outputSize, convSize = g.outputPixels * g.outputChannels
-        let kernelScratch = implicit?.scratchCount ?? kernel.scratchCount
+        var kernelScratch = implicit?.scratchCount ?? kernel.scratchCount
+        if implicit == nil && kernel.layout == .channelRows && Self.suitsDirect(g) {
+            kernelScratch = max(kernelScratch, Self.directPaddedCount(g) + convSize)
+        }
         let scratchCount = kernelScratch + (pool == nil || virtualPool ? 0 : convSize)
         weight.withUnsafeBufferPointer { w in
             bias.withUnsafeBufferPointer { b in
