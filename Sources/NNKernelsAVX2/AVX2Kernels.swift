@@ -57,3 +57,12 @@ public func avx2LSTMCellBackward(
         SIMD8<Float>.self, gates: gates, previousCell: previousCell, tanhCell: tanhCell, dh: dh, dc: dc, dz: dz,
         units: units)
 }
+
+/// `GemmTile.oneRow` with SIMD8 column blocks.
+@inline(never)
+public func avx2OneRow(
+    kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, cols: Int,
+    accumulate: Bool
+) {
+    GemmTile.oneRow(SIMD8<Float>.self, kc: kc, a: a, b: b, c: c, cols: cols, accumulate: accumulate)
+}

@@ -82,3 +82,12 @@ public func avx512LSTMCellBackward(
         SIMD16<Float>.self, gates: gates, previousCell: previousCell, tanhCell: tanhCell, dh: dh, dc: dc, dz: dz,
         units: units)
 }
+
+/// `GemmTile.oneRow` with SIMD16 column blocks.
+@inline(never)
+public func avx512OneRow(
+    kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, cols: Int,
+    accumulate: Bool
+) {
+    GemmTile.oneRow(SIMD16<Float>.self, kc: kc, a: a, b: b, c: c, cols: cols, accumulate: accumulate)
+}

@@ -104,6 +104,68 @@ final class FusedInferenceTests: XCTestCase {
         }
     }
 
+    /// The im2col-free convolution with a pool that reads its virtual rows in place: an
+    /// overlapping 3×3 pool with stride 2 with and without ReLU, channel counts on and off
+    /// the sixteen-lane blocks, odd widths (the rows dropped between output rows differ).
+    func testImplicitConvolutionPoolsItsRowsInPlace() throws {
+        for isa in KernelISA.supported {
+            try withKernelSet(isa) {
+                for (filters, relu) in [(20, false), (32, true), (7, true)] {
+                    for width in [9, 12] {
+                        var layers: [LayerSpec] = [
+                            .conv2d(
+                                filters: filters, kernel: IntPair(3, 3), stride: IntPair(1, 1), padding: .same,
+                                activation: .linear)
+                        ]
+                        if relu { layers.append(.activation(.relu)) }
+                        layers += [
+                            .maxpool2d(pool: IntPair(3, 3), stride: IntPair(2, 2)), .flatten,
+                            .dense(units: 3, activation: .linear, useBias: true),
+                        ]
+                        let spec = ModelSpec(inputShape: [7, width, 24], layers: layers)
+                        for batch in [1, 3] {
+                            try assertFusedMatchesUnfused(
+                                spec, batch: batch, threads: 2, "\(isa) f=\(filters) relu=\(relu) w=\(width) n=\(batch)"
+                            )
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// One-channel images with stride 1 (the direct planes path) on odd sizes, kernels and
+    /// filter counts (short groups of four, partial blocks of sixteen columns): close to the
+    /// unfused layers, and the same bits under every kernel set.
+    func testOneChannelConvolutionsMatchUnfusedAndAgreeAcrossKernelSets() throws {
+        let shapes: [(Int, Int, Int, Int, LayerSpec.Padding)] = [
+            (28, 28, 6, 5, .same), (13, 37, 7, 3, .valid), (9, 5, 1, 4, .same), (20, 17, 15, 5, .same),
+        ]
+        for (height, width, filters, kernel, padding) in shapes {
+            let spec = ModelSpec(
+                inputShape: [height, width, 1],
+                layers: [
+                    .conv2d(
+                        filters: filters, kernel: IntPair(kernel, kernel), stride: IntPair(1, 1), padding: padding,
+                        activation: .relu),
+                    .maxpool2d(pool: IntPair(2, 2), stride: IntPair(2, 2)), .flatten,
+                ])
+            var outputs: [[Float]] = []
+            for isa in KernelISA.supported {
+                try withKernelSet(isa) {
+                    let what = "\(isa) \(height)×\(width) f=\(filters) k=\(kernel)"
+                    for batch in [1, 5] { try assertFusedMatchesUnfused(spec, batch: batch, threads: 2, what) }
+                    let network = try randomisedNetwork(spec, seed: 1)
+                    outputs.append(
+                        network.predict(GradientCheck.randomTensor([3, height, width, 1], seed: 2), loss: nil).scalars)
+                }
+            }
+            for other in outputs.dropFirst() {
+                XCTAssertEqual(other, outputs[0], "\(height)×\(width) across kernel sets")
+            }
+        }
+    }
+
     /// The classification losses' probabilities: softmax of the logits with the final
     /// activation folded into the loss, as before.
     func testCrossEntropyProbabilitiesMatchUnfused() throws {

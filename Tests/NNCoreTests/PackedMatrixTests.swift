@@ -35,4 +35,35 @@ final class PackedMatrixTests: XCTestCase {
             }
         }
     }
+
+    /// A single row (the recurrent layers' batch of one) takes its own kernel; it must give the
+    /// bits the tiles give that row inside a larger product, under every kernel set: widths
+    /// with and without whole groups of eight blocks and partial last blocks, depths across
+    /// the GEMM's depth blocks.
+    func testOneRowEqualsItsRowInATileProductUnderEveryKernelSet() throws {
+        var rng = SeededGenerator(seed: 12)
+        for isa in KernelISA.supported {
+            try withKernelSet(isa) {
+                for (n, k) in [(1, 1), (5, 3), (129, 64), (200, 17), (256, 300), (33, 513)] {
+                    let packed = PackedMatrix(n: n, k: k)
+                    let b = (0..<(n * k)).map { _ in rng.uniform(-1, 1) }
+                    b.withUnsafeBufferPointer { packed.pack(.nt, b: $0.baseAddress!) }
+                    let a = (0..<(7 * k)).map { _ in rng.uniform(-1, 1) }
+                    let start = (0..<(7 * n)).map { _ in rng.uniform(-1, 1) }
+                    for accumulate in [false, true] {
+                        var one = Array(start[0..<n]), seven = start
+                        a.withUnsafeBufferPointer { a in
+                            one.withUnsafeMutableBufferPointer {
+                                packed.multiply(a: a.baseAddress!, m: 1, c: $0.baseAddress!, accumulate: accumulate)
+                            }
+                            seven.withUnsafeMutableBufferPointer {
+                                packed.multiply(a: a.baseAddress!, m: 7, c: $0.baseAddress!, accumulate: accumulate)
+                            }
+                        }
+                        XCTAssertEqual(one, Array(seven[0..<n]), "\(isa) n=\(n) k=\(k) accumulate=\(accumulate)")
+                    }
+                }
+            }
+        }
+    }
 }

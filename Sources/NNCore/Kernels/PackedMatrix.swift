@@ -46,6 +46,12 @@ public final class PackedMatrix {
             let depthCount = min(k, depth + Gemm.kc) - depth
             let add = accumulate || depth > 0
             let bBlock = storage.pointer + columnPanels * Gemm.nr * depth
+            if m == 1 {
+                // One row (a batch of one): no tile rows computed only to be dropped.
+                kernels.oneRow(kc: depthCount, a: a + depth, b: bBlock, c: c, cols: n, accumulate: add)
+                depth += Gemm.kc
+                continue
+            }
             var row = 0
             while row < m {
                 let rows = min(rowStep, m - row)

@@ -40,6 +40,19 @@ struct TileKernels {
         }
     }
 
+    /// c[0..<cols] (+)= a · B for a single row a of `kc` depths, B packed panels as for
+    /// `packed` (all `cols` of them); the bits of `inPlace` with one row.
+    @inline(__always)
+    func oneRow(
+        kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, cols: Int,
+        accumulate: Bool
+    ) {
+        switch isa {
+        case .avx2: avx2OneRow(kc: kc, a: a, b: b, c: c, cols: cols, accumulate: accumulate)
+        case .avx512: avx512OneRow(kc: kc, a: a, b: b, c: c, cols: cols, accumulate: accumulate)
+        }
+    }
+
     /// As `packed`, with up to `Gemm.mr` · `rowPanelsPerTile` rows of A read in place, `lda` apart.
     @inline(__always)
     func inPlace(

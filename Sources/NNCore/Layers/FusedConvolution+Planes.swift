@@ -3,6 +3,9 @@
 /// (a pool's area smaller) is transposed into y `[pH·pW, O]`, instead of transposing the whole
 /// convolution output and pooling it after.
 ///
+/// One-channel images with stride 1 get their planes from `directPlanes` instead of
+/// im2colᵀ and a GEMM (the same bits).
+///
 /// The bias is added after the maximum: rounding to nearest is monotonic, so
 /// max(a) + b = max(a + b) exactly. Ties and order as in `MaxPool2DLayer` (strictly larger taps
 /// win, in (ky, kx) order).
@@ -12,28 +15,40 @@ extension FusedConvolution {
         bias b: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
     ) {
         let pixels = g.outputPixels, k = g.patchSize, outC = g.outputChannels, width = g.outputWidth
-        let cols = scratch, yt = scratch + k * pixels
-        Im2ColTransposed.gather(g, x: x, cols: cols)
-        Gemm.multiply(.nn, m: outC, n: pixels, k: k, a: wp, b: cols, c: yt, accumulate: false, threads: 1)
+        let yt: UnsafeMutablePointer<Float>
+        if suitsDirect(g) {
+            yt = scratch + directPaddedCount(g)
+            directPlanes(g, x: x, weight: wp, padded: scratch, planes: yt)
+        } else {
+            let cols = scratch
+            yt = scratch + k * pixels
+            Im2ColTransposed.gather(g, x: x, cols: cols)
+            Gemm.multiply(.nn, m: outC, n: pixels, k: k, a: wp, b: cols, c: yt, accumulate: false, threads: 1)
+        }
         let (ph, pw, sh, sw) = (p.pool.height, p.pool.width, p.stride.height, p.stride.width)
-        let halves = ph == 2 && pw == 2 && sh == 2 && sw == 2
+        let halves = ph == 2 && pw == 2 && sh == 2 && sw == 2, planesEnd = yt + outC * pixels
         for o in 0..<outC {
             let plane = yt + o * pixels, bias = b[o]
             for oy in 0..<p.outputHeight {
                 let top = plane + oy &* sh &* width, out = y + (oy &* p.outputWidth &* outC &+ o)
                 var ox = 0
-                // 2×2 pools with stride 2 (the common case): eight outputs from two 16-float rows.
-                while halves && ox &+ 8 <= p.outputWidth {
+                // 2×2 pools with stride 2 (the common case): eight outputs from two 16-float rows;
+                // a last short group too while its reads stay inside the planes (the lanes past
+                // the row's end are not stored).
+                while halves && ox < p.outputWidth
+                    && (ox &+ 8 <= p.outputWidth || top + (width &+ 2 &* ox &+ 16) <= planesEnd)
+                {
                     typealias Row = SIMD16<Float>
                     let upper = UnsafeRawPointer(top + 2 &* ox).loadUnaligned(as: Row.self)
                     let lower = UnsafeRawPointer(top + (width &+ 2 &* ox)).loadUnaligned(as: Row.self)
                     var best = upper.evenHalf
-                    for tap in [upper.oddHalf, lower.evenHalf, lower.oddHalf] {
-                        best.replace(with: tap, where: tap .> best)
-                    }
+                    let (second, third, fourth) = (upper.oddHalf, lower.evenHalf, lower.oddHalf)
+                    best.replace(with: second, where: second .> best)
+                    best.replace(with: third, where: third .> best)
+                    best.replace(with: fourth, where: fourth .> best)
                     best += SIMD8(repeating: bias)
                     if relu { best.replace(with: 0, where: .!(best .> 0)) }
-                    for lane in 0..<8 { out[(ox &+ lane) &* outC] = best[lane] }
+                    for lane in 0..<min(8, p.outputWidth &- ox) { out[(ox &+ lane) &* outC] = best[lane] }
                     ox &+= 8
                 }
                 while ox < p.outputWidth {

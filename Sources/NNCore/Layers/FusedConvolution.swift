@@ -23,6 +23,9 @@ final class FusedConvolution {
     /// Folded Wp `[O, K]` and bias `[O]`; read-only after init.
     private var weight: [Float]
     private(set) var bias: [Float]
+    /// With the im2col-free path and a pool: the pool reads the convolution's virtual rows
+    /// (`ImplicitConvolution.forwardRows`), `paddedWidth` pixels apart, where they lie.
+    private let virtualPool: Bool
 
     init(conv: Conv2DLayer, batchNorm: BatchNormLayer?, pool: MaxPool2DLayer?, relu: Bool) {
         let g = conv.geometry, outC = g.outputChannels, k = g.patchSize
@@ -50,9 +53,12 @@ final class FusedConvolution {
         }
         weight = packed
         if ImplicitConvolution.suits(g, layout: conv.layout) {
-            implicit = ImplicitConvolution(geometry: g, weight: packed)
+            let implicit = ImplicitConvolution(geometry: g, weight: packed)
+            self.implicit = implicit
+            virtualPool = pool != nil
         } else {
             implicit = nil
+            virtualPool = false
             weight.withUnsafeBufferPointer { kernel.prepareForward(weight: $0.baseAddress!) }
         }
     }
@@ -72,9 +78,13 @@ final class FusedConvolution {
     func forward(x: UnsafePointer<Float>, batch n: Int, y: UnsafeMutablePointer<Float>, threads: Int) {
         if n == 1 && threads > 1 && splitsImages { return forwardInBands(x: x, y: y, threads: threads) }
         let g = geometry, kernel = kernel, implicit = implicit, pool = pool, relu = relu
+        let virtualPool = virtualPool
         let outputSize = outputSize, convSize = g.outputPixels * g.outputChannels
-        let kernelScratch = implicit?.scratchCount ?? kernel.scratchCount
-        let scratchCount = kernelScratch + (pool == nil ? 0 : convSize)
+        var kernelScratch = implicit?.scratchCount ?? kernel.scratchCount
+        if implicit == nil && kernel.layout == .channelRows && Self.suitsDirect(g) {
+            kernelScratch = max(kernelScratch, Self.directPaddedCount(g) + convSize)
+        }
+        let scratchCount = kernelScratch + (pool == nil || virtualPool ? 0 : convSize)
         weight.withUnsafeBufferPointer { w in
             bias.withUnsafeBufferPointer { b in
                 let (w, b) = (w.baseAddress!, b.baseAddress!)
@@ -91,6 +101,11 @@ final class FusedConvolution {
                         guard let pool else {
                             convolve(into: yi)
                             if relu { Self.relu(yi, count: outputSize) }
+                            return
+                        }
+                        if let implicit, virtualPool {
+                            let rows = implicit.forwardRows(x: xi, bias: b, scratch: scratch)
+                            self.pool(rows, pitch: implicit.paddedWidth, into: yi)
                             return
                         }
                         if implicit == nil && kernel.layout == .channelRows {
@@ -116,5 +131,54 @@ final class FusedConvolution {
     @inline(__always)
     static func relu(_ y: UnsafeMutablePointer<Float>, count: Int) {
         for i in 0..<count { y[i] = y[i] > 0 ? y[i] : 0 }
+    }
+
+    /// Max pool (and ReLU, when it follows) of one image's convolution output stored with rows
+    /// `pitch` pixels apart (the virtual rows), into y `[pH, pW, O]`: the same windows and
+    /// maxima as pooling the output copied to `[outH, outW, O]`, without the copy, sixteen
+    /// channels at a time, comparing in `MaxPool2DLayer`'s order and then applying ReLU as
+    /// `relu(_:count:)` does, so the bits (NaN included) are those of the separate passes.
+    private func pool(
+        _ rows: UnsafePointer<Float>, pitch: Int, into y: UnsafeMutablePointer<Float>
+    ) {
+        guard let pool else { return }
+        let c = pool.channels, (ph, pw) = (pool.pool.height, pool.pool.width), relu = relu
+        let zero = SIMD16<Float>()
+        for oy in 0..<pool.outputHeight {
+            for ox in 0..<pool.outputWidth {
+                let window = rows + (oy * pool.stride.height * pitch + ox * pool.stride.width) * c
+                let out = y + (oy * pool.outputWidth + ox) * c
+                var ch = 0
+                while ch + 16 <= c {
+                    var best = UnsafeRawPointer(window + ch).loadUnaligned(as: SIMD16<Float>.self)
+                    for ky in 0..<ph {
+                        for kx in 0..<pw where ky > 0 || kx > 0 {
+                            let tap = UnsafeRawPointer(window + (ky * pitch + kx) * c + ch)
+                            best = Self.maximum(best, tap.loadUnaligned(as: SIMD16<Float>.self))
+                        }
+                    }
+                    if relu { best = zero.replacing(with: best, where: best .> zero) }
+                    UnsafeMutableRawPointer(out + ch).storeBytes(of: best, as: SIMD16<Float>.self)
+                    ch += 16
+                }
+                while ch < c {
+                    var best = window[ch]
+                    for ky in 0..<ph {
+                        for kx in 0..<pw where ky > 0 || kx > 0 {
+                            let value = window[(ky * pitch + kx) * c + ch]
+                            best = value > best ? value : best
+                        }
+                    }
+                    out[ch] = relu ? (best > 0 ? best : 0) : best
+                    ch += 1
+                }
+            }
+        }
+    }
+
+    /// Lane-wise `b > a ? b : a`, the comparison `MaxPool2DLayer` makes.
+    @inline(__always)
+    private static func maximum(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+        a.replacing(with: b, where: b .> a)
     }
 }

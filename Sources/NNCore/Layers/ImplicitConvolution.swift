@@ -51,7 +51,7 @@ final class ImplicitConvolution {
         }
     }
 
-    private var virtualRows: Int { (geometry.outputHeight - 1) * paddedWidth + geometry.outputWidth }
+    var virtualRows: Int { (geometry.outputHeight - 1) * paddedWidth + geometry.outputWidth }
 
     /// Floats of scratch `forward` needs: the padded image and the virtual rows' outputs.
     var scratchCount: Int {
@@ -86,6 +86,28 @@ final class ImplicitConvolution {
         scratch: UnsafeMutablePointer<Float>
     ) {
         guard !outputRows.isEmpty else { return }
+        let g = geometry, outC = g.outputChannels, wp = paddedWidth
+        let rows = computeRows(outputRows, bias: b, scratch: scratch)
+        for oy in outputRows {
+            (y + oy * g.outputWidth * outC).update(from: rows + oy * wp * outC, count: g.outputWidth * outC)
+        }
+    }
+
+    /// conv(x) + b for one image as virtual rows (output pixel (oy, ox) at row oy·Wp + ox, `O`
+    /// floats each, rows with ox ≥ outW hold garbage), for a pool to read in place instead of
+    /// a copy in y's layout.
+    func forwardRows(
+        x: UnsafePointer<Float>, bias b: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>
+    ) -> UnsafePointer<Float> {
+        pad(x, scratch: scratch)
+        return UnsafePointer(computeRows(0..<geometry.outputHeight, bias: b, scratch: scratch))
+    }
+
+    /// The virtual rows of `outputRows` from the padded image in `scratch`, into the rows'
+    /// part of `scratch`; returns where that part starts.
+    private func computeRows(
+        _ outputRows: Range<Int>, bias b: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>
+    ) -> UnsafeMutablePointer<Float> {
         let g = geometry, c = g.inputChannels, outC = g.outputChannels, wp = paddedWidth
         let padded = scratch, rows = scratch + paddedHeight * wp * c
         let first = outputRows.lowerBound * wp, m = (outputRows.upperBound - 1) * wp + g.outputWidth - first
@@ -93,8 +115,6 @@ final class ImplicitConvolution {
         for (ky, part) in tapRows.enumerated() {
             part.multiply(a: padded + (ky * wp + first) * c, m: m, c: rows + first * outC, accumulate: true, lda: c)
         }
-        for oy in outputRows {
-            (y + oy * g.outputWidth * outC).update(from: rows + oy * wp * outC, count: g.outputWidth * outC)
-        }
+        return rows
     }
 }

@@ -1,6 +1,6 @@
 /// A network's layers rearranged for inference: each conv2d with the batch norm, max pool and
-/// ReLU after it becomes one `FusedConvolution`, each dense layer takes the activation after
-/// it into its own output buffer, and the other layers run as they are (inference mode).
+/// ReLU after it becomes one `FusedConvolution`, each dense layer becomes a `FusedDense` (its
+/// weight packed once, the activation after it applied in its own output buffer), and the other layers run as they are (inference mode).
 ///
 /// Intermediate outputs go into buffers kept here and reused by the next prediction of the
 /// same batch size, so a prediction allocates only the tensor it returns (and what unfused
@@ -10,7 +10,7 @@
 final class InferencePlan {
     enum Step {
         case convolution(FusedConvolution)
-        case dense(DenseLayer, ActivationFunction)
+        case dense(FusedDense)
         case layer(Layer)
     }
 
@@ -52,11 +52,12 @@ final class InferencePlan {
                 let activation = next(ActivationLayer.self)
                 // Softmax is a row operation; it stays its own layer.
                 if let activation, activation.function != .softmax {
-                    steps.append(.dense(dense, activation.function))
+                    steps.append(.dense(FusedDense(dense: dense, activation: activation.function)))
                 } else {
-                    steps.append(.dense(dense, .linear))
+                    steps.append(.dense(FusedDense(dense: dense, activation: .linear)))
                     if let activation { steps.append(.layer(activation)) }
                 }
+                folded += dense.parameters
             } else {
                 steps.append(.layer(layer))
             }
@@ -97,10 +98,9 @@ final class InferencePlan {
                             x: source.baseAddress!, batch: x.batchSize, y: target.baseAddress!, threads: threads)
                     }
                 }
-            case .dense(let dense, let activation):
-                y = borrow(index, shape: DenseLayer.outputShape(x.shape, dense.outputSize))
+            case .dense(let dense):
+                y = borrow(index, shape: DenseLayer.outputShape(x.shape, dense.dense.outputSize))
                 dense.forward(x, into: &y, threads: threads)
-                if activation != .linear { Activation.forward(activation, &y, threads: threads) }
             }
             if let lent { buffers[lent] = x.scalars }
             lent = index == steps.count - 1 || y.count == 0 ? nil : Self.owns(step) ? index : nil
