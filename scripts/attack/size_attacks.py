@@ -220,7 +220,7 @@ def upload_memory_figure(kind):
               f"of floats): {seconds:.2f} s ({len(body) / 1048576 / seconds:.0f} MiB/s), peak memory "
               f"+{growth / 1048576:.0f} MiB ({growth / stored:.2f}x the stored floats)")
         tally.check(status == 201, f"the large {kind.upper()} data set is stored", f"{status} {answer}")
-        limit = float(os.environ.get("UPLOAD_MAX_RATIO", "2.2"))
+        limit = float(os.environ.get("UPLOAD_MAX_RATIO", "2"))
         if limit:
             tally.check(growth <= limit * stored,
                         f"{kind.upper()} upload peak memory growth at most {limit}x the stored floats",

@@ -2,33 +2,55 @@ import NNCore
 import SQLiteStore
 
 extension SQLiteServiceStore {
+    /// `007_float_columns_last`: the datasets table rebuilt with its two float columns last, so
+    /// that an insert can leave them out of the record as trailing zeroblobs and write them in
+    /// pieces. SQLite cannot reorder columns in place; this is its documented rebuild
+    /// (https://www.sqlite.org/lang_altertable.html#otheralter). No other table refers to
+    /// datasets by a foreign key, and no index, trigger or view names it.
+    static func registerFloatColumnsLastMigration(_ migrator: inout Migrator) {
+        migrator.register("007_float_columns_last") { db in
+            try db.executeScript(
+                """
+                CREATE TABLE datasets_reordered(
+                  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+                  rows INTEGER NOT NULL, input_shape TEXT NOT NULL, target TEXT NOT NULL,
+                  bytes INTEGER NOT NULL, created_at TEXT NOT NULL, inputs BLOB NOT NULL, targets BLOB NOT NULL);
+                INSERT INTO datasets_reordered(seq, id, name, rows, input_shape, target, bytes, created_at, inputs, targets)
+                  SELECT seq, id, name, rows, input_shape, target, bytes, created_at, inputs, targets FROM datasets;
+                DROP TABLE datasets;
+                ALTER TABLE datasets_reordered RENAME TO datasets;
+                """)
+        }
+    }
+
     public func insertDataset(_ upload: DatasetUpload) throws -> DatasetRecord {
         let record = DatasetRecord(
             id: Identifiers.make("ds"), name: upload.name, rows: upload.rows,
             inputShape: upload.inputShape, target: upload.target,
             bytes: (upload.inputs.count + upload.targets.count) * 4, createdAt: Identifiers.now())
-        // The floats are bound where they are (`BorrowedBlob`, SQLITE_STATIC) for one statement
-        // that is finalized at once: SQLite copies them once, into the record it stores, instead
-        // of first into a bound copy. (Writing them in pieces into a zeroblob(n) row would not save
-        // that copy: the blob columns are not the last of the row, so SQLite expands a zeroblob in
-        // memory to build the record, https://sqlite.org/fileformat2.html#record_format.)
-        try upload.inputs.withUnsafeBytes { inputs in
-            try upload.targets.withUnsafeBytes { targets in
-                try durableTransaction { db in
-                    // Not a cached statement: a statement keeps the memory of its record register
-                    // between runs, which would hold a copy of the largest data set ever stored.
-                    let insert = try db.makeStatement(
-                        """
-                        INSERT INTO datasets(id, name, rows, input_shape, target, inputs, targets, bytes, created_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """)
-                    try insert.bind([
-                        record.id, record.name, record.rows, StoredJSON.encode(record.inputShape),
-                        StoredJSON.encode(record.target), BorrowedBlob(inputs), BorrowedBlob(targets), record.bytes,
-                        record.createdAt,
-                    ])
-                    try insert.run()
-                }
+        // The float columns go in as zeroblob(n) and are then written in pieces through
+        // incremental blob I/O, in the same transaction (https://sqlite.org/c3ref/blob_open.html).
+        // They are the last columns of the row (`007_float_columns_last`), so SQLite leaves the
+        // trailing zeroblobs out of the record it builds instead of expanding them in memory
+        // (https://sqlite.org/fileformat2.html#record_format): no copy of the floats is made
+        // beyond the pages written to the log.
+        try durableTransaction { db in
+            try db.execute(
+                """
+                INSERT INTO datasets(id, name, rows, input_shape, target, bytes, created_at, inputs, targets)
+                VALUES (?, ?, ?, ?, ?, ?, ?, zeroblob(?), zeroblob(?))
+                """,
+                [
+                    record.id, record.name, record.rows, StoredJSON.encode(record.inputShape),
+                    StoredJSON.encode(record.target), record.bytes, record.createdAt, upload.inputs.count * 4,
+                    upload.targets.count * 4,
+                ])
+            let rowID = db.lastInsertRowID
+            try upload.inputs.withUnsafeBytes {
+                try db.writeBlob(table: "datasets", column: "inputs", rowID: rowID, bytes: $0)
+            }
+            try upload.targets.withUnsafeBytes {
+                try db.writeBlob(table: "datasets", column: "targets", rowID: rowID, bytes: $0)
             }
         }
         return record

@@ -94,6 +94,7 @@ public final class SQLiteServiceStore: ServiceStorage, @unchecked Sendable {
         registerLabelsMigration(&migrator)
         registerLeaseMigration(&migrator)
         registerSweepsMigration(&migrator)
+        registerFloatColumnsLastMigration(&migrator)
         return migrator
     }
 
