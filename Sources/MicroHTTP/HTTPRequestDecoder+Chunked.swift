@@ -37,7 +37,10 @@ extension HTTPRequestDecoder {
             case .chunkData(let remaining):
                 let count = min(remaining, buffer.count - index)
                 if count == 0 { return nil }
-                let part = Array(buffer[index..<(index + count)])
+                // A copy of its own, never the buffer's storage: `Array(slice)` of the whole buffer
+                // would share it, and the part may go to another thread (a streamed body) while
+                // the buffer is reused here.
+                let part = buffer.withUnsafeBufferPointer { [UInt8]($0[index..<(index + count)]) }
                 index += count
                 bodyBytes += count
                 state = count == remaining ? .chunkDataEnd : .chunkData(remaining: remaining - count)

@@ -20,7 +20,10 @@ public struct Tensor: Equatable, Sendable {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
         let count = shape.reduce(1, *)
         self.shape = shape
-        self.scalars = [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+        // No storage for an empty tensor: Array(unsafeUninitializedCapacity: 0) writes into the
+        // runtime's shared empty-array singleton, a race between threads in ThreadSanitizer's eyes.
+        self.scalars =
+            count == 0 ? [] : [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
     }
 
     /// A tensor filled with one value.

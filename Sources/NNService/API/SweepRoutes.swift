@@ -74,18 +74,28 @@ extension ServiceApp {
         return .eventStream { writer in
             work.execute {
                 let id = sweep.record.id
+                // Events that arrive before the first `status` wait behind it, so the stream
+                // always opens with the whole sweep; everything is sent under one lock, in order.
+                let gate = SweepStreamGate()
                 let subscription = Subscription { events.unsubscribe(sweep: id, token: $0) }
-                let token = events.subscribe(sweep: id) { event in
+                @Sendable func deliver(_ event: SweepEvents.Event) {
+                    guard !gate.finished else { return }
                     switch event {
                     case .trial(let trial):
                         EventEncoding.send(writer, "trial", trial)
                     case .status(let description):
                         EventEncoding.send(writer, "status", description)
                         if description.record.status.hasEnded {
+                            gate.finished = true
                             subscription.end()
                             writer.finish()
                         }
                     }
+                }
+                let token = events.subscribe(sweep: id) { event in
+                    gate.lock.lock()
+                    defer { gate.lock.unlock() }
+                    if gate.opened { deliver(event) } else { gate.pending.append(event) }
                 }
                 subscription.start(token)
                 writer.onCancel { subscription.end() }
@@ -94,12 +104,22 @@ extension ServiceApp {
                         SweepDescription(
                             record: $0, trials: (try? store.sweepTrials(id)) ?? sweep.trials, includeTrials: true)
                     } ?? sweep
-                EventEncoding.send(writer, "status", current)
-                if current.record.status.hasEnded {
-                    subscription.end()
-                    writer.finish()
-                }
+                gate.lock.lock()
+                defer { gate.lock.unlock() }
+                deliver(.status(current))
+                gate.opened = true
+                for event in gate.pending { deliver(event) }
+                gate.pending = []
             }
         }
     }
+}
+
+/// The order of one sweep event stream: events held until the first `status` is sent, and
+/// whether the stream has finished. `@unchecked Sendable`: every field is guarded by `lock`.
+final class SweepStreamGate: @unchecked Sendable {
+    let lock = NSLock()
+    var opened = false
+    var finished = false
+    var pending: [SweepEvents.Event] = []
 }
