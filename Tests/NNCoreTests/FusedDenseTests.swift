@@ -7,8 +7,9 @@ import XCTest
 /// any thread count.
 final class FusedDenseTests: XCTestCase {
     /// Odd widths (input 37 crosses no depth block, 300 crosses one of 256), batches below,
-    /// at and above one row tile, and batches large enough to be split into blocks of rows
-    /// over threads with a short last block (291 = 6 · 48 + 3).
+    /// at and above one row panel, and batches large enough to be split into chunks of rows
+    /// over threads with a short last panel (291 = 48 · 6 + 3); the dense layers of each
+    /// network run as one chain (`DenseChain`), block of rows by block of rows.
     func testDenseStackPredictionsEqualForwardBitForBit() throws {
         let narrow = ModelSpec(
             inputShape: [37],
@@ -27,7 +28,7 @@ final class FusedDenseTests: XCTestCase {
             try withKernelSet(isa) {
                 for (name, spec) in [("narrow", narrow), ("deep", deep)] {
                     let network = try Network(spec: spec, seed: 4)
-                    for batch in [1, 5, 6, 13, 50, 291] {
+                    for batch in [1, 5, 6, 7, 13, 50, 256, 291] {
                         let input = GradientCheck.randomTensor([batch] + spec.inputShape, seed: UInt64(batch))
                         var context = PassContext(training: false, threads: 1)
                         let expected = network.forward(input, &context)

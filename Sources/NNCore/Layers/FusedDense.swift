@@ -22,9 +22,11 @@ final class FusedDense {
         dense.weight.value.scalars.withUnsafeBufferPointer { packed.pack(.nt, b: $0.baseAddress!) }
     }
 
+    var inputSize: Int { dense.inputSize }
+    var outputSize: Int { dense.outputSize }
+
     /// y = f(x · Wᵀ + b) into `output`, which the caller may reuse across calls.
     func forward(_ input: Tensor, into output: inout Tensor, threads: Int) {
-        let (inputSize, outputSize) = (dense.inputSize, dense.outputSize)
         let n = input.rank <= 2 ? input.batchSize : input.count / inputSize
         guard n >= Gemm.mr else {
             dense.forward(input, into: &output, threads: threads)
@@ -35,35 +37,32 @@ final class FusedDense {
             input.rank <= 2 ? input.sampleSize == inputSize : input.shape.last == inputSize,
             "dense expects \(inputSize) features, got \(input.shape)")
         precondition(output.count == n * outputSize)
-        // Blocks of whole row tiles, so every block but the last fills the micro-kernel; which
-        // thread runs a block never changes its bits.
-        let tile = Gemm.mr * TileKernels().rowPanelsPerTile
-        let rowsPerBlock = n * outputSize * inputSize < Gemm.parallelMin ? n : 4 * tile
-        let blocks = (n + rowsPerBlock - 1) / rowsPerBlock
-        let (packed, activation, bias) = (packed, activation, dense.bias)
+        let blocks = RowChunks(rows: n, work: n * outputSize * inputSize, threads: threads)
         input.scalars.withUnsafeBufferPointer { x in
             output.scalars.withUnsafeMutableBufferPointer { y in
                 let (x, y) = (x.baseAddress!, y.baseAddress!)
-                func run(_ b: UnsafePointer<Float>?) {
-                    Parallel.forEach(chunks: blocks, threads: threads) { block in
-                        let first = block * rowsPerBlock, rows = min(rowsPerBlock, n - first)
-                        let c = y + first * outputSize
-                        if let b {
-                            for row in 0..<rows { (c + row * outputSize).update(from: b, count: outputSize) }
-                        }
-                        packed.multiply(a: x + first * inputSize, m: rows, c: c, accumulate: b != nil)
-                        if activation != .linear {
-                            Activation.forward(
-                                activation, x: c, y: c, count: rows * outputSize, width: outputSize, threads: 1)
-                        }
-                    }
-                }
-                if let bias {
-                    bias.value.scalars.withUnsafeBufferPointer { run($0.baseAddress!) }
-                } else {
-                    run(nil)
+                Parallel.forEach(chunks: blocks.count, threads: blocks.threads) { block in
+                    forward(rows: blocks[block], x: x, y: y)
                 }
             }
+        }
+    }
+
+    /// Rows `rows` of y = f(x · Wᵀ + b), x and y pointing at row 0 of whole matrices. Any row
+    /// count takes the packed kernel, so call it only within batches of at least `Gemm.mr` rows
+    /// (which is where its bits equal `DenseLayer.forward`'s).
+    func forward(rows: Range<Int>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+        guard !rows.isEmpty else { return }
+        let c = y + rows.lowerBound * outputSize
+        let a = x + rows.lowerBound * inputSize
+        if let bias = dense.bias {
+            bias.value.scalars.withUnsafeBufferPointer { b in
+                for row in 0..<rows.count { (c + row * outputSize).update(from: b.baseAddress!, count: outputSize) }
+            }
+        }
+        packed.multiply(a: a, m: rows.count, c: c, accumulate: dense.bias != nil)
+        if activation != .linear {
+            Activation.forward(activation, x: c, y: c, count: rows.count * outputSize, width: outputSize, threads: 1)
         }
     }
 }

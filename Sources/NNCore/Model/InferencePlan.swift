@@ -1,6 +1,8 @@
 /// A network's layers rearranged for inference: each conv2d with the batch norm, max pool and
 /// ReLU after it becomes one `FusedConvolution`, each dense layer becomes a `FusedDense` (its
-/// weight packed once, the activation after it applied in its own output buffer), and the other layers run as they are (inference mode).
+/// weight packed once, the activation after it applied in its own output buffer), dense
+/// layers that follow one another run as one `DenseChain`, and the other layers run as they
+/// are (inference mode).
 ///
 /// Intermediate outputs go into buffers kept here and reused by the next prediction of the
 /// same batch size, so a prediction allocates only the tensor it returns (and what unfused
@@ -10,7 +12,7 @@
 final class InferencePlan {
     enum Step {
         case convolution(FusedConvolution)
-        case dense(FusedDense)
+        case dense(DenseChain)
         case layer(Layer)
     }
 
@@ -37,6 +39,14 @@ final class InferencePlan {
             i += 1
             return true
         }
+        // Dense layers that follow one another join one chain.
+        func appendDense(_ dense: FusedDense) {
+            if case .dense(let chain) = steps.last {
+                steps[steps.count - 1] = .dense(DenseChain(chain.layers + [dense]))
+            } else {
+                steps.append(.dense(DenseChain([dense])))
+            }
+        }
         while i < end {
             let layer = layers[i]
             i += 1
@@ -52,9 +62,9 @@ final class InferencePlan {
                 let activation = next(ActivationLayer.self)
                 // Softmax is a row operation; it stays its own layer.
                 if let activation, activation.function != .softmax {
-                    steps.append(.dense(FusedDense(dense: dense, activation: activation.function)))
+                    appendDense(FusedDense(dense: dense, activation: activation.function))
                 } else {
-                    steps.append(.dense(FusedDense(dense: dense, activation: .linear)))
+                    appendDense(FusedDense(dense: dense, activation: .linear))
                     if let activation { steps.append(.layer(activation)) }
                 }
                 folded += dense.parameters
@@ -99,7 +109,7 @@ final class InferencePlan {
                     }
                 }
             case .dense(let dense):
-                y = borrow(index, shape: DenseLayer.outputShape(x.shape, dense.dense.outputSize))
+                y = borrow(index, shape: dense.outputShape(x.shape))
                 dense.forward(x, into: &y, threads: threads)
             }
             if let lent { buffers[lent] = x.scalars }
