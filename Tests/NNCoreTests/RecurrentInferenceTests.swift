@@ -42,7 +42,7 @@ final class RecurrentInferenceTests: XCTestCase {
                     for returnSequences in [false, true] {
                         let layer = RNNLayer(
                             features: 7, units: 33, activation: activation, returnSequences: returnSequences, rng: &rng)
-                        for (n, t) in [(12, 1), (13, 3), (25, 7), (65, 4)] {
+                        for (n, t) in [(12, 1), (13, 3), (25, 7), (65, 4), (131, 5)] {
                             let input = Tensor(shape: [n, t, 7], scalars: (0..<(n * t * 7)).map { _ in rng.normal() })
                             var training = PassContext(training: true, threads: 1)
                             let expected = layer.forward(input, &training)

@@ -8,7 +8,8 @@
 /// packed micro-kernel, then h·W_hhᵀ, then the same cell step), so both give the same bits
 /// whenever T·N ≥ 6 (below that the training pass's GEMM takes its small-product path).
 extension LSTMLayer {
-    /// Rows per block: 24 rows of 4H = 256 gates fill 24 KiB, half of L1.
+    /// Rows per block: 24 rows of 4H = 256 gates fill 24 KiB, half of L1. On several threads
+    /// the blocks are evened out (`RowChunks`), so that no thread gets a block more.
     static let blockRows = 24
     /// Below this batch the step-by-step projection would run the micro-kernel on mostly empty
     /// tiles; one projection of all T·N rows (training's pass) is then faster.
@@ -28,12 +29,13 @@ extension LSTMLayer {
         weights.weightIH.value.scalars.withUnsafeBufferPointer { projection.pack(.nt, b: $0.baseAddress!) }
         let returnSequences = self.returnSequences
         var output = Tensor(zeros: returnSequences ? [n, t, h] : [n, h])
-        let blocks = (n + Self.blockRows - 1) / Self.blockRows
+        let blocks = RowChunks(
+            rows: n, work: n * t * (f + h) * w, threads: threads, panelsPerChunk: Self.blockRows / Gemm.mr)
         input.scalars.withUnsafeBufferPointer { xBuffer in
             output.scalars.withUnsafeMutableBufferPointer { yBuffer in
                 let x = xBuffer.baseAddress!, y = yBuffer.baseAddress!
-                Parallel.forEach(chunks: blocks, threads: threads) { block in
-                    let first = block * Self.blockRows, rows = min(Self.blockRows, n - first)
+                Parallel.forEach(chunks: blocks.count, threads: blocks.threads) { block in
+                    let first = blocks[block].lowerBound, rows = blocks[block].count
                     // Gates, then two states, two cells and tanh(c), each `rows` rows.
                     ScratchPool.shared.withBuffer(count: rows * (w + 5 * h)) { scratch in
                         let z = scratch, tanhCell = scratch + rows * w

@@ -16,14 +16,14 @@ extension RNNLayer {
         weights.weightHH.value.scalars.withUnsafeBufferPointer { recurrent.pack(.nt, b: $0.baseAddress!) }
         weights.weightIH.value.scalars.withUnsafeBufferPointer { projection.pack(.nt, b: $0.baseAddress!) }
         let returnSequences = self.returnSequences, relu = activation == .relu
-        let blockRows = LSTMLayer.blockRows
         var output = Tensor(zeros: returnSequences ? [n, t, h] : [n, h])
-        let blocks = (n + blockRows - 1) / blockRows
+        let blocks = RowChunks(
+            rows: n, work: n * t * (features + h) * h, threads: threads, panelsPerChunk: LSTMLayer.blockRows / Gemm.mr)
         input.scalars.withUnsafeBufferPointer { xBuffer in
             output.scalars.withUnsafeMutableBufferPointer { yBuffer in
                 let x = xBuffer.baseAddress!, y = yBuffer.baseAddress!
-                Parallel.forEach(chunks: blocks, threads: threads) { block in
-                    let first = block * blockRows, rows = min(blockRows, n - first)
+                Parallel.forEach(chunks: blocks.count, threads: blocks.threads) { block in
+                    let first = blocks[block].lowerBound, rows = blocks[block].count
                     ScratchPool.shared.withBuffer(count: 2 * rows * h) { scratch in
                         var state = scratch, next = scratch + rows * h
                         for step in 0..<t {
