@@ -24,9 +24,16 @@ final class FusedDenseTests: XCTestCase {
                 .dense(units: 33, activation: .linear, useBias: true), .activation(.relu),
                 .dense(units: 3, activation: .linear, useBias: true),
             ])
+        // Large enough that one sample's first layer is split by columns between threads.
+        let wide = ModelSpec(
+            inputShape: [400],
+            layers: [
+                .dense(units: 250, activation: .relu, useBias: true),
+                .dense(units: 10, activation: .linear, useBias: true),
+            ])
         for isa in KernelISA.supported {
             try withKernelSet(isa) {
-                for (name, spec) in [("narrow", narrow), ("deep", deep)] {
+                for (name, spec) in [("narrow", narrow), ("deep", deep), ("wide", wide)] {
                     let network = try Network(spec: spec, seed: 4)
                     for batch in [1, 5, 6, 7, 13, 50, 256, 291] {
                         let input = GradientCheck.randomTensor([batch] + spec.inputShape, seed: UInt64(batch))

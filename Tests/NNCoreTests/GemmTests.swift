@@ -38,9 +38,11 @@ final class GemmTests: XCTestCase {
     }
 
     /// Wide outputs cross the 256-column blocks of packed B; depths cross the 256-deep blocks.
+    /// One and five rows of a large product take the small path split by columns between
+    /// threads (with a short last chunk of columns).
     func testWideAndDeepShapesMatchNaive() {
         var rng = SeededGenerator(seed: 5)
-        for (m, n, k) in [(7, 300, 65), (65, 513, 300), (129, 257, 513)] {
+        for (m, n, k) in [(7, 300, 65), (65, 513, 300), (129, 257, 513), (1, 257, 784), (5, 100, 300)] {
             let a = random(m * k, &rng), b = random(k * n, &rng)
             for form in GemmForm.allCases {
                 var expected = [Float](repeating: 0, count: m * n), actual = expected
@@ -54,7 +56,8 @@ final class GemmTests: XCTestCase {
 
     func testThreadCountDoesNotChangeBits() {
         var rng = SeededGenerator(seed: 9)
-        for (m, n, k) in [(129, 65, 300), (64, 256, 784), (300, 40, 513), (70, 600, 300)] {
+        for (m, n, k) in [(129, 65, 300), (64, 256, 784), (300, 40, 513), (70, 600, 300), (1, 257, 784), (5, 100, 300)]
+        {
             let a = random(m * k, &rng), b = random(k * n, &rng)
             for form in GemmForm.allCases {
                 var one = [Float](repeating: 0, count: m * n), two = one

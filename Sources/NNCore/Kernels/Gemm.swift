@@ -33,7 +33,7 @@ public enum Gemm {
             return
         }
         if m < mr {
-            SmallGemm.multiply(form, m: m, n: n, k: k, a: a, b: b, c: c, accumulate: accumulate)
+            SmallGemm.multiply(form, m: m, n: n, k: k, a: a, b: b, c: c, accumulate: accumulate, threads: threads)
             return
         }
         let members = m * n * k < parallelMin ? 1 : max(1, threads)

@@ -1,27 +1,55 @@
 /// GEMM for fewer rows than one micro-kernel panel (m < 6): the one-sample inference path.
 /// Packing would cost as much as the product, so it works on the operands where they lie,
 /// vectorised along the contiguous axis.
+///
+/// With B stored [n, k] (a dense layer's weight) every element of C is one dot product, so a
+/// large product is split by columns between threads: each thread reads only its part of the
+/// weight (W1's first layer, 784 KB, is about an L2 cache; half of it fits), and an element's
+/// sum does not depend on who computes it.
 enum SmallGemm {
+    /// Multiply-adds from which a column split pays for handing half to a second thread.
+    static let parallelMin = 65_536
+    /// Columns per chunk of that split: a few per thread, whole vectors of C.
+    static let chunkColumns = 32
+
     static func multiply(
         _ form: GemmForm, m: Int, n: Int, k: Int,
         a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-        c: UnsafeMutablePointer<Float>, accumulate: Bool
+        c: UnsafeMutablePointer<Float>, accumulate: Bool, threads: Int = 1
     ) {
+        if form == .nt && threads > 1 && m * n * k >= parallelMin && n >= 2 * chunkColumns {
+            let chunks = (n + chunkColumns - 1) / chunkColumns
+            Parallel.forEach(chunks: chunks, threads: threads) { chunk in
+                let first = chunk * chunkColumns, count = min(chunkColumns, n - first)
+                multiplyNT(m: m, n: n, k: k, a: a, b: b, c: c, columns: first..<(first + count), accumulate: accumulate)
+            }
+            return
+        }
+        if form == .nt {
+            multiplyNT(m: m, n: n, k: k, a: a, b: b, c: c, columns: 0..<n, accumulate: accumulate)
+            return
+        }
         for i in 0..<m {
             let cRow = c + i * n
-            if form == .nt {
-                let aRow = a + i * k
-                for j in 0..<n {
-                    let dot = dotProduct(aRow, b + j * k, count: k)
-                    cRow[j] = accumulate ? cRow[j] + dot : dot
-                }
-            } else {
-                // C[i, :] = Σ_p A[i, p] · B[p, :], streaming rows of B.
-                if !accumulate { cRow.update(repeating: 0, count: n) }
-                for p in 0..<k {
-                    let scale = form == .tn ? a[p * m + i] : a[i * k + p]
-                    axpy(scale, b + p * n, cRow, count: n)
-                }
+            // C[i, :] = Σ_p A[i, p] · B[p, :], streaming rows of B.
+            if !accumulate { cRow.update(repeating: 0, count: n) }
+            for p in 0..<k {
+                let scale = form == .tn ? a[p * m + i] : a[i * k + p]
+                axpy(scale, b + p * n, cRow, count: n)
+            }
+        }
+    }
+
+    /// Columns `columns` of C (+)= A · Bᵀ, B stored [n, k].
+    private static func multiplyNT(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, columns: Range<Int>, accumulate: Bool
+    ) {
+        for i in 0..<m {
+            let cRow = c + i * n, aRow = a + i * k
+            for j in columns {
+                let dot = dotProduct(aRow, b + j * k, count: k)
+                cRow[j] = accumulate ? cRow[j] + dot : dot
             }
         }
     }
