@@ -30,12 +30,12 @@ public final class AdamOptimizer: Optimizer {
                 parameter.gradient.scalars.withUnsafeBufferPointer { g in
                     firstMoments[index].scalars.withUnsafeMutableBufferPointer { m in
                         secondMoments[index].scalars.withUnsafeMutableBufferPointer { v in
-                            for i in 0..<count {
-                                let d = g[i] + weightDecay * p[i]
-                                m[i] = beta1 * m[i] + (1 - beta1) * d
-                                v[i] = beta2 * v[i] + (1 - beta2) * d * d
-                                p[i] -= stepSize * m[i] / (v[i].squareRoot() / correction2Root + epsilon)
-                            }
+                            let update = AdamUpdate(
+                                beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
+                                stepSize: stepSize, correction2Root: correction2Root)
+                            update.apply(
+                                p: p.baseAddress!, g: g.baseAddress!, m: m.baseAddress!, v: v.baseAddress!, count: count
+                            )
                         }
                     }
                 }
