@@ -30,7 +30,7 @@ final class DenseChain {
     /// The chain's output for `input` into `output` (of `outputShape`).
     func forward(_ input: Tensor, into output: inout Tensor, threads: Int) {
         let n = input.rank <= 2 ? input.batchSize : input.count / inputSize
-        guard n >= Gemm.mr, layers.count > 1 else {
+        guard n >= Gemm.mr else {
             forwardLayerByLayer(input, into: &output, threads: threads)
             return
         }
@@ -59,13 +59,13 @@ final class DenseChain {
         }
     }
 
-    /// Batches below one panel of rows (a single sample): each layer on its own, as
-    /// `FusedDense.forward` runs it, through buffers kept here.
+    /// Batches below one panel of rows (a single sample): each layer on its own, as the
+    /// training forward runs it, through buffers kept here.
     private func forwardLayerByLayer(_ input: Tensor, into output: inout Tensor, threads: Int) {
         var x = input
         for (index, layer) in layers.enumerated() {
             if index == layers.count - 1 {
-                layer.forward(x, into: &output, threads: threads)
+                layer.forwardSmallBatch(x, into: &output, threads: threads)
                 if index > 0 { small[index - 1] = x.scalars }
                 return
             }
@@ -75,7 +75,7 @@ final class DenseChain {
             small[index] = []
             if scalars.count != count { scalars = [Float](unsafeUninitializedCapacity: count) { $1 = count } }
             var y = Tensor(shape: shape, scalars: scalars)
-            layer.forward(x, into: &y, threads: threads)
+            layer.forwardSmallBatch(x, into: &y, threads: threads)
             if index > 0 { small[index - 1] = x.scalars }
             x = y
         }

@@ -25,27 +25,12 @@ final class FusedDense {
     var inputSize: Int { dense.inputSize }
     var outputSize: Int { dense.outputSize }
 
-    /// y = f(x · Wᵀ + b) into `output`, which the caller may reuse across calls.
-    func forward(_ input: Tensor, into output: inout Tensor, threads: Int) {
-        let n = input.rank <= 2 ? input.batchSize : input.count / inputSize
-        guard n >= Gemm.mr else {
-            dense.forward(input, into: &output, threads: threads)
-            if activation != .linear { Activation.forward(activation, &output, threads: threads) }
-            return
-        }
-        precondition(
-            input.rank <= 2 ? input.sampleSize == inputSize : input.shape.last == inputSize,
-            "dense expects \(inputSize) features, got \(input.shape)")
-        precondition(output.count == n * outputSize)
-        let blocks = RowChunks(rows: n, work: n * outputSize * inputSize, threads: threads)
-        input.scalars.withUnsafeBufferPointer { x in
-            output.scalars.withUnsafeMutableBufferPointer { y in
-                let (x, y) = (x.baseAddress!, y.baseAddress!)
-                Parallel.forEach(chunks: blocks.count, threads: blocks.threads) { block in
-                    forward(rows: blocks[block], x: x, y: y)
-                }
-            }
-        }
+    /// y = f(x · Wᵀ + b) into `output` for batches below `Gemm.mr` rows (a single sample), as
+    /// the training forward computes it; larger batches go through `forward(rows:x:y:)` from
+    /// `DenseChain`, block by block.
+    func forwardSmallBatch(_ input: Tensor, into output: inout Tensor, threads: Int) {
+        dense.forward(input, into: &output, threads: threads)
+        if activation != .linear { Activation.forward(activation, &output, threads: threads) }
     }
 
     /// Rows `rows` of y = f(x · Wᵀ + b), x and y pointing at row 0 of whole matrices. Any row
