@@ -71,6 +71,13 @@ final class Conv2DLayerTests: XCTestCase {
             (7, 7, 5, 1, IntPair(7, 7), IntPair(1, 1), .valid),
             (9, 7, 3, 17, IntPair(2, 5), IntPair(3, 2), .valid),
             (1, 9, 7, 3, IntPair(1, 3), IntPair(1, 1), .same),
+            // One channel, stride 1: the channel-rows layout convolves directly
+            // (`DirectConvolution`): output rows of 19, 16 and 9 columns (a partial last step,
+            // none, and one short step), kernel rows of 5, 2 and 7 taps (one group of five, a
+            // short one, five and two).
+            (11, 19, 1, 6, IntPair(5, 5), IntPair(1, 1), .same),
+            (8, 17, 1, 3, IntPair(3, 2), IntPair(1, 1), .valid),
+            (5, 15, 1, 7, IntPair(2, 7), IntPair(1, 1), .valid),
         ]
         for (h, w, c, f, k, s, p) in cases {
             for (batch, layout) in [(1, ConvLayout.pixelRows), (7, .pixelRows), (1, .channelRows), (7, .channelRows)] {

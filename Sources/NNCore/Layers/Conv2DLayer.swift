@@ -112,9 +112,8 @@ public final class Conv2DLayer: Layer {
                                     for image in first..<min(n, first + Self.imagesPerGroup) {
                                         let dyi = dy + image * pixels * outC
                                         kernel.backward(
-                                            x: x + image * g.inputSize, weight: w, dy: dyi, dw: dw,
+                                            x: x + image * g.inputSize, weight: w, dy: dyi, dw: dw, db: db,
                                             dx: dx.map { $0 + image * g.inputSize }, scratch: scratch)
-                                        Im2Col.addRows(dyi, rows: pixels, width: outC, into: db)
                                     }
                                 }
                             }

@@ -39,6 +39,10 @@ final class ConvImageKernel {
         let g = geometry
         switch layout {
         case .pixelRows: return g.outputPixels * g.patchSize + Im2Col.slack
+        case .channelRows where DirectConvolution.suits(g):
+            // The padded image, dyᵀ (or the planes) and, for dx, dcolsT.
+            return DirectConvolution.paddedCount(g) + (g.patchSize + g.outputChannels) * g.outputPixels
+                + DirectConvolution.gradientSlack
         case .channelRows: return (g.patchSize + g.outputChannels) * g.outputPixels
         }
     }
@@ -56,31 +60,50 @@ final class ConvImageKernel {
         x: UnsafePointer<Float>, weight wp: UnsafePointer<Float>, bias b: UnsafePointer<Float>,
         y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
     ) {
-        let g = geometry, pixels = g.outputPixels, k = g.patchSize, outC = g.outputChannels
+        let g = geometry, pixels = g.outputPixels, outC = g.outputChannels
         switch layout {
         case .pixelRows:
             Im2Col.gather(g, x: x, cols: scratch)
             for row in 0..<pixels { (y + row * outC).update(from: b, count: outC) }
             forwardWeight.multiply(a: scratch, m: pixels, c: y, accumulate: true)
         case .channelRows:
-            let cols = scratch, yt = scratch + k * pixels
-            Im2ColTransposed.gather(g, x: x, cols: cols)
-            Gemm.multiply(.nn, m: outC, n: pixels, k: k, a: wp, b: cols, c: yt, accumulate: false, threads: 1)
+            let yt = Self.planes(g, x: x, weight: wp, scratch: scratch)
             for p in 0..<pixels {
                 for o in 0..<outC { y[p * outC + o] = yt[o * pixels + p] + b[o] }
             }
         }
     }
 
-    /// dWp += dyᵀ · im2col(x); when `dx` is given, dx = col2im(dy · Wp).
+    /// The channel-rows product yᵀ = Wp · im2colᵀ(x) `[O, P]` without its bias, in `scratch`;
+    /// returns where the planes start.
+    static func planes(
+        _ g: ConvGeometry, x: UnsafePointer<Float>, weight wp: UnsafePointer<Float>,
+        scratch: UnsafeMutablePointer<Float>
+    ) -> UnsafeMutablePointer<Float> {
+        let pixels = g.outputPixels, k = g.patchSize
+        if DirectConvolution.suits(g) {
+            let yt = scratch + DirectConvolution.paddedCount(g)
+            DirectConvolution.pad(g, x: x, into: scratch)
+            DirectConvolution.planes(g, padded: scratch, weight: wp, planes: yt)
+            return yt
+        }
+        let cols = scratch, yt = scratch + k * pixels
+        Im2ColTransposed.gather(g, x: x, cols: cols)
+        Gemm.multiply(.nn, m: g.outputChannels, n: pixels, k: k, a: wp, b: cols, c: yt, accumulate: false, threads: 1)
+        return yt
+    }
+
+    /// dWp += dyᵀ · im2col(x); db += Σ over pixels of dy (pixel by pixel, in order); when `dx`
+    /// is given, dx = col2im(dy · Wp).
     func backward(
         x: UnsafePointer<Float>, weight wp: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-        dw: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>?,
+        dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>?,
         scratch: UnsafeMutablePointer<Float>
     ) {
         let g = geometry, pixels = g.outputPixels, k = g.patchSize, outC = g.outputChannels
         switch layout {
         case .pixelRows:
+            Im2Col.addRows(dy, rows: pixels, width: outC, into: db)
             Im2Col.gather(g, x: x, cols: scratch)
             Gemm.multiply(.tn, m: outC, n: k, k: pixels, a: dy, b: scratch, c: dw, accumulate: true, threads: 1)
             guard let dx else { return }
@@ -88,16 +111,28 @@ final class ConvImageKernel {
             backwardWeight.multiply(a: dy, m: pixels, c: scratch, accumulate: false)
             Im2Col.scatter(g, cols: scratch, dx: dx)
         case .channelRows:
-            let cols = scratch, dyt = scratch + k * pixels
-            Im2ColTransposed.gather(g, x: x, cols: cols)
+            let direct = DirectConvolution.suits(g)
+            // Direct: the padded image, dyᵀ (with its slack), then dcolsT. Else colsT, then dyᵀ.
+            let dyt = direct ? scratch + DirectConvolution.paddedCount(g) : scratch + k * pixels
+            let cols = direct ? dyt + outC * pixels + DirectConvolution.gradientSlack : scratch
+            // dyᵀ, and db summed pixel by pixel as `Im2Col.addRows` sums it.
             for p in 0..<pixels {
                 let row = dy + p * outC
-                for o in 0..<outC { dyt[o * pixels + p] = row[o] }
+                for o in 0..<outC {
+                    dyt[o * pixels + p] = row[o]
+                    db[o] += row[o]
+                }
             }
-            // dWp[o, j] += dyt[o, :] · cols[j, :]: O·K dot products along contiguous rows. With
-            // O below one 16-wide panel and K small, packing them for the GEMM cost more than
-            // the products (LeNet's first layer: O = 6, K = 25, P = 784).
-            RowDots.accumulate(a: dyt, rowsA: outC, b: cols, rowsB: k, length: pixels, into: dw)
+            if direct {
+                DirectConvolution.pad(g, x: x, into: scratch)
+                DirectConvolution.weightGradient(g, padded: scratch, dy: dyt, dw: dw)
+            } else {
+                Im2ColTransposed.gather(g, x: x, cols: cols)
+                // dWp[o, j] += dyt[o, :] · cols[j, :]: O·K dot products along contiguous rows.
+                // With O below one 16-wide panel and K small, packing them for the GEMM cost more
+                // than the products.
+                RowDots.accumulate(a: dyt, rowsA: outC, b: cols, rowsB: k, length: pixels, into: dw)
+            }
             guard let dx else { return }
             Gemm.multiply(.tn, m: k, n: pixels, k: outC, a: wp, b: dyt, c: cols, accumulate: false, threads: 1)
             Im2ColTransposed.scatter(g, cols: cols, dx: dx)

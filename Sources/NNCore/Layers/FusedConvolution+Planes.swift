@@ -3,7 +3,7 @@
 /// (a pool's area smaller) is transposed into y `[pH·pW, O]`, instead of transposing the whole
 /// convolution output and pooling it after.
 ///
-/// One-channel images with stride 1 get their planes from `directPlanes` instead of
+/// One-channel images with stride 1 get their planes from `DirectConvolution` instead of
 /// im2colᵀ and a GEMM (the same bits).
 ///
 /// The bias is added after the maximum: rounding to nearest is monotonic, so
@@ -14,17 +14,8 @@ extension FusedConvolution {
         _ g: ConvGeometry, pool p: PoolGeometry, relu: Bool, x: UnsafePointer<Float>, weight wp: UnsafePointer<Float>,
         bias b: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
     ) {
-        let pixels = g.outputPixels, k = g.patchSize, outC = g.outputChannels, width = g.outputWidth
-        let yt: UnsafeMutablePointer<Float>
-        if suitsDirect(g) {
-            yt = scratch + directPaddedCount(g)
-            directPlanes(g, x: x, weight: wp, padded: scratch, planes: yt)
-        } else {
-            let cols = scratch
-            yt = scratch + k * pixels
-            Im2ColTransposed.gather(g, x: x, cols: cols)
-            Gemm.multiply(.nn, m: outC, n: pixels, k: k, a: wp, b: cols, c: yt, accumulate: false, threads: 1)
-        }
+        let pixels = g.outputPixels, outC = g.outputChannels, width = g.outputWidth
+        let yt = ConvImageKernel.planes(g, x: x, weight: wp, scratch: scratch)
         let (ph, pw, sh, sw) = (p.pool.height, p.pool.width, p.stride.height, p.stride.width)
         let halves = ph == 2 && pw == 2 && sh == 2 && sw == 2, planesEnd = yt + outC * pixels
         for o in 0..<outC {

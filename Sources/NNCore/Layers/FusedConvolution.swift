@@ -81,8 +81,8 @@ final class FusedConvolution {
         let virtualPool = virtualPool
         let outputSize = outputSize, convSize = g.outputPixels * g.outputChannels
         var kernelScratch = implicit?.scratchCount ?? kernel.scratchCount
-        if implicit == nil && kernel.layout == .channelRows && Self.suitsDirect(g) {
-            kernelScratch = max(kernelScratch, Self.directPaddedCount(g) + convSize)
+        if implicit == nil && kernel.layout == .channelRows && DirectConvolution.suits(g) {
+            kernelScratch = max(kernelScratch, DirectConvolution.paddedCount(g) + convSize)
         }
         let scratchCount = kernelScratch + (pool == nil || virtualPool ? 0 : convSize)
         weight.withUnsafeBufferPointer { w in
