@@ -6,10 +6,11 @@ import XCTest
 /// order), and its bits the same under each kernel set and thread count.
 final class BatchNormPoolReluTests: XCTestCase {
     /// 19 channels (two vectors of 8 and a tail of 3); the 2×2 pool leaves the last row and
-    /// column of the 7×5 map outside every window; the pool of 3 on a 7×5 map leaves a row.
-    private func spec(pool: Int) -> ModelSpec {
+    /// column of the 7×5 map outside every window; the pool of 3 on a 7×5 map leaves a row. A
+    /// 10×6 input gives an 8×4 map that 2×2 windows tile (dx is then written window by window).
+    private func spec(pool: Int, input: [Int] = [9, 7, 3]) -> ModelSpec {
         ModelSpec(
-            inputShape: [9, 7, 3],
+            inputShape: input,
             layers: [
                 .conv2d(
                     filters: 19, kernel: IntPair(3, 3), stride: IntPair(1, 1), padding: .valid, activation: .linear),
@@ -44,10 +45,10 @@ final class BatchNormPoolReluTests: XCTestCase {
     }
 
     func testFusedPassMatchesTheLayersOneByOne() throws {
-        for pool in [2, 3] {
-            let network = try Network(spec: spec(pool: pool), seed: 7)
+        for (pool, input) in [(2, [9, 7, 3]), (3, [9, 7, 3]), (2, [10, 6, 3])] {
+            let network = try Network(spec: spec(pool: pool, input: input), seed: 7)
             var rng = SeededGenerator(seed: 8)
-            let x = GradientCheck.randomTensor([5, 9, 7, 3], &rng)
+            let x = GradientCheck.randomTensor([5] + input, &rng)
             let dy = GradientCheck.randomTensor([5, 4], &rng)
             let fused = fusedPass(network, x: x, dy: dy, threads: 1)
             let reference = layerByLayerPass(network, x: x, dy: dy)
@@ -65,21 +66,24 @@ final class BatchNormPoolReluTests: XCTestCase {
 
     func testFusedPassHasTheSameBitsUnderEachSetAndThreadCount() throws {
         try XCTSkipUnless(KernelISA.avx512.isSupported, "this CPU lacks AVX-512: only the AVX2 set runs here")
-        var rng = SeededGenerator(seed: 9)
-        // 40 samples: several row blocks of outputs, and work for both threads.
-        let x = GradientCheck.randomTensor([40, 9, 7, 3], &rng)
-        let dy = GradientCheck.randomTensor([40, 4], &rng)
-        var passes: [Pass] = []
-        for (isa, threads) in [(KernelISA.avx2, 1), (.avx512, 1), (.avx512, 2), (.avx2, 2)] {
-            try withKernelSet(isa) {
-                let network = try Network(spec: spec(pool: 2), seed: 7)
-                passes.append(fusedPass(network, x: x, dy: dy, threads: threads))
+        for input in [[9, 7, 3], [10, 6, 3]] {
+            var rng = SeededGenerator(seed: 9)
+            // 40 samples: several row blocks of outputs, and work for both threads.
+            let x = GradientCheck.randomTensor([40] + input, &rng)
+            let dy = GradientCheck.randomTensor([40, 4], &rng)
+            var passes: [Pass] = []
+            for (isa, threads) in [(KernelISA.avx2, 1), (.avx512, 1), (.avx512, 2), (.avx2, 2)] {
+                try withKernelSet(isa) {
+                    let network = try Network(spec: spec(pool: 2, input: input), seed: 7)
+                    passes.append(fusedPass(network, x: x, dy: dy, threads: threads))
+                }
             }
-        }
-        for pass in passes.dropFirst() {
-            XCTAssertEqual(pass.output.map(\.bitPattern), passes[0].output.map(\.bitPattern))
-            XCTAssertEqual(
-                pass.gradients.map { $0.map(\.bitPattern) }, passes[0].gradients.map { $0.map(\.bitPattern) })
+            for pass in passes.dropFirst() {
+                XCTAssertEqual(pass.output.map(\.bitPattern), passes[0].output.map(\.bitPattern), "\(input)")
+                XCTAssertEqual(
+                    pass.gradients.map { $0.map(\.bitPattern) }, passes[0].gradients.map { $0.map(\.bitPattern) },
+                    "\(input)")
+            }
         }
     }
 }

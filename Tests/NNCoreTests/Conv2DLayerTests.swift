@@ -71,6 +71,8 @@ final class Conv2DLayerTests: XCTestCase {
             (7, 7, 5, 1, IntPair(7, 7), IntPair(1, 1), .valid),
             (9, 7, 3, 17, IntPair(2, 5), IntPair(3, 2), .valid),
             (1, 9, 7, 3, IntPair(1, 3), IntPair(1, 1), .same),
+            // 37 filters: the bias gradient sums a block of 32 columns, one of 8 and 5 single ones.
+            (6, 5, 2, 37, IntPair(3, 3), IntPair(1, 1), .same),
             // One channel, stride 1: the channel-rows layout convolves directly
             // (`DirectConvolution`): output rows of 19, 16 and 9 columns (a partial last step,
             // none, and one short step), kernel rows of 5, 2 and 7 taps (one group of five, a

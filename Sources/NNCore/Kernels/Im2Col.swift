@@ -203,13 +203,33 @@ enum Im2Col {
 
     /// target[j] += Σ_r source[r·width + j] for r in order: per element the same additions in
     /// the same order as `add` called row by row, but the running sums stay in registers
-    /// instead of going through memory once per row (a bias gradient over every pixel).
+    /// instead of going through memory once per row (a bias gradient over every pixel). Four
+    /// vectors of columns at a time: one running sum alone would wait on its own last addition
+    /// at every row.
     static func addRows(
         _ source: UnsafePointer<Float>, rows: Int, width: Int, into target: UnsafeMutablePointer<Float>
     ) {
         typealias V = SIMD8<Float>
         let s = UnsafeRawPointer(source)
         var j = 0
+        while j + 32 <= width {
+            let t = UnsafeMutableRawPointer(target + j)
+            var s0 = t.loadUnaligned(as: V.self), s1 = t.loadUnaligned(fromByteOffset: 32, as: V.self)
+            var s2 = t.loadUnaligned(fromByteOffset: 64, as: V.self),
+                s3 = t.loadUnaligned(fromByteOffset: 96, as: V.self)
+            for r in 0..<rows {
+                let row = s + (r * width + j) * 4
+                s0 += row.loadUnaligned(as: V.self)
+                s1 += row.loadUnaligned(fromByteOffset: 32, as: V.self)
+                s2 += row.loadUnaligned(fromByteOffset: 64, as: V.self)
+                s3 += row.loadUnaligned(fromByteOffset: 96, as: V.self)
+            }
+            t.storeBytes(of: s0, as: V.self)
+            t.storeBytes(of: s1, toByteOffset: 32, as: V.self)
+            t.storeBytes(of: s2, toByteOffset: 64, as: V.self)
+            t.storeBytes(of: s3, toByteOffset: 96, as: V.self)
+            j += 32
+        }
         while j + 8 <= width {
             var sum = UnsafeRawPointer(target + j).loadUnaligned(as: V.self)
             for r in 0..<rows { sum += s.loadUnaligned(fromByteOffset: (r * width + j) * 4, as: V.self) }

@@ -122,6 +122,44 @@ extension BatchNormPoolRelu {
         }
     }
 
+    /// dx over one output pixel's window, for pools whose windows tile the image: at every tap
+    /// a·dz − b − c·(x − mean), with dz = dy where y > 0 at the winner and 0 elsewhere; the
+    /// expressions of `gradientWithoutWinners` and `gradientAtWinners`, so the same bits, in one
+    /// pass over dx instead of a pass and a scatter.
+    @inline(__always)
+    static func gradientOverWindow(
+        _ xs: UnsafePointer<Float>, _ dxs: UnsafeMutablePointer<Float>, _ p: PoolGeometry, firstTap: Int,
+        y: UnsafePointer<Float>, dy: UnsafePointer<Float>, winners: UnsafePointer<Int32>,
+        mean: UnsafePointer<Float>, _ k: GradientTerms
+    ) {
+        let c = p.channels
+        let lanes = I(0, 1, 2, 3, 4, 5, 6, 7)
+        var ch = 0
+        while ch + 8 <= c {
+            let b = load(k.b + ch), slope = load(k.c + ch), m = load(mean + ch)
+            var g = V()
+            g.replace(with: load(dy + ch), where: load(y + ch) .> 0)
+            let atWinner = load(k.a + ch) * g
+            let winner = UnsafeRawPointer(winners + ch).loadUnaligned(as: I.self)
+            p.forEachTap(from: firstTap, includingFirst: true) { tap in
+                var first = V()
+                first.replace(with: atWinner, where: I(repeating: Int32(tap + ch)) &+ lanes .== winner)
+                let value = (first - b) - slope * (load(xs + tap + ch) - m)
+                UnsafeMutableRawPointer(dxs + tap + ch).storeBytes(of: value, as: V.self)
+            }
+            ch += 8
+        }
+        while ch < c {
+            let g = y[ch] > 0 ? dy[ch] : 0
+            let atWinner = k.a[ch] * g, winner = Int(winners[ch])
+            p.forEachTap(from: firstTap, includingFirst: true) { tap in
+                let first: Float = tap + ch == winner ? atWinner : 0
+                dxs[tap + ch] = (first - k.b[ch]) - k.c[ch] * (xs[tap + ch] - mean[ch])
+            }
+            ch += 1
+        }
+    }
+
     /// dx at one output pixel's winners: a·dz − b − c·(x − mean) with dz = dy where y > 0.
     @inline(__always)
     static func gradientAtWinners(

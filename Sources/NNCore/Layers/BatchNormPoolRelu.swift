@@ -115,6 +115,10 @@ final class BatchNormPoolRelu: Layer {
         let coefficients = norm.accumulateGradients(sums: sums, rows: x.count / c)
         guard norm.needsInputGradient else { return Tensor(zeros: [0]) }
         var gradInput = Tensor(uninitialized: x.shape)
+        // Windows that cover every input once: dx in one pass, window by window.
+        let tiled =
+            p.stride.height == p.pool.height && p.stride.width == p.pool.width
+            && p.outputHeight * p.pool.height == p.height && p.outputWidth * p.pool.width == p.width
         x.scalars.withUnsafeBufferPointer { x in
             output.scalars.withUnsafeBufferPointer { y in
                 gradOutput.scalars.withUnsafeBufferPointer { dy in
@@ -130,6 +134,14 @@ final class BatchNormPoolRelu: Layer {
                                         let terms = GradientTerms(k, channels: c)
                                         Parallel.forEach(chunks: p.batch, threads: context.threads) { n in
                                             let dxs = dx + n * p.inputSize
+                                            if tiled {
+                                                p.forEachOutput(sample: n) { out, firstTap in
+                                                    Self.gradientOverWindow(
+                                                        x + n * p.inputSize, dxs, p, firstTap: firstTap, y: y + out,
+                                                        dy: dy + out, winners: w + out, mean: mean, terms)
+                                                }
+                                                return
+                                            }
                                             Self.gradientWithoutWinners(
                                                 x + n * p.inputSize, dxs, pixels: p.height * p.width, channels: c,
                                                 mean: mean, terms)
