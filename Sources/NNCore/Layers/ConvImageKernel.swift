@@ -68,9 +68,7 @@ final class ConvImageKernel {
             forwardWeight.multiply(a: scratch, m: pixels, c: y, accumulate: true)
         case .channelRows:
             let yt = Self.planes(g, x: x, weight: wp, scratch: scratch)
-            for p in 0..<pixels {
-                for o in 0..<outC { y[p * outC + o] = yt[o * pixels + p] + b[o] }
-            }
+            PlaneTranspose.toPixels(yt, bias: b, pixels: pixels, channels: outC, into: y)
         }
     }
 
@@ -115,14 +113,7 @@ final class ConvImageKernel {
             // Direct: the padded image, dyᵀ (with its slack), then dcolsT. Else colsT, then dyᵀ.
             let dyt = direct ? scratch + DirectConvolution.paddedCount(g) : scratch + k * pixels
             let cols = direct ? dyt + outC * pixels + DirectConvolution.gradientSlack : scratch
-            // dyᵀ, and db summed pixel by pixel as `Im2Col.addRows` sums it.
-            for p in 0..<pixels {
-                let row = dy + p * outC
-                for o in 0..<outC {
-                    dyt[o * pixels + p] = row[o]
-                    db[o] += row[o]
-                }
-            }
+            PlaneTranspose.toPlanes(dy, pixels: pixels, channels: outC, into: dyt, biasGradient: db)
             if direct {
                 DirectConvolution.pad(g, x: x, into: scratch)
                 DirectConvolution.weightGradient(g, padded: scratch, dy: dyt, dw: dw)
