@@ -9,15 +9,16 @@
 /// GEMM that reads it; callers parallelise over images.
 enum Im2Col {
     /// Floats of room `gather` needs past the end of `cols`.
-    static let slack = 8
+    static let slack = 16
 
     /// cols ← im2col(x) for one image. `cols` needs `slack` floats of room past its end: an
-    /// interior kernel row of at most 8 floats is moved as one 8-float vector, whose surplus
-    /// the next run (written right after it, at the next offset) overwrites.
+    /// interior kernel row of at most 8 (or 16) floats is moved as one 8-float (or 16-float)
+    /// vector, whose surplus the next run (written right after it, at the next offset)
+    /// overwrites. Three channels by three taps make 9-float rows: a first layer on RGB images.
     static func gather(_ g: ConvGeometry, x: UnsafePointer<Float>, cols: UnsafeMutablePointer<Float>) {
         let w = Walk(g)
-        let lastReadable = x + g.inputSize - 8
-        let short = w.rowLength <= 8
+        let short = w.rowLength <= 8, medium = !short && w.rowLength <= 16
+        let lastReadable = x + g.inputSize - (short ? 8 : 16)
         w.forEachOutputRow { oy, firstY, lastY, line in
             let rows = lastY - firstY
             let above = firstY * w.rowLength, below = (g.kernelHeight - lastY) * w.rowLength
@@ -26,14 +27,20 @@ enum Im2Col {
                 fill(dst, count: above)
                 dst += above
                 var src = x + source
-                if short && src + (rows - 1) * w.lineLength <= lastReadable {
+                /// Moves each kernel row as one vector of `Vector`'s width.
+                @inline(__always) func moveRows<Vector: SIMD>(as _: Vector.Type) where Vector.Scalar == Float {
                     for _ in 0..<rows {
                         UnsafeMutableRawPointer(dst).storeBytes(
-                            of: UnsafeRawPointer(src).loadUnaligned(as: SIMD8<Float>.self),
-                            as: SIMD8<Float>.self)
+                            of: UnsafeRawPointer(src).loadUnaligned(as: Vector.self), as: Vector.self)
                         dst += w.rowLength
                         src += w.lineLength
                     }
+                }
+                let vectorsFit = src + (rows - 1) * w.lineLength <= lastReadable
+                if short && vectorsFit {
+                    moveRows(as: SIMD8<Float>.self)
+                } else if medium && vectorsFit {
+                    moveRows(as: SIMD16<Float>.self)
                 } else {
                     for _ in 0..<rows {
                         copy(src, to: dst, count: w.rowLength)
