@@ -86,4 +86,26 @@ final class BatchNormPoolReluTests: XCTestCase {
             }
         }
     }
+
+    /// Right after a convolution the fused run hands the convolution its gradient image by
+    /// image (`ConvNormPoolRelu`); a linear activation in between keeps the two apart. Both
+    /// must give the same bits, on one and two threads, tiled or not.
+    func testConvolutionTakesTheGradientImageByImageWithTheSameBits() throws {
+        for input in [[9, 7, 3], [10, 6, 3]] {
+            var rng = SeededGenerator(seed: 10)
+            let x = GradientCheck.randomTensor([6] + input, &rng)
+            let dy = GradientCheck.randomTensor([6, 4], &rng)
+            var separated = spec(pool: 2, input: input)
+            separated.layers.insert(.activation(.linear), at: 1)
+            for threads in [1, 2] {
+                let together = fusedPass(
+                    try Network(spec: spec(pool: 2, input: input), seed: 7), x: x, dy: dy, threads: threads)
+                let apart = fusedPass(try Network(spec: separated, seed: 7), x: x, dy: dy, threads: threads)
+                XCTAssertEqual(together.output.map(\.bitPattern), apart.output.map(\.bitPattern), "\(input)")
+                XCTAssertEqual(
+                    together.gradients.map { $0.map(\.bitPattern) }, apart.gradients.map { $0.map(\.bitPattern) },
+                    "\(input) threads \(threads)")
+            }
+        }
+    }
 }

@@ -29,6 +29,9 @@ final class BatchNormPoolRelu: Layer {
     /// The winning input of every output value, as an offset inside its sample, and its value.
     private var winners: [Int32] = []
     private var winnerInputs: [Float] = []
+    /// Between `accumulateGradients` and `releaseGradient`: dy and the terms [a | b | c].
+    private var gradOutput = Tensor(zeros: [0])
+    private var gradientTerms: [Float] = []
 
     /// The layers as a fusable triple, or nil: batch norm, a max pool with stride ≥ pool, ReLU.
     init?(_ layers: ArraySlice<Layer>) {
@@ -84,9 +87,34 @@ final class BatchNormPoolRelu: Layer {
         guard fused else {
             return norm.backward(pool.backward(relu.backward(gradOutput, &context), &context), &context)
         }
+        accumulateGradients(gradOutput, context)
+        defer { releaseGradient() }
+        guard norm.needsInputGradient else { return Tensor(zeros: [0]) }
+        let p = pooling
+        var gradInput = Tensor(uninitialized: norm.input.shape)
+        gradInput.scalars.withUnsafeMutableBufferPointer { dx in
+            let dx = dx.baseAddress!
+            Parallel.forEach(chunks: p.batch, threads: context.threads) { n in
+                inputGradient(sample: n, into: dx + n * p.inputSize)
+            }
+        }
+        return gradInput
+    }
+
+    /// Whether the last forward ran fused, so that `accumulateGradients` and `inputGradient`
+    /// apply (else `backward` runs the three layers).
+    var ranFused: Bool { fused }
+
+    private var pooling: PoolGeometry {
+        PoolGeometry(input: norm.input.shape, pool: pool.pool, stride: pool.stride)
+    }
+
+    /// The first half of a fused backward: the batch norm's sums over the outputs, its
+    /// parameter gradients, and the coefficients `inputGradient` needs (kept with dy until
+    /// `releaseGradient`).
+    func accumulateGradients(_ gradOutput: Tensor, _ context: PassContext) {
         precondition(gradOutput.count == output.count, "batchnorm-pool-relu backward needs the forward's gradient")
-        let x = norm.input, c = norm.features
-        let p = PoolGeometry(input: x.shape, pool: pool.pool, stride: pool.stride)
+        let c = norm.features, p = pooling
         let outputRows = p.batch * p.outputPixels
         var sums = [Float](repeating: 0, count: 2 * c)
         let mean = norm.mean
@@ -112,46 +140,45 @@ final class BatchNormPoolRelu: Layer {
                 }
             }
         }
-        let coefficients = norm.accumulateGradients(sums: sums, rows: x.count / c)
-        guard norm.needsInputGradient else { return Tensor(zeros: [0]) }
-        var gradInput = Tensor(uninitialized: x.shape)
+        gradientTerms = norm.accumulateGradients(sums: sums, rows: norm.input.count / c)
+        self.gradOutput = gradOutput
+    }
+
+    /// The second half: the batch norm's input gradient for sample n, into dxs `[H, W, C]`.
+    /// Samples are independent, so callers may run them on any threads.
+    func inputGradient(sample n: Int, into dxs: UnsafeMutablePointer<Float>) {
+        let p = pooling, c = norm.features
         // Windows that cover every input once: dx in one pass, window by window.
         let tiled =
             p.stride.height == p.pool.height && p.stride.width == p.pool.width
             && p.outputHeight * p.pool.height == p.height && p.outputWidth * p.pool.width == p.width
-        x.scalars.withUnsafeBufferPointer { x in
+        norm.input.scalars.withUnsafeBufferPointer { x in
             output.scalars.withUnsafeBufferPointer { y in
                 gradOutput.scalars.withUnsafeBufferPointer { dy in
                     winners.withUnsafeBufferPointer { w in
                         winnerInputs.withUnsafeBufferPointer { wx in
-                            mean.withUnsafeBufferPointer { mean in
-                                coefficients.withUnsafeBufferPointer { k in
-                                    gradInput.scalars.withUnsafeMutableBufferPointer { dx in
-                                        let (x, y, dy, w, wx, mean, dx, k) = (
-                                            x.baseAddress!, y.baseAddress!, dy.baseAddress!, w.baseAddress!,
-                                            wx.baseAddress!, mean.baseAddress!, dx.baseAddress!, k.baseAddress!
-                                        )
-                                        let terms = GradientTerms(k, channels: c)
-                                        Parallel.forEach(chunks: p.batch, threads: context.threads) { n in
-                                            let dxs = dx + n * p.inputSize
-                                            if tiled {
-                                                p.forEachOutput(sample: n) { out, firstTap in
-                                                    Self.gradientOverWindow(
-                                                        x + n * p.inputSize, dxs, p, firstTap: firstTap, y: y + out,
-                                                        dy: dy + out, winners: w + out, mean: mean, terms)
-                                                }
-                                                return
-                                            }
-                                            Self.gradientWithoutWinners(
-                                                x + n * p.inputSize, dxs, pixels: p.height * p.width, channels: c,
-                                                mean: mean, terms)
-                                            for pixel in (n * p.outputPixels)..<((n + 1) * p.outputPixels) {
-                                                Self.gradientAtWinners(
-                                                    y: y + pixel * c, dy: dy + pixel * c, winners: w + pixel * c,
-                                                    winnerInputs: wx + pixel * c, mean: mean, terms, channels: c,
-                                                    dx: dxs)
-                                            }
+                            norm.mean.withUnsafeBufferPointer { mean in
+                                gradientTerms.withUnsafeBufferPointer { k in
+                                    let (y, dy, w, wx, mean) = (
+                                        y.baseAddress!, dy.baseAddress!, w.baseAddress!, wx.baseAddress!,
+                                        mean.baseAddress!
+                                    )
+                                    let xs = x.baseAddress! + n * p.inputSize
+                                    let terms = GradientTerms(k.baseAddress!, channels: c)
+                                    if tiled {
+                                        p.forEachOutput(sample: n) { out, firstTap in
+                                            Self.gradientOverWindow(
+                                                xs, dxs, p, firstTap: firstTap, y: y + out, dy: dy + out,
+                                                winners: w + out, mean: mean, terms)
                                         }
+                                        return
+                                    }
+                                    Self.gradientWithoutWinners(
+                                        xs, dxs, pixels: p.height * p.width, channels: c, mean: mean, terms)
+                                    for pixel in (n * p.outputPixels)..<((n + 1) * p.outputPixels) {
+                                        Self.gradientAtWinners(
+                                            y: y + pixel * c, dy: dy + pixel * c, winners: w + pixel * c,
+                                            winnerInputs: wx + pixel * c, mean: mean, terms, channels: c, dx: dxs)
                                     }
                                 }
                             }
@@ -160,6 +187,10 @@ final class BatchNormPoolRelu: Layer {
                 }
             }
         }
-        return gradInput
+    }
+
+    /// Drops the gradient `accumulateGradients` kept.
+    func releaseGradient() {
+        gradOutput = Tensor(zeros: [0])
     }
 }

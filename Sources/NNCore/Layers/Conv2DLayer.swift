@@ -82,9 +82,24 @@ public final class Conv2DLayer: Layer {
     }
 
     public func backward(_ gradOutput: Tensor, _ context: inout PassContext) -> Tensor {
+        let g = geometry, size = g.outputPixels * g.outputChannels
+        precondition(gradOutput.count == input.batchSize * size, "conv2d backward needs the forward batch's gradient")
+        return gradOutput.scalars.withUnsafeBufferPointer { dy in
+            let dy = dy.baseAddress
+            return backward(context) { image, _ in UnsafePointer(dy! + image * size) }
+        }
+    }
+
+    /// Backward with dy made image by image: `gradient(image, buffer)` returns image's dy
+    /// `[outH, outW, O]`, written into `buffer` (room for one image's dy, on the calling thread)
+    /// or found elsewhere. A layer after this one whose input gradient is cheap to make per
+    /// image (`ConvNormPoolRelu`) so hands it over while it is still in cache, and the batch's
+    /// gradient tensor is never written.
+    func backward(
+        _ context: PassContext, gradient: (Int, UnsafeMutablePointer<Float>) -> UnsafePointer<Float>
+    ) -> Tensor {
         let g = geometry
-        let n = input.batchSize, pixels = g.outputPixels, k = g.patchSize, outC = g.outputChannels
-        precondition(gradOutput.count == n * pixels * outC, "conv2d backward needs the forward batch's gradient")
+        let n = input.batchSize, k = g.patchSize, outC = g.outputChannels, size = g.outputPixels * outC
         guard n > 0 else {
             return Tensor(zeros: needsInputGradient ? [0, g.inputHeight, g.inputWidth, g.inputChannels] : [0])
         }
@@ -95,33 +110,28 @@ public final class Conv2DLayer: Layer {
             uninitialized: needsInputGradient ? [n, g.inputHeight, g.inputWidth, g.inputChannels] : [0])
         let needsInput = needsInputGradient, kernel = kernel
         input.scalars.withUnsafeBufferPointer { x in
-            gradOutput.scalars.withUnsafeBufferPointer { dy in
-                packedWeight.withUnsafeBufferPointer { w in
-                    groupGradients.withUnsafeMutableBufferPointer { partials in
-                        gradInput.scalars.withUnsafeMutableBufferPointer { dx in
-                            let (x, dy, w, partials) = (
-                                x.baseAddress!, dy.baseAddress!, w.baseAddress!, partials.baseAddress!
-                            )
-                            let dx = needsInput ? dx.baseAddress : nil
-                            if needsInput { kernel.prepareBackward(weight: w) }
-                            Parallel.forEach(chunks: groups, threads: context.threads) { group in
-                                let dw = partials + group * stride, db = dw + outC * k
-                                dw.update(repeating: 0, count: stride)
-                                let first = group * Self.imagesPerGroup
-                                ScratchPool.shared.withBuffer(count: kernel.scratchCount) { scratch in
-                                    for image in first..<min(n, first + Self.imagesPerGroup) {
-                                        let dyi = dy + image * pixels * outC
-                                        kernel.backward(
-                                            x: x + image * g.inputSize, weight: w, dy: dyi, dw: dw, db: db,
-                                            dx: dx.map { $0 + image * g.inputSize }, scratch: scratch)
-                                    }
+            packedWeight.withUnsafeBufferPointer { w in
+                groupGradients.withUnsafeMutableBufferPointer { partials in
+                    gradInput.scalars.withUnsafeMutableBufferPointer { dx in
+                        let (x, w, partials) = (x.baseAddress!, w.baseAddress!, partials.baseAddress!)
+                        let dx = needsInput ? dx.baseAddress : nil
+                        if needsInput { kernel.prepareBackward(weight: w) }
+                        Parallel.forEach(chunks: groups, threads: context.threads) { group in
+                            let dw = partials + group * stride, db = dw + outC * k
+                            dw.update(repeating: 0, count: stride)
+                            let first = group * Self.imagesPerGroup
+                            ScratchPool.shared.withBuffer(count: kernel.scratchCount + size) { scratch in
+                                for image in first..<min(n, first + Self.imagesPerGroup) {
+                                    kernel.backward(
+                                        x: x + image * g.inputSize, weight: w,
+                                        dy: gradient(image, scratch + kernel.scratchCount),
+                                        dw: dw, db: db, dx: dx.map { $0 + image * g.inputSize }, scratch: scratch)
                                 }
                             }
                         }
                         // Groups in order: a fixed summation order for any thread count.
-                        let total = partials.baseAddress!
                         for group in 1..<max(groups, 1) {
-                            Im2Col.add(total + group * stride, into: total, count: stride)
+                            Im2Col.add(partials + group * stride, into: partials, count: stride)
                         }
                     }
                 }

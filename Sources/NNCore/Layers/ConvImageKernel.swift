@@ -64,7 +64,8 @@ final class ConvImageKernel {
         switch layout {
         case .pixelRows:
             Im2Col.gather(g, x: x, cols: scratch)
-            for row in 0..<pixels { (y + row * outC).update(from: b, count: outC) }
+            // Inline vector moves: a library call per row of a few dozen floats cost more.
+            for row in 0..<pixels { Im2Col.copy(b, to: y + row * outC, count: outC) }
             forwardWeight.multiply(a: scratch, m: pixels, c: y, accumulate: true)
         case .channelRows:
             let yt = Self.planes(g, x: x, weight: wp, scratch: scratch)

@@ -17,8 +17,9 @@ public final class Network {
     private var inferencePlan: InferencePlan?
     /// One plan per chain segment of a graph.
     var segmentPlans: [InferencePlan?] = []
-    /// Runs of layers that training passes run as one (`BatchNormPoolRelu`), by first index.
-    private var trainingFusions: [Int: Layer] = [:]
+    /// Runs of layers that training passes run as one (`BatchNormPoolRelu`, and
+    /// `ConvNormPoolRelu` with the convolution before it), by first index, with their length.
+    private var trainingFusions: [Int: (Layer, Int)] = [:]
 
     /// Builds and initialises the network; the seed fixes every initial weight.
     public init(spec: ModelSpec, seed: UInt64) throws {
@@ -48,7 +49,10 @@ public final class Network {
             // Fused runs stay inside a chain: no other layer reads what they keep internal.
             for i in range {
                 if let fused = BatchNormPoolRelu(layers[i..<min(range.upperBound, i + 3)]) {
-                    trainingFusions[i] = fused
+                    trainingFusions[i] = (fused, 3)
+                    if i > range.lowerBound, let withConv = ConvNormPoolRelu(layers[i - 1], followedBy: fused) {
+                        trainingFusions[i - 1] = (withConv, 4)
+                    }
                 }
             }
         }
@@ -144,9 +148,9 @@ public final class Network {
     private func steps(end: Int) -> [Layer] {
         var steps: [Layer] = [], i = 0
         while i < end {
-            if let fused = trainingFusions[i], i + 3 <= end {
+            if let (fused, count) = trainingFusions[i], i + count <= end {
                 steps.append(fused)
-                i += 3
+                i += count
             } else {
                 steps.append(layers[i])
                 i += 1
