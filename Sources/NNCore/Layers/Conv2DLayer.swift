@@ -153,10 +153,14 @@ public final class Conv2DLayer: Layer {
     /// W's gradient += dWp (permuted back to PyTorch's layout), b's gradient += db, from the
     /// sum of the groups' buffers.
     private func unpackGradient() {
-        let outC = geometry.outputChannels, k = geometry.patchSize
+        let outC = geometry.outputChannels, k = geometry.patchSize, transposed = kernel.transposesWeightGradient
         groupGradients.withUnsafeBufferPointer { p in
             weight.gradient.scalars.withUnsafeMutableBufferPointer { dw in
-                forEachWeight { packed, original in dw[original] += p[packed] }
+                if transposed {
+                    forEachWeight { packed, original in dw[original] += p[(packed % k) * outC + packed / k] }
+                } else {
+                    forEachWeight { packed, original in dw[original] += p[packed] }
+                }
             }
             guard useBias else { return }
             bias.gradient.scalars.withUnsafeMutableBufferPointer { db in
