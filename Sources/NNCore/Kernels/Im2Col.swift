@@ -144,30 +144,29 @@ enum Im2Col {
     }
 
     /// Runs are a few to a few hundred floats: inline vector moves beat a library call. Short
-    /// runs use two overlapping moves (the first and the last 4 or 8 floats).
+    /// runs use two overlapping moves (the first and the last 4, 8 or 16 floats); long ones
+    /// move 16 floats a step (wrapping index arithmetic: counts are small and positive).
     @inline(__always)
     static func copy(_ source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
         let s = UnsafeRawPointer(source), t = UnsafeMutableRawPointer(target)
-        if count >= 8 {
+        @inline(__always) func move<Vector: SIMD>(_: Vector.Type, at offset: Int) where Vector.Scalar == Float {
+            t.storeBytes(
+                of: s.loadUnaligned(fromByteOffset: offset &* 4, as: Vector.self), toByteOffset: offset &* 4,
+                as: Vector.self)
+        }
+        if count >= 16 {
             var i = 0
-            while i + 8 <= count {
-                t.storeBytes(
-                    of: s.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self), toByteOffset: i * 4,
-                    as: SIMD8<Float>.self)
-                i += 8
+            while i &+ 16 <= count {
+                move(SIMD16<Float>.self, at: i)
+                i &+= 16
             }
-            if i < count {
-                let last = (count - 8) * 4
-                t.storeBytes(
-                    of: s.loadUnaligned(fromByteOffset: last, as: SIMD8<Float>.self), toByteOffset: last,
-                    as: SIMD8<Float>.self)
-            }
+            if i < count { move(SIMD16<Float>.self, at: count &- 16) }
+        } else if count >= 8 {
+            move(SIMD8<Float>.self, at: 0)
+            move(SIMD8<Float>.self, at: count &- 8)
         } else if count >= 4 {
-            let last = (count - 4) * 4
-            let head = s.loadUnaligned(as: SIMD4<Float>.self),
-                tail = s.loadUnaligned(fromByteOffset: last, as: SIMD4<Float>.self)
-            t.storeBytes(of: head, as: SIMD4<Float>.self)
-            t.storeBytes(of: tail, toByteOffset: last, as: SIMD4<Float>.self)
+            move(SIMD4<Float>.self, at: 0)
+            move(SIMD4<Float>.self, at: count &- 4)
         } else {
             for i in 0..<count { target[i] = source[i] }
         }
