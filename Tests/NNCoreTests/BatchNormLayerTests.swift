@@ -38,6 +38,26 @@ final class BatchNormLayerTests: XCTestCase {
         XCTAssertEqual(bn.parameters.map(\.name), ["weight", "bias", "running_mean", "running_var"])
     }
 
+    /// 45 features (a block of 32, one of 8 and 5 alone) over 700 rows (two row blocks):
+    /// the batch statistics against a double-precision reference.
+    func testBatchStatisticsOfManyFeaturesMatchAReference() {
+        var rng = SeededGenerator(seed: 3)
+        let (rows, f) = (700, 45)
+        let x = GradientCheck.randomTensor([rows, f], &rng, scale: 3)
+        let bn = BatchNormLayer(features: f, momentum: 0.9, epsilon: 1e-5)
+        var context = PassContext(training: true)
+        _ = bn.forward(x, &context)
+        for j in 0..<f {
+            let column = (0..<rows).map { Double(x.scalars[$0 * f + j]) }
+            let mean = column.reduce(0, +) / Double(rows)
+            let unbiased = column.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(rows - 1)
+            XCTAssertEqual(Double(bn.runningMean.value.scalars[j]), 0.1 * mean, accuracy: 1e-6, "mean \(j)")
+            XCTAssertEqual(
+                Double(bn.runningVar.value.scalars[j]), 0.9 + 0.1 * unbiased, accuracy: 1e-5 * unbiased, "variance \(j)"
+            )
+        }
+    }
+
     func testInferenceUsesRunningStatisticsAndLeavesThem() {
         let bn = BatchNormLayer(features: 2, momentum: 0.9, epsilon: 1e-5)
         bn.runningMean.value = Tensor(shape: [2], scalars: [1, -1])

@@ -59,30 +59,20 @@ public final class BatchNormLayer: Layer {
                         // Per block, in cache: the block's mean, then its centred sum of squares
                         // (two passes avoid cancellation); blocks merged in order (Chan et al.).
                         var merged = 0
+                        func combine(_ block: Range<Int>, _ partial: UnsafePointer<Float>) {
+                            let before = Float(merged), added = Float(block.count)
+                            merged += block.count
+                            let total = Float(merged)
+                            for j in 0..<f {
+                                let delta = partial[j] - mean[j]
+                                mean[j] += delta * (added / total)
+                                variance[j] += partial[f + j] + delta * delta * (before * added / total)
+                            }
+                        }
                         blocks.reduce(
                             width: 2 * f, threads: context.threads,
-                            { block, partial in
-                                let blockMean = partial, blockSquares = partial + f
-                                for row in block { Im2Col.add(x + row * f, into: blockMean, count: f) }
-                                for j in 0..<f { blockMean[j] /= Float(block.count) }
-                                for row in block {
-                                    let xs = x + row * f
-                                    for j in 0..<f {
-                                        let d = xs[j] - blockMean[j]
-                                        blockSquares[j] += d * d
-                                    }
-                                }
-                            },
-                            combine: { block, partial in
-                                let before = Float(merged), added = Float(block.count)
-                                merged += block.count
-                                let total = Float(merged)
-                                for j in 0..<f {
-                                    let delta = partial[j] - mean[j]
-                                    mean[j] += delta * (added / total)
-                                    variance[j] += partial[f + j] + delta * delta * (before * added / total)
-                                }
-                            })
+                            { block, partial in Self.addStatistics(x, rows: block, features: f, into: partial) },
+                            combine: combine)
                         for j in 0..<f { variance[j] /= Float(rows) }
                     }
                 }
