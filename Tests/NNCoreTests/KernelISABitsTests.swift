@@ -103,6 +103,13 @@ final class KernelISABitsTests: XCTestCase {
             assertSameBits(
                 try trainImageModel(epochSets: sets, threads: threads), image, "image model \(sets) threads \(threads)")
         }
+        // One channel: the first convolution runs directly on the padded image (LeNet's case).
+        let oneChannel = try trainOneChannelModel(epochSets: [.avx2, .avx2], threads: 1)
+        for (sets, threads) in [([KernelISA.avx512, .avx512], 2), ([.avx512, .avx2], 1)] {
+            assertSameBits(
+                try trainOneChannelModel(epochSets: sets, threads: threads), oneChannel,
+                "one-channel model \(sets) threads \(threads)")
+        }
         for recurrent in [
             LayerSpec.lstm(units: 20, returnSequences: false),
             .rnn(units: 33, activation: .tanh, returnSequences: false),
@@ -147,6 +154,17 @@ final class KernelISABitsTests: XCTestCase {
                 .dense(units: 3, activation: .softmax, useBias: true),
             ])
         return try train(spec: spec, features: 12 * 12 * 2, epochSets: epochSets, threads: threads)
+    }
+
+    private func trainOneChannelModel(epochSets: [KernelISA], threads: Int) throws -> [[Float]] {
+        let spec = ModelSpec(
+            inputShape: [11, 19, 1],
+            layers: [
+                .conv2d(filters: 6, kernel: IntPair(5, 5), stride: IntPair(1, 1), padding: .same, activation: .relu),
+                .maxpool2d(pool: IntPair(2, 2), stride: IntPair(2, 2)), .flatten,
+                .dense(units: 3, activation: .softmax, useBias: true),
+            ])
+        return try train(spec: spec, features: 11 * 19, epochSets: epochSets, threads: threads)
     }
 
     private func trainSequenceModel(_ recurrent: LayerSpec, epochSets: [KernelISA], threads: Int) throws -> [[Float]] {
