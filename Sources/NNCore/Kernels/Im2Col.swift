@@ -253,4 +253,14 @@ enum Im2Col {
         }
         for lane in 0..<tail { target[j + lane] = sum[lane] }
     }
+
+    /// target[r·width ..< (r+1)·width] = row for r in 0..<rows (a bias ahead of a product that
+    /// adds to it), with the inline moves of `copy`: a library call per row of a few dozen
+    /// floats cost more.
+    @inline(__always)
+    static func repeatRow(
+        _ row: UnsafePointer<Float>, rows: Int, width: Int, into target: UnsafeMutablePointer<Float>
+    ) {
+        for r in 0..<rows { copy(row, to: target + r * width, count: width) }
+    }
 }

@@ -7,10 +7,10 @@ extension BatchNormLayer {
         _ x: UnsafePointer<Float>, rows block: Range<Int>, features f: Int, into partial: UnsafeMutablePointer<Float>
     ) {
         let blockMean = partial, blockSquares = partial + f
-        for row in block { Im2Col.add(x + row * f, into: blockMean, count: f) }
+        Im2Col.addRows(x + block.lowerBound * f, rows: block.count, width: f, into: blockMean)
         for j in 0..<f { blockMean[j] /= Float(block.count) }
-        // Eight features at a time with the sums in registers, rows in order: per feature the
-        // operations of the scalar loop that finishes the row.
+        // The same shape as `Im2Col.addRows`, with each block's means held in registers beside
+        // its sums: per feature the operations of the scalar loop that finishes the row.
         typealias V = SIMD8<Float>
         var j = 0
         // Four vectors a pass, so that four running sums wait on their additions side by side.

@@ -64,8 +64,7 @@ final class ConvImageKernel {
         switch layout {
         case .pixelRows:
             Im2Col.gather(g, x: x, cols: scratch)
-            // Inline vector moves: a library call per row of a few dozen floats cost more.
-            for row in 0..<pixels { Im2Col.copy(b, to: y + row * outC, count: outC) }
+            Im2Col.repeatRow(b, rows: pixels, width: outC, into: y)
             forwardWeight.multiply(a: scratch, m: pixels, c: y, accumulate: true)
         case .channelRows:
             let yt = Self.planes(g, x: x, weight: wp, scratch: scratch)
@@ -95,8 +94,8 @@ final class ConvImageKernel {
     /// Whether `backward` adds dWp transposed, `[K, O]` (pixel rows), rather than `[O, K]`.
     var transposesWeightGradient: Bool { layout == .pixelRows }
 
-    /// dWp (or dWpᵀ, see `transposesWeightGradient`) += dyᵀ · im2col(x); db += Σ over pixels of dy (pixel by pixel, in order); when `dx`
-    /// is given, dx = col2im(dy · Wp).
+    /// dWp (or dWpᵀ, see `transposesWeightGradient`) += dyᵀ · im2col(x); db += Σ over pixels
+    /// of dy (pixel by pixel, in order); when `dx` is given, dx = col2im(dy · Wp).
     func backward(
         x: UnsafePointer<Float>, weight wp: UnsafePointer<Float>, dy: UnsafePointer<Float>,
         dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>?,

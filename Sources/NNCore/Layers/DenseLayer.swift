@@ -46,9 +46,7 @@ public final class DenseLayer: Layer {
                 output.scalars.withUnsafeMutableBufferPointer { y in
                     if let bias {
                         bias.value.scalars.withUnsafeBufferPointer { b in
-                            for row in 0..<n {
-                                (y.baseAddress! + row * outputSize).update(from: b.baseAddress!, count: outputSize)
-                            }
+                            Im2Col.repeatRow(b.baseAddress!, rows: n, width: outputSize, into: y.baseAddress!)
                         }
                     }
                     Gemm.multiply(

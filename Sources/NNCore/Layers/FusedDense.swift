@@ -42,7 +42,7 @@ final class FusedDense {
         let a = x + rows.lowerBound * inputSize
         if let bias = dense.bias {
             bias.value.scalars.withUnsafeBufferPointer { b in
-                for row in 0..<rows.count { (c + row * outputSize).update(from: b.baseAddress!, count: outputSize) }
+                Im2Col.repeatRow(b.baseAddress!, rows: rows.count, width: outputSize, into: c)
             }
         }
         packed.multiply(a: a, m: rows.count, c: c, accumulate: dense.bias != nil)

@@ -111,7 +111,7 @@ final class ImplicitConvolution {
         let g = geometry, c = g.inputChannels, outC = g.outputChannels, wp = paddedWidth
         let padded = scratch, rows = scratch + paddedHeight * wp * c
         let first = outputRows.lowerBound * wp, m = (outputRows.upperBound - 1) * wp + g.outputWidth - first
-        for row in first..<(first + m) { Im2Col.copy(b, to: rows + row * outC, count: outC) }
+        Im2Col.repeatRow(b, rows: m, width: outC, into: rows + first * outC)
         for (ky, part) in tapRows.enumerated() {
             part.multiply(a: padded + (ky * wp + first) * c, m: m, c: rows + first * outC, accumulate: true, lda: c)
         }

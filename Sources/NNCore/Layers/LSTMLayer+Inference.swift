@@ -44,7 +44,7 @@ extension LSTMLayer {
                         state.update(repeating: 0, count: rows * h)
                         cell.update(repeating: 0, count: rows * h)
                         for step in 0..<t {
-                            for r in 0..<rows { (z + r * w).update(from: bias, count: w) }
+                            Im2Col.repeatRow(bias, rows: rows, width: w, into: z)
                             // Row r of this step's inputs is x[first + r, step, :], T·F apart.
                             projection.multiply(
                                 a: x + (first * t + step) * f, m: rows, c: z, accumulate: true, lda: t * f)

@@ -27,7 +27,7 @@ extension RNNLayer {
                     ScratchPool.shared.withBuffer(count: 2 * rows * h) { scratch in
                         var state = scratch, next = scratch + rows * h
                         for step in 0..<t {
-                            for r in 0..<rows { (next + r * h).update(from: bias, count: h) }
+                            Im2Col.repeatRow(bias, rows: rows, width: h, into: next)
                             // Row r of this step's inputs is x[first + r, step, :], T·F apart.
                             projection.multiply(
                                 a: x + (first * t + step) * f, m: rows, c: next, accumulate: true, lda: t * f)
