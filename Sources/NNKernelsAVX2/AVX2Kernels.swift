@@ -15,15 +15,17 @@ public func avx2GemmTile(
         accumulate: accumulate)
 }
 
-/// `GemmTile.inPlace` on a 6×16 tile.
+/// `GemmTile.inPlace` on up to 6 rows of a row-major matrix, `lda` apart, by one 16-column
+/// panel.
 @inline(never)
 public func avx2RowTile(
     kc: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
     ldc: Int, rows: Int, cols: Int, accumulate: Bool
 ) {
     GemmTile.inPlace(
-        SIMD8<Float>.self, kc: kc, a: a, lda: lda, b0: b, b1: b + 8, c: c, ldc: ldc, rows: rows, cols: cols,
-        accumulate: accumulate)
+        SIMD8<Float>.self, rows: StridedRows(a, lda: lda), count: rows, run: kc, segments: 1, pitch: 0, b0: b,
+        b1: b + 8,
+        start: SIMD8(), SIMD8(), c: c, ldc: ldc, cols: cols, accumulate: accumulate)
 }
 
 /// `GateMath` over `count` floats in place: 0 exp, 1 sigmoid, 2 tanh.
@@ -65,4 +67,19 @@ public func avx2OneRow(
     accumulate: Bool
 ) {
     GemmTile.oneRow(SIMD8<Float>.self, kc: kc, a: a, b: b, c: c, cols: cols, accumulate: accumulate)
+}
+
+/// `GemmTile.inPlace` on up to 6 pixels of a zero-padded image by one 16-column panel,
+/// summed from their 16 biases over `segments` runs (`ImplicitConvolution`).
+@inline(never)
+public func avx2ConvTile(
+    pixels: UnsafePointer<UnsafePointer<Float>>, rows: Int, run: Int, segments: Int, pitch: Int,
+    b: UnsafePointer<Float>, bias: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int
+) {
+    GemmTile.inPlace(
+        SIMD8<Float>.self, rows: ListedRows(pixels), count: rows, run: run, segments: segments, pitch: pitch, b0: b,
+        b1: b + 8,
+        start: UnsafeRawPointer(bias).loadUnaligned(as: SIMD8<Float>.self),
+        UnsafeRawPointer(bias + 8).loadUnaligned(as: SIMD8<Float>.self), c: c, ldc: ldc, cols: cols,
+        accumulate: false)
 }

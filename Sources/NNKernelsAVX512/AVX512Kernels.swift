@@ -29,15 +29,16 @@ public func avx512GemmTileTwelve(
         accumulate: accumulate)
 }
 
-/// `GemmTile.inPlace` on a 6×32 tile, B panels as in `avx512GemmTile`.
+/// `GemmTile.inPlace` on up to 6 rows of a row-major matrix, `lda` apart, by 32 columns, B
+/// panels as in `avx512GemmTile`.
 @inline(never)
 public func avx512RowTile(
     kc: Int, a: UnsafePointer<Float>, lda: Int, b0: UnsafePointer<Float>, b1: UnsafePointer<Float>,
     c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool
 ) {
     GemmTile.inPlace(
-        SIMD16<Float>.self, kc: kc, a: a, lda: lda, b0: b0, b1: b1, c: c, ldc: ldc, rows: rows, cols: cols,
-        accumulate: accumulate)
+        SIMD16<Float>.self, rows: StridedRows(a, lda: lda), count: rows, run: kc, segments: 1, pitch: 0, b0: b0, b1: b1,
+        start: SIMD16(), SIMD16(), c: c, ldc: ldc, cols: cols, accumulate: accumulate)
 }
 
 /// `GateMath` over `count` floats in place: 0 exp, 1 sigmoid, 2 tanh.
@@ -61,15 +62,16 @@ public func avx512LSTMCellForward(
         units: units)
 }
 
-/// `GemmTile.inPlaceTwelve` on a 12×32 tile (`rows` 7...12), B panels as in `avx512GemmTile`.
+/// `GemmTile.inPlaceTwelve` on 7 to 12 rows of a row-major matrix, `lda` apart, by 32
+/// columns, B panels as in `avx512GemmTile`.
 @inline(never)
 public func avx512RowTileTwelve(
     kc: Int, a: UnsafePointer<Float>, lda: Int, b0: UnsafePointer<Float>, b1: UnsafePointer<Float>,
     c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool
 ) {
     GemmTile.inPlaceTwelve(
-        SIMD16<Float>.self, kc: kc, a: a, lda: lda, b0: b0, b1: b1, c: c, ldc: ldc, rows: rows, cols: cols,
-        accumulate: accumulate)
+        SIMD16<Float>.self, rows: StridedRows(a, lda: lda), count: rows, run: kc, segments: 1, pitch: 0, b0: b0, b1: b1,
+        start: SIMD16(), SIMD16(), c: c, ldc: ldc, cols: cols, accumulate: accumulate)
 }
 
 /// `GateMath.lstmCellBackward` on one row.
@@ -90,4 +92,33 @@ public func avx512OneRow(
     accumulate: Bool
 ) {
     GemmTile.oneRow(SIMD16<Float>.self, kc: kc, a: a, b: b, c: c, cols: cols, accumulate: accumulate)
+}
+
+/// `GemmTile.inPlace` on up to 6 pixels of a zero-padded image by 32 columns, summed from
+/// their biases (`bias0`, `bias1`, as `b0`, `b1`) over `segments` runs (`ImplicitConvolution`).
+@inline(never)
+public func avx512ConvTile(
+    pixels: UnsafePointer<UnsafePointer<Float>>, rows: Int, run: Int, segments: Int, pitch: Int,
+    b0: UnsafePointer<Float>, b1: UnsafePointer<Float>, bias0: UnsafePointer<Float>, bias1: UnsafePointer<Float>,
+    c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int
+) {
+    GemmTile.inPlace(
+        SIMD16<Float>.self, rows: ListedRows(pixels), count: rows, run: run, segments: segments, pitch: pitch, b0: b0,
+        b1: b1,
+        start: UnsafeRawPointer(bias0).loadUnaligned(as: SIMD16<Float>.self),
+        UnsafeRawPointer(bias1).loadUnaligned(as: SIMD16<Float>.self), c: c, ldc: ldc, cols: cols, accumulate: false)
+}
+
+/// `avx512ConvTile` with 7 to 12 pixels (`GemmTile.inPlaceTwelve`).
+@inline(never)
+public func avx512ConvTileTwelve(
+    pixels: UnsafePointer<UnsafePointer<Float>>, rows: Int, run: Int, segments: Int, pitch: Int,
+    b0: UnsafePointer<Float>, b1: UnsafePointer<Float>, bias0: UnsafePointer<Float>, bias1: UnsafePointer<Float>,
+    c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int
+) {
+    GemmTile.inPlaceTwelve(
+        SIMD16<Float>.self, rows: ListedRows(pixels), count: rows, run: run, segments: segments, pitch: pitch, b0: b0,
+        b1: b1,
+        start: UnsafeRawPointer(bias0).loadUnaligned(as: SIMD16<Float>.self),
+        UnsafeRawPointer(bias1).loadUnaligned(as: SIMD16<Float>.self), c: c, ldc: ldc, cols: cols, accumulate: false)
 }

@@ -104,10 +104,10 @@ final class FusedInferenceTests: XCTestCase {
         }
     }
 
-    /// The im2col-free convolution with a pool that reads its virtual rows in place: an
-    /// overlapping 3×3 pool with stride 2 with and without ReLU, channel counts on and off
-    /// the sixteen-lane blocks, odd widths (the rows dropped between output rows differ).
-    func testImplicitConvolutionPoolsItsRowsInPlace() throws {
+    /// The im2col-free convolution with the vector pool after it: an overlapping 3×3 pool
+    /// with stride 2 with and without ReLU, channel counts on and off the sixteen-lane
+    /// blocks, odd widths.
+    func testImplicitConvolutionPoolsOverlappingWindows() throws {
         for isa in KernelISA.supported {
             try withKernelSet(isa) {
                 for (filters, relu) in [(20, false), (32, true), (7, true)] {
@@ -162,6 +162,41 @@ final class FusedInferenceTests: XCTestCase {
             }
             for other in outputs.dropFirst() {
                 XCTAssertEqual(other, outputs[0], "\(height)×\(width) across kernel sets")
+            }
+        }
+    }
+
+    /// The im2col-free convolution's tiles (one address per pixel, the whole patch in
+    /// registers): tiles that run across the ends of output rows, a last tile of 1 to 11
+    /// pixels, a single pixel, 1×1 and non-square kernels, filter counts that leave a lone or
+    /// partial 16-column panel, and W4's large first layer (split into bands on two threads):
+    /// close to the unfused layers, and the same bits under every kernel set.
+    func testImplicitConvolutionTilesMatchUnfusedAndAgreeAcrossKernelSets() throws {
+        let shapes: [(Int, Int, Int, Int, IntPair, LayerSpec.Padding)] = [
+            (5, 37, 24, 20, IntPair(3, 3), .same), (9, 7, 40, 48, IntPair(2, 2), .valid),
+            (3, 3, 70, 33, IntPair(1, 1), .valid), (1, 1, 64, 16, IntPair(1, 1), .valid),
+            (4, 13, 22, 17, IntPair(5, 3), .same), (32, 32, 3, 32, IntPair(3, 3), .same),
+        ]
+        for (height, width, channels, filters, kernel, padding) in shapes {
+            let spec = ModelSpec(
+                inputShape: [height, width, channels],
+                layers: [
+                    .conv2d(
+                        filters: filters, kernel: kernel, stride: IntPair(1, 1), padding: padding, activation: .relu),
+                    .flatten,
+                ])
+            var outputs: [[Float]] = []
+            for isa in KernelISA.supported {
+                try withKernelSet(isa) {
+                    let what = "\(isa) \(height)×\(width)×\(channels) f=\(filters) k=\(kernel)"
+                    for batch in [1, 3] { try assertFusedMatchesUnfused(spec, batch: batch, threads: 2, what) }
+                    let network = try randomisedNetwork(spec, seed: 1)
+                    let input = GradientCheck.randomTensor([2, height, width, channels], seed: 2)
+                    outputs.append(network.predict(input, loss: nil).scalars)
+                }
+            }
+            for other in outputs.dropFirst() {
+                XCTAssertEqual(other, outputs[0], "\(height)×\(width)×\(channels) across kernel sets")
             }
         }
     }

@@ -73,4 +73,30 @@ struct TileKernels {
                 rows: rows, cols: cols, accumulate: accumulate)
         }
     }
+
+    /// One tile of the im2col-free convolution (`GemmTile.inPlace`): up to `Gemm.mr` · `rowPanelsPerTile`
+    /// output pixels at the addresses in `pixels`, by the `panels` (1 or `panelsPerTile`) B
+    /// panels at `b`, each of `segments` · `run` depths, and their biases at `bias`.
+    @inline(__always)
+    func convolution(
+        pixels: UnsafePointer<UnsafePointer<Float>>, rows: Int, run: Int, segments: Int, pitch: Int,
+        b: UnsafePointer<Float>, panels: Int, bias: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
+        cols: Int
+    ) {
+        let next = panels > 1 ? Gemm.nr : 0, depths = run * segments
+        switch isa {
+        case .avx512 where rows > Gemm.mr:
+            avx512ConvTileTwelve(
+                pixels: pixels, rows: rows, run: run, segments: segments, pitch: pitch, b0: b, b1: b + next * depths,
+                bias0: bias, bias1: bias + next, c: c, ldc: ldc, cols: cols)
+        case .avx2:
+            avx2ConvTile(
+                pixels: pixels, rows: rows, run: run, segments: segments, pitch: pitch, b: b, bias: bias, c: c,
+                ldc: ldc, cols: cols)
+        case .avx512:
+            avx512ConvTile(
+                pixels: pixels, rows: rows, run: run, segments: segments, pitch: pitch, b0: b, b1: b + next * depths,
+                bias0: bias, bias1: bias + next, c: c, ldc: ldc, cols: cols)
+        }
+    }
 }

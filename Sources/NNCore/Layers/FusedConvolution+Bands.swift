@@ -21,35 +21,32 @@ extension FusedConvolution {
         ScratchPool.shared.withBuffer(count: implicit.scratchCount + (pool == nil ? 0 : convSize)) { scratch in
             implicit.pad(x, scratch: scratch)
             let convolved = pool == nil ? y : scratch + implicit.scratchCount
-            bias.withUnsafeBufferPointer { b in
-                let b = b.baseAddress!
-                Parallel.forEach(chunks: bands, threads: threads) { band in
-                    guard let pool else {
-                        let rows = Self.share(band, of: bands, count: g.outputHeight)
-                        implicit.convolve(outputRows: rows, bias: b, y: y, scratch: scratch)
-                        if relu { Self.relu(y + rows.lowerBound * width * outC, count: rows.count * width * outC) }
-                        return
+            Parallel.forEach(chunks: bands, threads: threads) { band in
+                guard let pool else {
+                    let rows = Self.share(band, of: bands, count: g.outputHeight)
+                    implicit.convolve(outputRows: rows, y: y, scratch: scratch)
+                    if relu { Self.relu(y + rows.lowerBound * width * outC, count: rows.count * width * outC) }
+                    return
+                }
+                let pooledRows = Self.share(band, of: bands, count: pool.outputHeight)
+                let (sh, sw) = (pool.stride.height, pool.stride.width)
+                let lastRow = min(g.outputHeight, (pooledRows.upperBound - 1) * sh + pool.pool.height)
+                let convRows = (pooledRows.lowerBound * sh)..<lastRow
+                implicit.convolve(outputRows: convRows, y: convolved, scratch: scratch)
+                // Vector reads past a window stop at the band's own rows.
+                let end = UnsafePointer(convolved + convRows.upperBound * width * outC)
+                let pooledWidth = pool.outputWidth
+                for py in pooledRows {
+                    for px in 0..<pooledWidth {
+                        MaxPool2DLayer.maximum(
+                            convolved, taps: pool, firstTap: (py * sh * width + px * sw) * outC, end: end,
+                            into: y + (py * pooledWidth + px) * outC, winners: nil)
                     }
-                    let pooledRows = Self.share(band, of: bands, count: pool.outputHeight)
-                    let (sh, sw) = (pool.stride.height, pool.stride.width)
-                    let lastRow = min(g.outputHeight, (pooledRows.upperBound - 1) * sh + pool.pool.height)
-                    let convRows = (pooledRows.lowerBound * sh)..<lastRow
-                    implicit.convolve(outputRows: convRows, bias: b, y: convolved, scratch: scratch)
-                    // Vector reads past a window stop at the band's own rows.
-                    let end = UnsafePointer(convolved + convRows.upperBound * width * outC)
-                    let pooledWidth = pool.outputWidth
-                    for py in pooledRows {
-                        for px in 0..<pooledWidth {
-                            MaxPool2DLayer.maximum(
-                                convolved, taps: pool, firstTap: (py * sh * width + px * sw) * outC, end: end,
-                                into: y + (py * pooledWidth + px) * outC, winners: nil)
-                        }
-                    }
-                    if relu {
-                        Self.relu(
-                            y + pooledRows.lowerBound * pooledWidth * outC, count: pooledRows.count * pooledWidth * outC
-                        )
-                    }
+                }
+                if relu {
+                    Self.relu(
+                        y + pooledRows.lowerBound * pooledWidth * outC, count: pooledRows.count * pooledWidth * outC
+                    )
                 }
             }
         }

@@ -23,9 +23,6 @@ final class FusedConvolution {
     /// Folded Wp `[O, K]` and bias `[O]`; read-only after init.
     private var weight: [Float]
     private(set) var bias: [Float]
-    /// With the im2col-free path and a pool: the pool reads the convolution's virtual rows
-    /// (`ImplicitConvolution.forwardRows`), `paddedWidth` pixels apart, where they lie.
-    private let virtualPool: Bool
 
     init(conv: Conv2DLayer, batchNorm: BatchNormLayer?, pool: MaxPool2DLayer?, relu: Bool) {
         let g = conv.geometry, outC = g.outputChannels, k = g.patchSize
@@ -53,12 +50,9 @@ final class FusedConvolution {
         }
         weight = packed
         if ImplicitConvolution.suits(g, layout: conv.layout) {
-            let implicit = ImplicitConvolution(geometry: g, weight: packed)
-            self.implicit = implicit
-            virtualPool = pool != nil
+            implicit = ImplicitConvolution(geometry: g, weight: packed, bias: bias)
         } else {
             implicit = nil
-            virtualPool = false
             weight.withUnsafeBufferPointer { kernel.prepareForward(weight: $0.baseAddress!) }
         }
     }
@@ -78,13 +72,12 @@ final class FusedConvolution {
     func forward(x: UnsafePointer<Float>, batch n: Int, y: UnsafeMutablePointer<Float>, threads: Int) {
         if n == 1 && threads > 1 && splitsImages { return forwardInBands(x: x, y: y, threads: threads) }
         let g = geometry, kernel = kernel, implicit = implicit, pool = pool, relu = relu
-        let virtualPool = virtualPool
         let outputSize = outputSize, convSize = g.outputPixels * g.outputChannels
         var kernelScratch = implicit?.scratchCount ?? kernel.scratchCount
         if implicit == nil && kernel.layout == .channelRows && DirectConvolution.suits(g) {
             kernelScratch = max(kernelScratch, DirectConvolution.paddedCount(g) + convSize)
         }
-        let scratchCount = kernelScratch + (pool == nil || virtualPool ? 0 : convSize)
+        let scratchCount = kernelScratch + (pool == nil ? 0 : convSize)
         weight.withUnsafeBufferPointer { w in
             bias.withUnsafeBufferPointer { b in
                 let (w, b) = (w.baseAddress!, b.baseAddress!)
@@ -93,7 +86,7 @@ final class FusedConvolution {
                     ScratchPool.shared.withBuffer(count: scratchCount) { scratch in
                         func convolve(into target: UnsafeMutablePointer<Float>) {
                             if let implicit {
-                                implicit.forward(x: xi, bias: b, y: target, scratch: scratch)
+                                implicit.forward(x: xi, y: target, scratch: scratch)
                             } else {
                                 kernel.forward(x: xi, weight: w, bias: b, y: target, scratch: scratch)
                             }
@@ -103,9 +96,10 @@ final class FusedConvolution {
                             if relu { Self.relu(yi, count: outputSize) }
                             return
                         }
-                        if let implicit, virtualPool {
-                            let rows = implicit.forwardRows(x: xi, bias: b, scratch: scratch)
-                            self.pool(rows, pitch: implicit.paddedWidth, into: yi)
+                        if let implicit {
+                            let convolved = scratch + kernelScratch
+                            implicit.forward(x: xi, y: convolved, scratch: scratch)
+                            self.pool(convolved, into: yi)
                             return
                         }
                         if implicit == nil && kernel.layout == .channelRows {
@@ -133,15 +127,13 @@ final class FusedConvolution {
         for i in 0..<count { y[i] = y[i] > 0 ? y[i] : 0 }
     }
 
-    /// Max pool (and ReLU, when it follows) of one image's convolution output stored with rows
-    /// `pitch` pixels apart (the virtual rows), into y `[pH, pW, O]`: the same windows and
-    /// maxima as pooling the output copied to `[outH, outW, O]`, without the copy, sixteen
-    /// channels at a time, comparing in `MaxPool2DLayer`'s order and then applying ReLU as
-    /// `relu(_:count:)` does, so the bits (NaN included) are those of the separate passes.
-    private func pool(
-        _ rows: UnsafePointer<Float>, pitch: Int, into y: UnsafeMutablePointer<Float>
-    ) {
+    /// Max pool (and ReLU, when it follows) of one image's convolution output `[outH, outW, O]`
+    /// into y `[pH, pW, O]`, sixteen channels at a time, comparing in `MaxPool2DLayer`'s order
+    /// and then applying ReLU as `relu(_:count:)` does, so the bits (NaN included) are those
+    /// of the separate passes.
+    private func pool(_ rows: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
         guard let pool else { return }
+        let pitch = geometry.outputWidth
         let c = pool.channels, (ph, pw) = (pool.pool.height, pool.pool.width), relu = relu
         let zero = SIMD16<Float>()
         for oy in 0..<pool.outputHeight {

@@ -1,29 +1,29 @@
 /// One image's stride-1 convolution without an im2col matrix, for inference: the image is
-/// copied once into a zero-padded buffer, and then, per kernel row ky, the GEMM's left operand
-/// is read in place from that buffer.
+/// copied once into a zero-padded buffer, and the micro-kernel (`GemmTile.inPlace`) reads each
+/// output pixel's patch from it in place.
 ///
 /// Why it works: in the padded image `[Hp, Wp, C]` (Hp = outH + kh − 1, Wp = outW + kw − 1),
 /// the kw·C taps of kernel row ky for output pixel (oy, ox) are one contiguous run starting at
-/// ((oy + ky)·Wp + ox)·C, and the run of the next pixel starts C floats later. So with
-/// r = oy·Wp + ox as a "virtual row", A_ky is a row-major matrix with rows C floats apart
-/// (rows overlap, which a read-only operand allows), and y = b + Σ_ky A_ky · Wp_kyᵀ over
-/// M = (outH − 1)·Wp + outW virtual rows. Rows with ox ≥ outW are computed and dropped; that
-/// is kw − 1 of every Wp rows, less than the copy an im2col would make when kw·C is large.
+/// ((oy + ky)·Wp + ox)·C, and kernel row ky + 1's run lies Wp·C floats further on. So a pixel's
+/// whole patch is kh runs at one address and a fixed pitch, in the (ky, kx, c) order of Wp's
+/// columns, and a tile of pixels needs one address per pixel: tiles run across the ends of
+/// output rows, and every pixel computed is kept.
 ///
 /// Shape legend: x `[H, W, C]`; Wp `[O, K]` with K = (ky, kx, c) as in `Conv2DLayer`; y
-/// `[outH, outW, O]`. Sums run per kernel row, so the rounding differs from the im2col path
-/// (inference only).
+/// `[outH, outW, O]`. Each output sums from its bias over the patch in order (inference only:
+/// the rounding differs from the im2col path, whose sums start from zero).
 final class ImplicitConvolution {
     let geometry: ConvGeometry
     let paddedHeight: Int
     let paddedWidth: Int
-    /// Per kernel row: Wp's columns of that row, packed as the GEMM right-hand operand.
-    private let tapRows: [PackedMatrix]
+    private let columnPanels: Int
+    /// Wpᵀ packed in panels of `Gemm.nr` columns over all K depths, then the bias padded to
+    /// whole panels.
+    private let storage = FloatBuffer()
 
-    /// Worth it when a kernel row's run is long (the im2col copy it avoids is then large, and
-    /// each GEMM still has a deep enough k), or when the layer is large enough that a single
-    /// image is worth splitting into bands of rows over threads (`FusedConvolution`), which
-    /// only this path can do.
+    /// Worth it when a kernel row's run is long (the im2col copy it avoids is then large), or
+    /// when the layer is large enough that a single image is worth splitting into bands of
+    /// rows over threads (`FusedConvolution`), which only this path can do.
     static func suits(_ g: ConvGeometry, layout: ConvLayout) -> Bool {
         layout == .pixelRows && g.strideHeight == 1 && g.strideWidth == 1
             && (g.kernelWidth * g.inputChannels >= 64 || isLarge(g))
@@ -35,86 +35,73 @@ final class ImplicitConvolution {
         g.outputPixels * g.patchSize * g.outputChannels >= 1 << 19
     }
 
-    init(geometry g: ConvGeometry, weight wp: [Float]) {
+    init(geometry g: ConvGeometry, weight wp: [Float], bias: [Float]) {
         geometry = g
         paddedHeight = g.outputHeight + g.kernelHeight - 1
         paddedWidth = g.outputWidth + g.kernelWidth - 1
-        let run = g.kernelWidth * g.inputChannels, k = g.patchSize, outC = g.outputChannels
-        tapRows = (0..<g.kernelHeight).map { ky in
-            var part = [Float](repeating: 0, count: outC * run)
-            for o in 0..<outC {
-                for i in 0..<run { part[o * run + i] = wp[o * k + ky * run + i] }
-            }
-            let packed = PackedMatrix(n: outC, k: run)
-            part.withUnsafeBufferPointer { packed.pack(.nt, b: $0.baseAddress!) }
-            return packed
+        let k = g.patchSize, outC = g.outputChannels
+        columnPanels = (outC + Gemm.nr - 1) / Gemm.nr
+        let width = columnPanels * Gemm.nr
+        let out = storage.reserveZeroed(width * k + width)
+        wp.withUnsafeBufferPointer {
+            GemmPacking.packB(.nt, b: $0.baseAddress!, n: outC, k: k, columns: 0..<outC, depths: 0..<k, into: out)
         }
+        (out + width * k).update(from: bias, count: outC)
     }
 
-    var virtualRows: Int { (geometry.outputHeight - 1) * paddedWidth + geometry.outputWidth }
-
-    /// Floats of scratch `forward` needs: the padded image and the virtual rows' outputs.
-    var scratchCount: Int {
-        paddedHeight * paddedWidth * geometry.inputChannels + virtualRows * geometry.outputChannels
-    }
+    /// Floats of scratch `forward` needs: the padded image.
+    var scratchCount: Int { paddedHeight * paddedWidth * geometry.inputChannels }
 
     /// y = conv(x) + b for one image.
-    func forward(
-        x: UnsafePointer<Float>, bias b: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
-        scratch: UnsafeMutablePointer<Float>
-    ) {
+    func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
         pad(x, scratch: scratch)
-        convolve(outputRows: 0..<geometry.outputHeight, bias: b, y: y, scratch: scratch)
+        convolve(outputRows: 0..<geometry.outputHeight, y: y, scratch: scratch)
     }
 
-    /// Copies x into the zero-padded image at the start of `scratch`.
+    /// Copies x into the zero-padded image at the start of `scratch`, zeroing only the border.
     func pad(_ x: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
-        let g = geometry, c = g.inputChannels, wp = paddedWidth
-        scratch.update(repeating: 0, count: paddedHeight * wp * c)
-        for line in 0..<g.inputHeight {
-            (scratch + ((line + g.padTop) * wp + g.padLeft) * c).update(
-                from: x + line * g.inputWidth * c, count: g.inputWidth * c)
+        let g = geometry, c = g.inputChannels, wp = paddedWidth, line = g.inputWidth * c
+        let left = g.padLeft * c, right = (wp - g.padLeft - g.inputWidth) * c
+        scratch.update(repeating: 0, count: g.padTop * wp * c)
+        var row = scratch + g.padTop * wp * c
+        for y in 0..<g.inputHeight {
+            row.update(repeating: 0, count: left)
+            (row + left).update(from: x + y * line, count: line)
+            (row + left + line).update(repeating: 0, count: right)
+            row += wp * c
         }
+        let bottom = paddedHeight - g.padTop - g.inputHeight
+        row.update(repeating: 0, count: bottom * wp * c)
     }
 
     /// y's output rows `outputRows` from the padded image in `scratch`. Ranges that do not
-    /// overlap touch disjoint parts of `scratch` and y, so they may run on different threads;
-    /// each output's sums are the same whichever range computes it (the GEMM's per-element
-    /// order does not depend on the rows around it).
-    func convolve(
-        outputRows: Range<Int>, bias b: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
-        scratch: UnsafeMutablePointer<Float>
-    ) {
-        guard !outputRows.isEmpty else { return }
-        let g = geometry, outC = g.outputChannels, wp = paddedWidth
-        let rows = computeRows(outputRows, bias: b, scratch: scratch)
-        for oy in outputRows {
-            (y + oy * g.outputWidth * outC).update(from: rows + oy * wp * outC, count: g.outputWidth * outC)
+    /// overlap write disjoint parts of y and only read `scratch`, so they may run on different
+    /// threads; each output's sums are the same whichever range computes it.
+    func convolve(outputRows: Range<Int>, y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        let g = geometry, c = g.inputChannels, outC = g.outputChannels, width = g.outputWidth, wp = paddedWidth
+        let k = g.patchSize, kernels = TileKernels()
+        let rowStep = Gemm.mr * kernels.rowPanelsPerTile, step = kernels.panelsPerTile
+        let weights = UnsafePointer(storage.pointer), bias = weights + columnPanels * Gemm.nr * k
+        let end = outputRows.upperBound * width
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: rowStep) { pixels in
+            let pixels = pixels.baseAddress!
+            var first = outputRows.lowerBound * width
+            while first < end {
+                let rows = min(rowStep, end - first)
+                for i in 0..<rows {
+                    let (oy, ox) = (first + i).quotientAndRemainder(dividingBy: width)
+                    pixels[i] = UnsafePointer(scratch + (oy * wp + ox) * c)
+                }
+                for panel in stride(from: 0, to: columnPanels, by: step) {
+                    let column = panel * Gemm.nr
+                    kernels.convolution(
+                        pixels: pixels, rows: rows, run: g.kernelWidth * c, segments: g.kernelHeight,
+                        pitch: wp * c, b: weights + column * k, panels: min(step, columnPanels - panel),
+                        bias: bias + column, c: y + first * outC + column, ldc: outC,
+                        cols: min(step * Gemm.nr, outC - column))
+                }
+                first += rowStep
+            }
         }
-    }
-
-    /// conv(x) + b for one image as virtual rows (output pixel (oy, ox) at row oy·Wp + ox, `O`
-    /// floats each, rows with ox ≥ outW hold garbage), for a pool to read in place instead of
-    /// a copy in y's layout.
-    func forwardRows(
-        x: UnsafePointer<Float>, bias b: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>
-    ) -> UnsafePointer<Float> {
-        pad(x, scratch: scratch)
-        return UnsafePointer(computeRows(0..<geometry.outputHeight, bias: b, scratch: scratch))
-    }
-
-    /// The virtual rows of `outputRows` from the padded image in `scratch`, into the rows'
-    /// part of `scratch`; returns where that part starts.
-    private func computeRows(
-        _ outputRows: Range<Int>, bias b: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>
-    ) -> UnsafeMutablePointer<Float> {
-        let g = geometry, c = g.inputChannels, outC = g.outputChannels, wp = paddedWidth
-        let padded = scratch, rows = scratch + paddedHeight * wp * c
-        let first = outputRows.lowerBound * wp, m = (outputRows.upperBound - 1) * wp + g.outputWidth - first
-        Im2Col.repeatRow(b, rows: m, width: outC, into: rows + first * outC)
-        for (ky, part) in tapRows.enumerated() {
-            part.multiply(a: padded + (ky * wp + first) * c, m: m, c: rows + first * outC, accumulate: true, lda: c)
-        }
-        return rows
     }
 }
