@@ -66,7 +66,7 @@ public final class Conv2DLayer: Layer {
                 bias.value.scalars.withUnsafeBufferPointer { b in
                     output.scalars.withUnsafeMutableBufferPointer { y in
                         let (x, w, b, y) = (x.baseAddress!, w.baseAddress!, b.baseAddress!, y.baseAddress!)
-                        kernel.prepareForward(weight: w)
+                        kernel.prepareForward(weight: w, bias: b)
                         Parallel.forEach(chunks: n, threads: context.threads) { image in
                             ScratchPool.shared.withBuffer(count: kernel.scratchCount) { scratch in
                                 kernel.forward(

@@ -24,21 +24,25 @@ public enum ConvLayout: Sendable {
 final class ConvImageKernel {
     let geometry: ConvGeometry
     let layout: ConvLayout
-    /// Wpᵀ `[K, O]` and Wp `[O, K]` as GEMM right-hand operands (pixel rows only).
+    /// Wpᵀ `[K, O]` and Wp `[O, K]` as GEMM right-hand operands (pixel rows only; the forward
+    /// one where the im2col-free path does not serve).
     private let forwardWeight: PackedMatrix
     private let backwardWeight: PackedMatrix
+    /// The forward without im2col, for stride 1 in pixel rows.
+    let implicit: ImplicitConvolution?
 
     init(geometry: ConvGeometry, layout: ConvLayout) {
         self.geometry = geometry
         self.layout = layout
         forwardWeight = PackedMatrix(n: geometry.outputChannels, k: geometry.patchSize)
         backwardWeight = PackedMatrix(n: geometry.patchSize, k: geometry.outputChannels)
+        implicit = ImplicitConvolution.suits(geometry, layout: layout) ? ImplicitConvolution(geometry: geometry) : nil
     }
 
     var scratchCount: Int {
         let g = geometry
         switch layout {
-        case .pixelRows: return g.outputPixels * g.patchSize + Im2Col.slack
+        case .pixelRows: return max(g.outputPixels * g.patchSize + Im2Col.slack, implicit?.scratchCount ?? 0)
         case .channelRows where DirectConvolution.suits(g):
             // The padded image, dyᵀ (or the planes) and, for dx, dcolsT.
             return DirectConvolution.paddedCount(g) + (g.patchSize + g.outputChannels) * g.outputPixels
@@ -47,15 +51,20 @@ final class ConvImageKernel {
         }
     }
 
-    func prepareForward(weight wp: UnsafePointer<Float>) {
-        if layout == .pixelRows { forwardWeight.pack(.nt, b: wp) }
+    func prepareForward(weight wp: UnsafePointer<Float>, bias b: UnsafePointer<Float>) {
+        if let implicit {
+            implicit.prepare(weight: wp, bias: b)
+        } else if layout == .pixelRows {
+            forwardWeight.pack(.nt, b: wp)
+        }
     }
 
     func prepareBackward(weight wp: UnsafePointer<Float>) {
         if layout == .pixelRows { backwardWeight.pack(.nn, b: wp) }
     }
 
-    /// y = im2col(x) · Wpᵀ + b.
+    /// y = im2col(x) · Wpᵀ + b (without the im2col matrix where `implicit` serves; its sums
+    /// start from the bias, the GEMM's from zero).
     func forward(
         x: UnsafePointer<Float>, weight wp: UnsafePointer<Float>, bias b: UnsafePointer<Float>,
         y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
@@ -63,6 +72,7 @@ final class ConvImageKernel {
         let g = geometry, pixels = g.outputPixels, outC = g.outputChannels
         switch layout {
         case .pixelRows:
+            if let implicit { return implicit.forward(x: x, y: y, scratch: scratch) }
             Im2Col.gather(g, x: x, cols: scratch)
             Im2Col.repeatRow(b, rows: pixels, width: outC, into: y)
             forwardWeight.multiply(a: scratch, m: pixels, c: y, accumulate: true)

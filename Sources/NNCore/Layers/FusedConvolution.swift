@@ -31,7 +31,6 @@ final class FusedConvolution {
         self.pool = pool.map {
             PoolGeometry(input: [1, g.outputHeight, g.outputWidth, outC], pool: $0.pool, stride: $0.stride)
         }
-        kernel = ConvImageKernel(geometry: g, layout: conv.layout)
         var scale = [Float](repeating: 1, count: outC)
         bias = conv.bias.value.scalars
         if let bn = batchNorm {
@@ -49,12 +48,13 @@ final class FusedConvolution {
             conv.forEachWeight { p, original in packed[p] = w[original] * scale[p / k] }
         }
         weight = packed
-        if ImplicitConvolution.suits(g, layout: conv.layout) {
-            implicit = ImplicitConvolution(geometry: g, weight: packed, bias: bias)
-        } else {
-            implicit = nil
-            weight.withUnsafeBufferPointer { kernel.prepareForward(weight: $0.baseAddress!) }
+        let kernel = ConvImageKernel(geometry: g, layout: conv.layout)
+        let foldedBias = bias
+        packed.withUnsafeBufferPointer { w in
+            foldedBias.withUnsafeBufferPointer { kernel.prepareForward(weight: w.baseAddress!, bias: $0.baseAddress!) }
         }
+        self.kernel = kernel
+        implicit = kernel.implicit
     }
 
     /// Floats of one image's output (after the pool, when there is one).

@@ -1,4 +1,4 @@
-/// One image's stride-1 convolution without an im2col matrix, for inference: the image is
+/// One image's stride-1 convolution without an im2col matrix: the image is
 /// copied once into a zero-padded buffer, and the micro-kernel (`GemmTile.inPlace`) reads each
 /// output pixel's patch from it in place.
 ///
@@ -10,8 +10,8 @@
 /// output rows, and every pixel computed is kept.
 ///
 /// Shape legend: x `[H, W, C]`; Wp `[O, K]` with K = (ky, kx, c) as in `Conv2DLayer`; y
-/// `[outH, outW, O]`. Each output sums from its bias over the patch in order (inference only:
-/// the rounding differs from the im2col path, whose sums start from zero).
+/// `[outH, outW, O]`. Each output is one chain of fused multiply-adds from its bias over the
+/// patch in (ky, kx, c) order, whichever kernel set or thread computes it.
 final class ImplicitConvolution {
     let geometry: ConvGeometry
     let paddedHeight: Int
@@ -21,31 +21,30 @@ final class ImplicitConvolution {
     /// whole panels.
     private let storage = FloatBuffer()
 
-    /// Worth it when a kernel row's run is long (the im2col copy it avoids is then large), or
-    /// when the layer is large enough that a single image is worth splitting into bands of
-    /// rows over threads (`FusedConvolution`), which only this path can do.
+    /// Any stride-1 convolution in the pixel-rows layout (16 or more filters).
     static func suits(_ g: ConvGeometry, layout: ConvLayout) -> Bool {
         layout == .pixelRows && g.strideHeight == 1 && g.strideWidth == 1
-            && (g.kernelWidth * g.inputChannels >= 64 || isLarge(g))
     }
 
-    /// At least 2¹⁹ multiply-adds per image: below that, handing a band to another thread
-    /// costs more than it saves (measured on LeNet's second convolution, 240k).
+    /// At least 2¹⁹ multiply-adds per image: below that, handing a band of one image's rows to
+    /// another thread (`FusedConvolution`) costs more than it saves (measured on LeNet's second
+    /// convolution, 240k).
     static func isLarge(_ g: ConvGeometry) -> Bool {
         g.outputPixels * g.patchSize * g.outputChannels >= 1 << 19
     }
 
-    init(geometry g: ConvGeometry, weight wp: [Float], bias: [Float]) {
+    init(geometry g: ConvGeometry) {
         geometry = g
         paddedHeight = g.outputHeight + g.kernelHeight - 1
         paddedWidth = g.outputWidth + g.kernelWidth - 1
-        let k = g.patchSize, outC = g.outputChannels
-        columnPanels = (outC + Gemm.nr - 1) / Gemm.nr
-        let width = columnPanels * Gemm.nr
+        columnPanels = (g.outputChannels + Gemm.nr - 1) / Gemm.nr
+    }
+
+    /// Packs Wp `[O, K]` and the bias `[O]` for the `forward`s that follow.
+    func prepare(weight wp: UnsafePointer<Float>, bias: UnsafePointer<Float>) {
+        let k = geometry.patchSize, outC = geometry.outputChannels, width = columnPanels * Gemm.nr
         let out = storage.reserveZeroed(width * k + width)
-        wp.withUnsafeBufferPointer {
-            GemmPacking.packB(.nt, b: $0.baseAddress!, n: outC, k: k, columns: 0..<outC, depths: 0..<k, into: out)
-        }
+        GemmPacking.packB(.nt, b: wp, n: outC, k: k, columns: 0..<outC, depths: 0..<k, into: out)
         (out + width * k).update(from: bias, count: outC)
     }
 
