@@ -59,9 +59,13 @@ final class Conv2DLayerTests: XCTestCase {
         GradientCheck.check(conv, input: GradientCheck.randomTensor([3, 7, 5, 3], &rng))
     }
 
-    /// im2col + GEMM equals the direct loops on odd sizes, forward and backward, and one and two
-    /// threads give the same bits.
-    func testFastMatchesNaiveOnOddShapes() {
+    /// im2col + GEMM (or the im2col-free paths) equals the direct loops on odd sizes, forward and
+    /// backward, under each kernel set the CPU has, and one and two threads give the same bits.
+    func testFastMatchesNaiveOnOddShapes() throws {
+        for isa in KernelISA.supported { try withKernelSet(isa) { fastMatchesNaive() } }
+    }
+
+    private func fastMatchesNaive() {
         var rng = SeededGenerator(seed: 5)
         let cases: [(h: Int, w: Int, c: Int, f: Int, k: IntPair, s: IntPair, p: LayerSpec.Padding)] = [
             (1, 1, 1, 1, IntPair(1, 1), IntPair(1, 1), .valid),
@@ -80,6 +84,13 @@ final class Conv2DLayerTests: XCTestCase {
             (11, 19, 1, 6, IntPair(5, 5), IntPair(1, 1), .same),
             (8, 17, 1, 3, IntPair(3, 2), IntPair(1, 1), .valid),
             (5, 15, 1, 7, IntPair(2, 7), IntPair(1, 1), .valid),
+            // 16 or more input channels, stride 1, pixel rows: dx is the convolution of the
+            // padded dy with the turned kernel; "same" with an odd and an even kernel (the odd
+            // padding row below), "valid" (dy padded all round), a lone pixel.
+            (7, 9, 17, 20, IntPair(3, 3), IntPair(1, 1), .same),
+            (6, 8, 33, 16, IntPair(2, 2), IntPair(1, 1), .same),
+            (8, 7, 16, 5, IntPair(3, 2), IntPair(1, 1), .valid),
+            (1, 1, 20, 3, IntPair(1, 1), IntPair(1, 1), .valid),
         ]
         for (h, w, c, f, k, s, p) in cases {
             for (batch, layout) in [(1, ConvLayout.pixelRows), (7, .pixelRows), (1, .channelRows), (7, .channelRows)] {

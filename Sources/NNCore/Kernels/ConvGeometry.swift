@@ -54,3 +54,26 @@ public struct ConvGeometry: Equatable, Sendable {
     public var outputPixels: Int { outputHeight * outputWidth }
     public var weightShape: [Int] { [outputChannels, inputChannels, kernelHeight, kernelWidth] }
 }
+
+extension ConvGeometry {
+    /// The convolution that gives a stride-1 convolution's input gradient: dx `[H, W, C]` is dy
+    /// `[outH, outW, O]` zero-padded by kh − 1 − padTop rows above and kw − 1 − padLeft columns
+    /// to the left (the rest below and to the right), correlated with the kernel turned by 180°
+    /// and its channel axes swapped (`ConvImageKernel.prepareBackward`): every tap that put
+    /// x[iy, ix] into y[oy, ox] carries dy[oy, ox] back to dx[iy, ix].
+    init(inputGradientOf g: ConvGeometry) {
+        precondition(g.strideHeight == 1 && g.strideWidth == 1, "only a stride-1 convolution's gradient is one")
+        inputHeight = g.outputHeight
+        inputWidth = g.outputWidth
+        inputChannels = g.outputChannels
+        outputChannels = g.inputChannels
+        kernelHeight = g.kernelHeight
+        kernelWidth = g.kernelWidth
+        strideHeight = 1
+        strideWidth = 1
+        padTop = g.kernelHeight - 1 - g.padTop
+        padLeft = g.kernelWidth - 1 - g.padLeft
+        outputHeight = g.inputHeight
+        outputWidth = g.inputWidth
+    }
+}

@@ -30,6 +30,12 @@ final class ConvImageKernel {
     private let backwardWeight: PackedMatrix
     /// The forward without im2col, for stride 1 in pixel rows.
     let implicit: ImplicitConvolution?
+    /// The input gradient without im2col or col2im, as a convolution of dy
+    /// (`ConvGeometry(inputGradientOf:)`), where that one has 16 or more filters (C ≥ 16).
+    private let implicitBackward: ImplicitConvolution?
+    /// Its weight Wp' `[C, K]` and zero bias.
+    private var turned: [Float] = []
+    private var noBias: [Float] = []
 
     init(geometry: ConvGeometry, layout: ConvLayout) {
         self.geometry = geometry
@@ -37,12 +43,22 @@ final class ConvImageKernel {
         forwardWeight = PackedMatrix(n: geometry.outputChannels, k: geometry.patchSize)
         backwardWeight = PackedMatrix(n: geometry.patchSize, k: geometry.outputChannels)
         implicit = ImplicitConvolution.suits(geometry, layout: layout) ? ImplicitConvolution(geometry: geometry) : nil
+        implicitBackward =
+            implicit != nil && ConvLayout.preferred(for: ConvGeometry(inputGradientOf: geometry)) == .pixelRows
+            ? ImplicitConvolution(geometry: ConvGeometry(inputGradientOf: geometry)) : nil
+        if implicitBackward != nil {
+            turned = [Float](repeating: 0, count: geometry.patchSize * geometry.outputChannels)
+            noBias = [Float](repeating: 0, count: geometry.inputChannels)
+        }
     }
 
     var scratchCount: Int {
         let g = geometry
         switch layout {
-        case .pixelRows: return max(g.outputPixels * g.patchSize + Im2Col.slack, implicit?.scratchCount ?? 0)
+        case .pixelRows:
+            return max(
+                g.outputPixels * g.patchSize + Im2Col.slack, implicit?.scratchCount ?? 0,
+                implicitBackward?.scratchCount ?? 0)
         case .channelRows where DirectConvolution.suits(g):
             // The padded image, dyᵀ (or the planes) and, for dx, dcolsT.
             return DirectConvolution.paddedCount(g) + (g.patchSize + g.outputChannels) * g.outputPixels
@@ -60,7 +76,27 @@ final class ConvImageKernel {
     }
 
     func prepareBackward(weight wp: UnsafePointer<Float>) {
-        if layout == .pixelRows { backwardWeight.pack(.nn, b: wp) }
+        if let implicitBackward {
+            // Wp' [C, (ky', kx', o)] = Wp [o, (kh − 1 − ky', kw − 1 − kx', c)].
+            let g = geometry, c = g.inputChannels, outC = g.outputChannels, k = g.patchSize
+            let taps = g.kernelHeight * g.kernelWidth
+            turned.withUnsafeMutableBufferPointer { turned in
+                for o in 0..<outC {
+                    for tap in 0..<taps {
+                        for channel in 0..<c {
+                            turned[channel * taps * outC + (taps - 1 - tap) * outC + o] = wp[o * k + tap * c + channel]
+                        }
+                    }
+                }
+            }
+            turned.withUnsafeBufferPointer { turned in
+                noBias.withUnsafeBufferPointer {
+                    implicitBackward.prepare(weight: turned.baseAddress!, bias: $0.baseAddress!)
+                }
+            }
+        } else if layout == .pixelRows {
+            backwardWeight.pack(.nn, b: wp)
+        }
     }
 
     /// y = im2col(x) · Wpᵀ + b (without the im2col matrix where `implicit` serves; its sums
@@ -121,7 +157,8 @@ final class ConvImageKernel {
             // 64 rows in 72). Each element sums the same products in the same order either way.
             Gemm.multiply(.tn, m: k, n: outC, k: pixels, a: scratch, b: dy, c: dw, accumulate: true, threads: 1)
             guard let dx else { return }
-            // The columns are no longer needed: they become dcols.
+            // The columns are no longer needed: they become the padded dy, or dcols.
+            if let implicitBackward { return implicitBackward.forward(x: dy, y: dx, scratch: scratch) }
             backwardWeight.multiply(a: dy, m: pixels, c: scratch, accumulate: false)
             Im2Col.scatter(g, cols: scratch, dx: dx)
         case .channelRows:
