@@ -85,11 +85,14 @@ final class ImplicitConvolution {
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: rowStep) { pixels in
             let pixels = pixels.baseAddress!
             var first = outputRows.lowerBound * width
+            // The next pixel's place in the padded image: its output row and column.
+            var (oy, ox) = (outputRows.lowerBound, 0)
             while first < end {
                 let rows = min(rowStep, end - first)
                 for i in 0..<rows {
-                    let (oy, ox) = (first + i).quotientAndRemainder(dividingBy: width)
                     pixels[i] = UnsafePointer(scratch + (oy * wp + ox) * c)
+                    ox += 1
+                    if ox == width { (oy, ox) = (oy + 1, 0) }
                 }
                 for panel in stride(from: 0, to: columnPanels, by: step) {
                     let column = panel * Gemm.nr
