@@ -11,13 +11,17 @@ extension GemmTile {
     ///   of an output row, and the whole patch is summed in registers from the bias (`start`)
     ///   and stored once.
     ///
+    /// `height` (a constant where the kernel is instantiated) is the most rows a caller asks
+    /// for: accumulators past it are never stored, so the compiler drops their multiply-adds
+    /// and a 4-row kernel comes out of this 6-row one (an 8-row one out of `inPlaceTwelve`).
+    ///
     /// Each element is one chain of fused multiply-adds from its start over the depths in order,
     /// whatever W or the tile's height: the same bits on every instruction set.
     @inlinable @inline(__always)
     public static func inPlace<V: SIMD, R: TileRows>(
         _: V.Type, rows a: R, count rows: Int, run: Int, segments: Int,
         pitch: Int, b0: UnsafePointer<Float>, b1: UnsafePointer<Float>, start lo0: V, _ hi0: V,
-        c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int, accumulate: Bool
+        c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int, accumulate: Bool, height: Int
     ) where V.Scalar == Float {
         @inline(__always) func row(_ i: Int) -> UnsafePointer<Float> { a.row(min(i, rows - 1)) }
         var r0 = row(0), r1 = row(1), r2 = row(2), r3 = row(3), r4 = row(4), r5 = row(5)
@@ -46,11 +50,11 @@ extension GemmTile {
             r0 += pitch; r1 += pitch; r2 += pitch; r3 += pitch; r4 += pitch; r5 += pitch
         }
         GemmTile.store(c0a, c0b, to: c, cols: cols, accumulate: accumulate)
-        if rows > 1 { GemmTile.store(c1a, c1b, to: c + ldc, cols: cols, accumulate: accumulate) }
-        if rows > 2 { GemmTile.store(c2a, c2b, to: c + 2 * ldc, cols: cols, accumulate: accumulate) }
-        if rows > 3 { GemmTile.store(c3a, c3b, to: c + 3 * ldc, cols: cols, accumulate: accumulate) }
-        if rows > 4 { GemmTile.store(c4a, c4b, to: c + 4 * ldc, cols: cols, accumulate: accumulate) }
-        if rows > 5 { GemmTile.store(c5a, c5b, to: c + 5 * ldc, cols: cols, accumulate: accumulate) }
+        if height > 1 && rows > 1 { GemmTile.store(c1a, c1b, to: c + ldc, cols: cols, accumulate: accumulate) }
+        if height > 2 && rows > 2 { GemmTile.store(c2a, c2b, to: c + 2 * ldc, cols: cols, accumulate: accumulate) }
+        if height > 3 && rows > 3 { GemmTile.store(c3a, c3b, to: c + 3 * ldc, cols: cols, accumulate: accumulate) }
+        if height > 4 && rows > 4 { GemmTile.store(c4a, c4b, to: c + 4 * ldc, cols: cols, accumulate: accumulate) }
+        if height > 5 && rows > 5 { GemmTile.store(c5a, c5b, to: c + 5 * ldc, cols: cols, accumulate: accumulate) }
     }
 
     /// `inPlace` with seven to twelve rows (`rows` 7...12): 24 accumulators, which only the
@@ -59,7 +63,7 @@ extension GemmTile {
     public static func inPlaceTwelve<V: SIMD, R: TileRows>(
         _: V.Type, rows a: R, count rows: Int, run: Int, segments: Int,
         pitch: Int, b0: UnsafePointer<Float>, b1: UnsafePointer<Float>, start lo0: V, _ hi0: V,
-        c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int, accumulate: Bool
+        c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int, accumulate: Bool, height: Int
     ) where V.Scalar == Float {
         @inline(__always) func row(_ i: Int) -> UnsafePointer<Float> { a.row(min(i, rows - 1)) }
         var r0 = row(0), r1 = row(1), r2 = row(2), r3 = row(3), r4 = row(4), r5 = row(5)
@@ -110,11 +114,11 @@ extension GemmTile {
         GemmTile.store(c4a, c4b, to: c + 4 * ldc, cols: cols, accumulate: accumulate)
         GemmTile.store(c5a, c5b, to: c + 5 * ldc, cols: cols, accumulate: accumulate)
         GemmTile.store(c6a, c6b, to: c + 6 * ldc, cols: cols, accumulate: accumulate)
-        if rows > 7 { GemmTile.store(c7a, c7b, to: c + 7 * ldc, cols: cols, accumulate: accumulate) }
-        if rows > 8 { GemmTile.store(c8a, c8b, to: c + 8 * ldc, cols: cols, accumulate: accumulate) }
-        if rows > 9 { GemmTile.store(c9a, c9b, to: c + 9 * ldc, cols: cols, accumulate: accumulate) }
-        if rows > 10 { GemmTile.store(c10a, c10b, to: c + 10 * ldc, cols: cols, accumulate: accumulate) }
-        if rows > 11 { GemmTile.store(c11a, c11b, to: c + 11 * ldc, cols: cols, accumulate: accumulate) }
+        if height > 7 && rows > 7 { GemmTile.store(c7a, c7b, to: c + 7 * ldc, cols: cols, accumulate: accumulate) }
+        if height > 8 && rows > 8 { GemmTile.store(c8a, c8b, to: c + 8 * ldc, cols: cols, accumulate: accumulate) }
+        if height > 9 && rows > 9 { GemmTile.store(c9a, c9b, to: c + 9 * ldc, cols: cols, accumulate: accumulate) }
+        if height > 10 && rows > 10 { GemmTile.store(c10a, c10b, to: c + 10 * ldc, cols: cols, accumulate: accumulate) }
+        if height > 11 && rows > 11 { GemmTile.store(c11a, c11b, to: c + 11 * ldc, cols: cols, accumulate: accumulate) }
     }
 
 }

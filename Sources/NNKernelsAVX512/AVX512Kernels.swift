@@ -29,16 +29,69 @@ public func avx512GemmTileTwelve(
         accumulate: accumulate)
 }
 
-/// `GemmTile.inPlace` on up to 6 rows of a row-major matrix, `lda` apart, by 32 columns, B
-/// panels as in `avx512GemmTile`.
+/// `GemmTile.inPlace` on `rows` (1...12) rows of a row-major matrix, `lda` apart, by 32 columns,
+/// B panels as in `avx512GemmTile`, in a kernel 4, 6, 8 or 12 rows high: `TileKernels` takes the
+/// lowest that holds `rows`, so a short last tile computes fewer rows only to drop them. Each
+/// height is a function of its own, where it is a constant and the compiler drops the rows past
+/// it (instantiated at several heights in one function, the kernel stays out of line).
 @inline(never)
-public func avx512RowTile(
+public func avx512RowTile4(
     kc: Int, a: UnsafePointer<Float>, lda: Int, b0: UnsafePointer<Float>, b1: UnsafePointer<Float>,
     c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool
 ) {
-    GemmTile.inPlace(
-        SIMD16<Float>.self, rows: StridedRows(a, lda: lda), count: rows, run: kc, segments: 1, pitch: 0, b0: b0, b1: b1,
-        start: SIMD16(), SIMD16(), c: c, ldc: ldc, cols: cols, accumulate: accumulate)
+    rowTile(
+        height: 4, kc: kc, a: a, lda: lda, b0: b0, b1: b1, c: c, ldc: ldc, rows: rows, cols: cols,
+        accumulate: accumulate)
+}
+
+/// `avx512RowTile4` 6 rows high.
+@inline(never)
+public func avx512RowTile6(
+    kc: Int, a: UnsafePointer<Float>, lda: Int, b0: UnsafePointer<Float>, b1: UnsafePointer<Float>,
+    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool
+) {
+    rowTile(
+        height: 6, kc: kc, a: a, lda: lda, b0: b0, b1: b1, c: c, ldc: ldc, rows: rows, cols: cols,
+        accumulate: accumulate)
+}
+
+/// `avx512RowTile4` 8 rows high.
+@inline(never)
+public func avx512RowTile8(
+    kc: Int, a: UnsafePointer<Float>, lda: Int, b0: UnsafePointer<Float>, b1: UnsafePointer<Float>,
+    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool
+) {
+    rowTile(
+        height: 8, kc: kc, a: a, lda: lda, b0: b0, b1: b1, c: c, ldc: ldc, rows: rows, cols: cols,
+        accumulate: accumulate)
+}
+
+/// `avx512RowTile4` 12 rows high.
+@inline(never)
+public func avx512RowTile12(
+    kc: Int, a: UnsafePointer<Float>, lda: Int, b0: UnsafePointer<Float>, b1: UnsafePointer<Float>,
+    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool
+) {
+    rowTile(
+        height: 12, kc: kc, a: a, lda: lda, b0: b0, b1: b1, c: c, ldc: ldc, rows: rows, cols: cols,
+        accumulate: accumulate)
+}
+
+@inline(__always)
+private func rowTile(
+    height: Int, kc: Int, a: UnsafePointer<Float>, lda: Int, b0: UnsafePointer<Float>, b1: UnsafePointer<Float>,
+    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool
+) {
+    let source = StridedRows(a, lda: lda), zero = SIMD16<Float>()
+    if height > GemmTile.rows {
+        GemmTile.inPlaceTwelve(
+            SIMD16<Float>.self, rows: source, count: rows, run: kc, segments: 1, pitch: 0, b0: b0, b1: b1,
+            start: zero, zero, c: c, ldc: ldc, cols: cols, accumulate: accumulate, height: height)
+    } else {
+        GemmTile.inPlace(
+            SIMD16<Float>.self, rows: source, count: rows, run: kc, segments: 1, pitch: 0, b0: b0, b1: b1,
+            start: zero, zero, c: c, ldc: ldc, cols: cols, accumulate: accumulate, height: height)
+    }
 }
 
 /// `GateMath` over `count` floats in place: 0 exp, 1 sigmoid, 2 tanh.
@@ -62,18 +115,6 @@ public func avx512LSTMCellForward(
         units: units)
 }
 
-/// `GemmTile.inPlaceTwelve` on 7 to 12 rows of a row-major matrix, `lda` apart, by 32
-/// columns, B panels as in `avx512GemmTile`.
-@inline(never)
-public func avx512RowTileTwelve(
-    kc: Int, a: UnsafePointer<Float>, lda: Int, b0: UnsafePointer<Float>, b1: UnsafePointer<Float>,
-    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool
-) {
-    GemmTile.inPlaceTwelve(
-        SIMD16<Float>.self, rows: StridedRows(a, lda: lda), count: rows, run: kc, segments: 1, pitch: 0, b0: b0, b1: b1,
-        start: SIMD16(), SIMD16(), c: c, ldc: ldc, cols: cols, accumulate: accumulate)
-}
-
 /// `GateMath.lstmCellBackward` on one row.
 @inline(never)
 public func avx512LSTMCellBackward(
@@ -94,31 +135,72 @@ public func avx512OneRow(
     GemmTile.oneRow(SIMD16<Float>.self, kc: kc, a: a, b: b, c: c, cols: cols, accumulate: accumulate)
 }
 
-/// `GemmTile.inPlace` on up to 6 pixels of a zero-padded image by 32 columns, summed from
-/// their biases (`bias0`, `bias1`, as `b0`, `b1`) over `segments` runs (`ImplicitConvolution`).
+/// `GemmTile.inPlace` on `rows` (1...12) pixels of a zero-padded image by 32 columns, summed
+/// from their biases (`bias0`, `bias1`, as `b0`, `b1`) over `segments` runs
+/// (`ImplicitConvolution`), in a kernel 4, 6, 8 or 12 rows high as for `avx512RowTile4`.
 @inline(never)
-public func avx512ConvTile(
+public func avx512ConvTile4(
     pixels: UnsafePointer<UnsafePointer<Float>>, rows: Int, run: Int, segments: Int, pitch: Int,
     b0: UnsafePointer<Float>, b1: UnsafePointer<Float>, bias0: UnsafePointer<Float>, bias1: UnsafePointer<Float>,
     c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int
 ) {
-    GemmTile.inPlace(
-        SIMD16<Float>.self, rows: ListedRows(pixels), count: rows, run: run, segments: segments, pitch: pitch, b0: b0,
-        b1: b1,
-        start: UnsafeRawPointer(bias0).loadUnaligned(as: SIMD16<Float>.self),
-        UnsafeRawPointer(bias1).loadUnaligned(as: SIMD16<Float>.self), c: c, ldc: ldc, cols: cols, accumulate: false)
+    convTile(
+        height: 4, pixels: pixels, rows: rows, run: run, segments: segments, pitch: pitch, b0: b0, b1: b1,
+        bias0: bias0, bias1: bias1, c: c, ldc: ldc, cols: cols)
 }
 
-/// `avx512ConvTile` with 7 to 12 pixels (`GemmTile.inPlaceTwelve`).
+/// `avx512ConvTile4` 6 rows high.
 @inline(never)
-public func avx512ConvTileTwelve(
+public func avx512ConvTile6(
     pixels: UnsafePointer<UnsafePointer<Float>>, rows: Int, run: Int, segments: Int, pitch: Int,
     b0: UnsafePointer<Float>, b1: UnsafePointer<Float>, bias0: UnsafePointer<Float>, bias1: UnsafePointer<Float>,
     c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int
 ) {
-    GemmTile.inPlaceTwelve(
-        SIMD16<Float>.self, rows: ListedRows(pixels), count: rows, run: run, segments: segments, pitch: pitch, b0: b0,
-        b1: b1,
-        start: UnsafeRawPointer(bias0).loadUnaligned(as: SIMD16<Float>.self),
-        UnsafeRawPointer(bias1).loadUnaligned(as: SIMD16<Float>.self), c: c, ldc: ldc, cols: cols, accumulate: false)
+    convTile(
+        height: 6, pixels: pixels, rows: rows, run: run, segments: segments, pitch: pitch, b0: b0, b1: b1,
+        bias0: bias0, bias1: bias1, c: c, ldc: ldc, cols: cols)
+}
+
+/// `avx512ConvTile4` 8 rows high.
+@inline(never)
+public func avx512ConvTile8(
+    pixels: UnsafePointer<UnsafePointer<Float>>, rows: Int, run: Int, segments: Int, pitch: Int,
+    b0: UnsafePointer<Float>, b1: UnsafePointer<Float>, bias0: UnsafePointer<Float>, bias1: UnsafePointer<Float>,
+    c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int
+) {
+    convTile(
+        height: 8, pixels: pixels, rows: rows, run: run, segments: segments, pitch: pitch, b0: b0, b1: b1,
+        bias0: bias0, bias1: bias1, c: c, ldc: ldc, cols: cols)
+}
+
+/// `avx512ConvTile4` 12 rows high.
+@inline(never)
+public func avx512ConvTile12(
+    pixels: UnsafePointer<UnsafePointer<Float>>, rows: Int, run: Int, segments: Int, pitch: Int,
+    b0: UnsafePointer<Float>, b1: UnsafePointer<Float>, bias0: UnsafePointer<Float>, bias1: UnsafePointer<Float>,
+    c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int
+) {
+    convTile(
+        height: 12, pixels: pixels, rows: rows, run: run, segments: segments, pitch: pitch, b0: b0, b1: b1,
+        bias0: bias0, bias1: bias1, c: c, ldc: ldc, cols: cols)
+}
+
+@inline(__always)
+private func convTile(
+    height: Int, pixels: UnsafePointer<UnsafePointer<Float>>, rows: Int, run: Int, segments: Int, pitch: Int,
+    b0: UnsafePointer<Float>, b1: UnsafePointer<Float>, bias0: UnsafePointer<Float>, bias1: UnsafePointer<Float>,
+    c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int
+) {
+    let source = ListedRows(pixels)
+    let lo = UnsafeRawPointer(bias0).loadUnaligned(as: SIMD16<Float>.self)
+    let hi = UnsafeRawPointer(bias1).loadUnaligned(as: SIMD16<Float>.self)
+    if height > GemmTile.rows {
+        GemmTile.inPlaceTwelve(
+            SIMD16<Float>.self, rows: source, count: rows, run: run, segments: segments, pitch: pitch, b0: b0,
+            b1: b1, start: lo, hi, c: c, ldc: ldc, cols: cols, accumulate: false, height: height)
+    } else {
+        GemmTile.inPlace(
+            SIMD16<Float>.self, rows: source, count: rows, run: run, segments: segments, pitch: pitch, b0: b0,
+            b1: b1, start: lo, hi, c: c, ldc: ldc, cols: cols, accumulate: false, height: height)
+    }
 }

@@ -53,50 +53,70 @@ struct TileKernels {
         }
     }
 
-    /// As `packed`, with up to `Gemm.mr` · `rowPanelsPerTile` rows of A read in place, `lda` apart.
+    /// As `packed`, with up to `Gemm.mr` · `rowPanelsPerTile` rows of A read in place, `lda`
+    /// apart, in the lowest kernel that holds `rows` (4, 6, 8 or 12 rows high).
     @inline(__always)
     func inPlace(
         kc: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, panels: Int,
         c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool
     ) {
-        switch isa {
-        case .avx512 where rows > Gemm.mr:
-            avx512RowTileTwelve(
-                kc: kc, a: a, lda: lda, b0: b, b1: panels > 1 ? b + Gemm.nr * kc : b, c: c, ldc: ldc, rows: rows,
-                cols: cols, accumulate: accumulate)
-        case .avx2:
-            avx2RowTile(
-                kc: kc, a: a, lda: lda, b: b, c: c, ldc: ldc, rows: rows, cols: cols, accumulate: accumulate)
-        case .avx512:
-            avx512RowTile(
-                kc: kc, a: a, lda: lda, b0: b, b1: panels > 1 ? b + Gemm.nr * kc : b, c: c, ldc: ldc,
-                rows: rows, cols: cols, accumulate: accumulate)
+        let b1 = panels > 1 ? b + Gemm.nr * kc : b
+        switch (isa, rows) {
+        case (.avx2, ...4):
+            avx2RowTile4(kc: kc, a: a, lda: lda, b: b, c: c, ldc: ldc, rows: rows, cols: cols, accumulate: accumulate)
+        case (.avx2, _):
+            avx2RowTile6(kc: kc, a: a, lda: lda, b: b, c: c, ldc: ldc, rows: rows, cols: cols, accumulate: accumulate)
+        case (.avx512, ...4):
+            avx512RowTile4(
+                kc: kc, a: a, lda: lda, b0: b, b1: b1, c: c, ldc: ldc, rows: rows, cols: cols, accumulate: accumulate)
+        case (.avx512, ...6):
+            avx512RowTile6(
+                kc: kc, a: a, lda: lda, b0: b, b1: b1, c: c, ldc: ldc, rows: rows, cols: cols, accumulate: accumulate)
+        case (.avx512, ...8):
+            avx512RowTile8(
+                kc: kc, a: a, lda: lda, b0: b, b1: b1, c: c, ldc: ldc, rows: rows, cols: cols, accumulate: accumulate)
+        case (.avx512, _):
+            avx512RowTile12(
+                kc: kc, a: a, lda: lda, b0: b, b1: b1, c: c, ldc: ldc, rows: rows, cols: cols, accumulate: accumulate)
         }
     }
 
-    /// One tile of the im2col-free convolution (`GemmTile.inPlace`): up to `Gemm.mr` · `rowPanelsPerTile`
-    /// output pixels at the addresses in `pixels`, by the `panels` (1 or `panelsPerTile`) B
-    /// panels at `b`, each of `segments` · `run` depths, and their biases at `bias`.
+    /// One tile of the im2col-free convolution (`GemmTile.inPlace`): up to `Gemm.mr` ·
+    /// `rowPanelsPerTile` output pixels at the addresses in `pixels`, by the `panels` (1 or
+    /// `panelsPerTile`) B panels at `b`, each of `segments` · `run` depths, and their biases at
+    /// `bias`; kernel heights as in `inPlace`.
     @inline(__always)
     func convolution(
         pixels: UnsafePointer<UnsafePointer<Float>>, rows: Int, run: Int, segments: Int, pitch: Int,
         b: UnsafePointer<Float>, panels: Int, bias: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
         cols: Int
     ) {
-        let next = panels > 1 ? Gemm.nr : 0, depths = run * segments
-        switch isa {
-        case .avx512 where rows > Gemm.mr:
-            avx512ConvTileTwelve(
-                pixels: pixels, rows: rows, run: run, segments: segments, pitch: pitch, b0: b, b1: b + next * depths,
-                bias0: bias, bias1: bias + next, c: c, ldc: ldc, cols: cols)
-        case .avx2:
-            avx2ConvTile(
+        let next = panels > 1 ? Gemm.nr : 0, b1 = b + next * run * segments, bias1 = bias + next
+        switch (isa, rows) {
+        case (.avx2, ...4):
+            avx2ConvTile4(
                 pixels: pixels, rows: rows, run: run, segments: segments, pitch: pitch, b: b, bias: bias, c: c,
                 ldc: ldc, cols: cols)
-        case .avx512:
-            avx512ConvTile(
-                pixels: pixels, rows: rows, run: run, segments: segments, pitch: pitch, b0: b, b1: b + next * depths,
-                bias0: bias, bias1: bias + next, c: c, ldc: ldc, cols: cols)
+        case (.avx2, _):
+            avx2ConvTile6(
+                pixels: pixels, rows: rows, run: run, segments: segments, pitch: pitch, b: b, bias: bias, c: c,
+                ldc: ldc, cols: cols)
+        case (.avx512, ...4):
+            avx512ConvTile4(
+                pixels: pixels, rows: rows, run: run, segments: segments, pitch: pitch, b0: b, b1: b1, bias0: bias,
+                bias1: bias1, c: c, ldc: ldc, cols: cols)
+        case (.avx512, ...6):
+            avx512ConvTile6(
+                pixels: pixels, rows: rows, run: run, segments: segments, pitch: pitch, b0: b, b1: b1, bias0: bias,
+                bias1: bias1, c: c, ldc: ldc, cols: cols)
+        case (.avx512, ...8):
+            avx512ConvTile8(
+                pixels: pixels, rows: rows, run: run, segments: segments, pitch: pitch, b0: b, b1: b1, bias0: bias,
+                bias1: bias1, c: c, ldc: ldc, cols: cols)
+        case (.avx512, _):
+            avx512ConvTile12(
+                pixels: pixels, rows: rows, run: run, segments: segments, pitch: pitch, b0: b, b1: b1, bias0: bias,
+                bias1: bias1, c: c, ldc: ldc, cols: cols)
         }
     }
 }
