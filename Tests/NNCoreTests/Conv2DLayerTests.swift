@@ -91,6 +91,9 @@ final class Conv2DLayerTests: XCTestCase {
             (6, 8, 33, 16, IntPair(2, 2), IntPair(1, 1), .same),
             (8, 7, 16, 5, IntPair(3, 2), IntPair(1, 1), .valid),
             (1, 1, 20, 3, IntPair(1, 1), IntPair(1, 1), .valid),
+            // 289 output pixels: the weight gradient's product runs over two depth blocks
+            // (256 pixels and 33); 27 taps leave a partial tile of rows.
+            (17, 17, 3, 16, IntPair(3, 3), IntPair(1, 1), .same),
         ]
         for (h, w, c, f, k, s, p) in cases {
             for (batch, layout) in [(1, ConvLayout.pixelRows), (7, .pixelRows), (1, .channelRows), (7, .channelRows)] {
