@@ -2,11 +2,14 @@
 /// recurrent gates, where scalar libm calls would cost more than the GEMMs around them.
 /// Compiled per instruction set in the kernel modules, like `GemmTile`.
 ///
-/// Every operation is lane-wise (no reductions, no fused multiply-adds the other width would
-/// lack), so each lane's result has the same bits at any width.
+/// Every operation is lane-wise (no reductions; the fused multiply-adds are the same single
+/// rounding at either width, AVX2's FMA or AVX-512's), so each lane's result has the same bits
+/// at any width.
 ///
 /// exp uses Cody–Waite range reduction x = n·ln2 + r, |r| ≤ ln2/2, and Cephes' degree-6
-/// minimax polynomial for e^r (relative error ≈ 2 ulp); 2^n is built in the exponent bits.
+/// minimax polynomial for e^r (relative error ≈ 2 ulp), evaluated with fused multiply-adds
+/// (each step one rounding, and one instruction where a multiply and an add were two);
+/// 2^n is built in the exponent bits.
 /// Inputs are clamped to [-87, 88] so that 2^n stays a normal float: e^-87 ≈ 1.6e-38 is
 /// close enough to 0 for the gates, and nothing the layers feed in exceeds e^88.
 public enum GateMath {
@@ -16,17 +19,17 @@ public enum GateMath {
         // Adding 1.5·2^23 rounds x·log2(e) to the nearest integer n, which then sits in the
         // low mantissa bits of t.
         let magic = V(repeating: 12_582_912)
-        let t = x * V(repeating: 1.442_695_04) + magic
+        let t = magic.addingProduct(x, V(repeating: 1.442_695_04))
         let n = t - magic
         // ln2 split in two parts so that n·ln2 loses no bits.
-        let r = (x - n * V(repeating: 0.693_359_375)) - n * V(repeating: -2.121_944_4e-4)
+        let r = x.addingProduct(n, V(repeating: -0.693_359_375)).addingProduct(n, V(repeating: 2.121_944_4e-4))
         var p = V(repeating: 1.987_569_15e-4)
-        p = p * r + V(repeating: 1.398_199_950_7e-3)
-        p = p * r + V(repeating: 8.333_451_907_3e-3)
-        p = p * r + V(repeating: 4.166_579_589_4e-2)
-        p = p * r + V(repeating: 1.666_666_545_9e-1)
-        p = p * r + V(repeating: 5.000_000_120_1e-1)
-        let er = p * (r * r) + r + V(repeating: 1)
+        p = V(repeating: 1.398_199_950_7e-3).addingProduct(p, r)
+        p = V(repeating: 8.333_451_907_3e-3).addingProduct(p, r)
+        p = V(repeating: 4.166_579_589_4e-2).addingProduct(p, r)
+        p = V(repeating: 1.666_666_545_9e-1).addingProduct(p, r)
+        p = V(repeating: 5.000_000_120_1e-1).addingProduct(p, r)
+        let er = (r + V(repeating: 1)).addingProduct(p, r * r)
         let exponent = unsafeBitCast(t, to: V.MaskStorage.self) &- 0x4B40_0000
         let scale = unsafeBitCast((exponent &+ 127) &<< 23, to: V.self)
         return er * scale
