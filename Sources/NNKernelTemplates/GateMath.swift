@@ -51,10 +51,10 @@ public enum GateMath {
         var large = (V(repeating: 1) - e) / (V(repeating: 1) + e)
         let a2 = a * a
         var small = V(repeating: 62.0 / 2835.0)
-        small = small * a2 - V(repeating: 17.0 / 315.0)
-        small = small * a2 + V(repeating: 2.0 / 15.0)
-        small = small * a2 - V(repeating: 1.0 / 3.0)
-        small = small * a2 * a + a
+        small = V(repeating: -17.0 / 315.0).addingProduct(small, a2)
+        small = V(repeating: 2.0 / 15.0).addingProduct(small, a2)
+        small = V(repeating: -1.0 / 3.0).addingProduct(small, a2)
+        small = a.addingProduct(small * a2, a)
         large = large.replacing(with: small, whereBelow: a, 0.25)
         return unsafeBitCast(unsafeBitCast(large, to: V.MaskStorage.self) | sign, to: V.self)
     }
@@ -124,7 +124,7 @@ public enum GateMath {
             let i: V = load(a + j, lanes), f: V = load(a + units + j, lanes)
             let g: V = load(a + 2 * units + j, lanes), o: V = load(a + 3 * units + j, lanes)
             let t: V = load(tc + j, lanes), dhv: V = load(dh + j, lanes)
-            let dcv = load(dc + j, lanes) + dhv * o * (one - t * t)
+            let dcv = (load(dc + j, lanes) as V).addingProduct(dhv * o, one.addingProduct(-t, t))
             store(dcv * g * i * (one - i), dz + j, lanes)
             store(dcv * load(cp + j, lanes) * f * (one - f), dz + units + j, lanes)
             store(dcv * i * (one - g * g), dz + 2 * units + j, lanes)
@@ -142,7 +142,7 @@ public enum GateMath {
     ) {
         let i: V = load(a, lanes), f: V = load(a + units, lanes)
         let g: V = load(a + 2 * units, lanes), o: V = load(a + 3 * units, lanes)
-        let cell = f * load(cp, lanes) + i * g
+        let cell = (i * g).addingProduct(f, load(cp, lanes))
         let t = tanh(cell)
         store(cell, c, lanes)
         store(t, tc, lanes)
