@@ -39,8 +39,11 @@ final class RecurrentTrainingTests: XCTestCase {
             test = RecurrentTasks.firstStep(512, steps: 50, seed: 2)
         let network = try RecurrentTasks.network(.lstm(units: 16, returnSequences: false), train)
         RecurrentTasks.setForgetBias(network, 1.5)
-        // Adam at 0.01 learns this within 6 to 14 epochs depending on the seed (checked for six).
-        let history = try run(network, RecurrentTasks.adam(0.01, epochs: 20), train, test: test)
+        // Adam at 0.01 learns this within 2 to 5 epochs. Without clipping, a gradient spike
+        // after that can throw a learned network back to chance (the exploding gradient of
+        // long sequences; here at epoch 7 of 20 for some roundings of the same run): clipping
+        // the gradient's norm at 1 keeps every one of eight data seeds at 0.9 or above.
+        let history = try run(network, RecurrentTasks.adam(0.01, epochs: 20, clip: 1), train, test: test)
         let accuracy = try XCTUnwrap(history.last?.valAccuracy)
         print("lstm first of 50 steps: test accuracy \(accuracy)")
         XCTAssertGreaterThanOrEqual(accuracy, 0.9)
