@@ -1,11 +1,12 @@
-/// How an inference step splits a batch's rows between threads: in whole panels of
-/// `Gemm.mr` rows, chunks of about `panelsPerChunk` panels, the same number of chunks for
-/// every thread (on one thread, chunks of exactly `panelsPerChunk`).
+/// How an inference step splits a batch's rows between threads: chunks of about
+/// `panelsPerChunk` panels of `Gemm.mr` rows, the same number of chunks for every thread, cut
+/// at multiples of 4 rows (on one thread, chunks of exactly `panelsPerChunk` panels).
 ///
-/// Why panels and not 12-row tiles: 256 rows are 21⅓ tiles, so tile chunks leave one thread
-/// a tile more than the other (12 against 10 tiles, 9 % of the batch); in panels the two
-/// shares differ by 6 rows. Which rows a chunk holds never changes their bits: the packed
-/// micro-kernel sums each row alone.
+/// Why 4 rows and not 12-row tiles or 6-row panels: 256 rows are 21⅓ tiles, so tile chunks
+/// leave one thread a tile more than the other (12 against 10 tiles, 9 % of the batch), and
+/// panels 132 rows against 124 (11 tiles against 10⅓); in 4-row steps each thread gets 128
+/// rows, 10 tiles and one 8 rows high (the micro-kernels come 4, 6, 8 and 12 rows high).
+/// Which rows a chunk holds never changes their bits: the micro-kernel sums each row alone.
 struct RowChunks {
     let rows: Int
     /// 1 when the work is too small to be worth a second thread.
@@ -30,7 +31,8 @@ struct RowChunks {
         if threads == 1 {
             (first, last) = (chunk * panelsPerChunk * Gemm.mr, (chunk + 1) * panelsPerChunk * Gemm.mr)
         } else {
-            (first, last) = (panels * chunk / count * Gemm.mr, panels * (chunk + 1) / count * Gemm.mr)
+            let quads = (rows + 3) / 4
+            (first, last) = (quads * chunk / count * 4, quads * (chunk + 1) / count * 4)
         }
         return min(first, rows)..<min(last, rows)
     }
