@@ -33,7 +33,7 @@ final class ConvImageKernel {
     /// The input gradient without im2col or col2im, as a convolution of dy
     /// (`ConvGeometry(inputGradientOf:)`), where that one has 16 or more filters (C ≥ 16).
     private let implicitBackward: ImplicitConvolution?
-    /// Its weight Wp' `[C, K]` and zero bias.
+    /// Its weight Wp' `[C, kh·kw·O]` and zero bias.
     private var turned: [Float] = []
     private var noBias: [Float] = []
 

@@ -1,6 +1,7 @@
-/// One image's stride-1 convolution without an im2col matrix: the image is
-/// copied once into a zero-padded buffer, and the micro-kernel (`GemmTile.inPlace`) reads each
-/// output pixel's patch from it in place.
+/// One image's stride-1 convolution without an im2col matrix: the image is copied once into a
+/// zero-padded buffer, and the micro-kernel (`GemmTile.inPlace`) reads each output pixel's
+/// patch from it in place. It serves the forward pass in training and inference, and the input
+/// gradient as a convolution of dy (`ConvGeometry(inputGradientOf:)`, `ConvImageKernel`).
 ///
 /// Why it works: in the padded image `[Hp, Wp, C]` (Hp = outH + kh − 1, Wp = outW + kw − 1),
 /// the kw·C taps of kernel row ky for output pixel (oy, ox) are one contiguous run starting at
