@@ -83,15 +83,9 @@ private func rowTile(
     c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, accumulate: Bool
 ) {
     let source = StridedRows(a, lda: lda), zero = SIMD16<Float>()
-    if height > GemmTile.rows {
-        GemmTile.inPlaceTwelve(
-            SIMD16<Float>.self, rows: source, count: rows, run: kc, segments: 1, pitch: 0, b0: b0, b1: b1,
-            start: zero, zero, c: c, ldc: ldc, cols: cols, accumulate: accumulate, height: height)
-    } else {
-        GemmTile.inPlace(
-            SIMD16<Float>.self, rows: source, count: rows, run: kc, segments: 1, pitch: 0, b0: b0, b1: b1,
-            start: zero, zero, c: c, ldc: ldc, cols: cols, accumulate: accumulate, height: height)
-    }
+    GemmTile.inPlace(
+        SIMD16<Float>.self, rows: source, count: rows, run: kc, segments: 1, pitch: 0, b0: b0, b1: b1,
+        start: zero, zero, c: c, ldc: ldc, cols: cols, accumulate: accumulate, height: height)
 }
 
 /// `GateMath` over `count` floats in place: 0 exp, 1 sigmoid, 2 tanh.
@@ -194,13 +188,7 @@ private func convTile(
     let source = ListedRows(pixels)
     let lo = UnsafeRawPointer(bias0).loadUnaligned(as: SIMD16<Float>.self)
     let hi = UnsafeRawPointer(bias1).loadUnaligned(as: SIMD16<Float>.self)
-    if height > GemmTile.rows {
-        GemmTile.inPlaceTwelve(
-            SIMD16<Float>.self, rows: source, count: rows, run: run, segments: segments, pitch: pitch, b0: b0,
-            b1: b1, start: lo, hi, c: c, ldc: ldc, cols: cols, accumulate: false, height: height)
-    } else {
-        GemmTile.inPlace(
-            SIMD16<Float>.self, rows: source, count: rows, run: run, segments: segments, pitch: pitch, b0: b0,
-            b1: b1, start: lo, hi, c: c, ldc: ldc, cols: cols, accumulate: false, height: height)
-    }
+    GemmTile.inPlace(
+        SIMD16<Float>.self, rows: source, count: rows, run: run, segments: segments, pitch: pitch, b0: b0,
+        b1: b1, start: lo, hi, c: c, ldc: ldc, cols: cols, accumulate: false, height: height)
 }

@@ -43,8 +43,9 @@ final class FusedInferenceTests: XCTestCase {
     /// The W4 shape (two conv-bn-relu-pool blocks, dropout, dense; logits, whose scale the
     /// tolerance is relative to, where probabilities would hide it), the LeNet
     /// shape (conv with ReLU, no batch norm; dense with ReLU), a strided conv whose pool ends
-    /// the network (ReLU before the pool stays in place), a conv without a pool, and a dense
-    /// stack with every activation; batch 1 and 65.
+    /// the network (ReLU before the pool stays in place), a stride-2 conv with 20 filters and an
+    /// overlapping pool (the vector pool after the im2col path), a conv without a pool, and a
+    /// dense stack with every activation; batch 1 and 65.
     func testWholeNetworksMatchUnfused() throws {
         let w4 = ModelSpec(
             inputShape: [32, 32, 3],
@@ -75,6 +76,14 @@ final class FusedInferenceTests: XCTestCase {
                 .conv2d(filters: 5, kernel: IntPair(2, 2), stride: IntPair(1, 1), padding: .valid, activation: .relu),
                 .maxpool2d(pool: IntPair(3, 3), stride: IntPair(2, 2)),
             ])
+        // A stride-2 convolution in pixel rows (no im2col-free path) with an overlapping pool.
+        let stridedPooled = ModelSpec(
+            inputShape: [13, 11, 5],
+            layers: [
+                .conv2d(filters: 20, kernel: IntPair(3, 3), stride: IntPair(2, 2), padding: .same, activation: .relu),
+                .maxpool2d(pool: IntPair(3, 3), stride: IntPair(2, 2)), .flatten,
+                .dense(units: 3, activation: .linear, useBias: true),
+            ])
         let unpooled = ModelSpec(
             inputShape: [12, 16, 33],
             layers: [
@@ -94,7 +103,8 @@ final class FusedInferenceTests: XCTestCase {
         for isa in KernelISA.supported {
             try withKernelSet(isa) {
                 for (name, spec) in [
-                    ("w4", w4), ("lenet", lenet), ("strided", strided), ("unpooled", unpooled), ("dense", dense),
+                    ("w4", w4), ("lenet", lenet), ("strided", strided), ("strided pooled", stridedPooled),
+                    ("unpooled", unpooled), ("dense", dense),
                 ] {
                     for batch in [1, 65] {
                         try assertFusedMatchesUnfused(spec, batch: batch, threads: 2, "\(isa) \(name)")

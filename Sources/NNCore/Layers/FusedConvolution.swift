@@ -18,8 +18,6 @@ final class FusedConvolution {
     let pool: PoolGeometry?
     let relu: Bool
     private let kernel: ConvImageKernel
-    /// The im2col-free path, where the geometry suits it.
-    let implicit: ImplicitConvolution?
     /// Folded Wp `[O, K]` and bias `[O]`; read-only after init.
     private var weight: [Float]
     private(set) var bias: [Float]
@@ -54,8 +52,10 @@ final class FusedConvolution {
             foldedBias.withUnsafeBufferPointer { kernel.prepareForward(weight: w.baseAddress!, bias: $0.baseAddress!) }
         }
         self.kernel = kernel
-        implicit = kernel.implicit
     }
+
+    /// The im2col-free path, where the geometry suits it (split into bands for a batch of one).
+    var implicit: ImplicitConvolution? { kernel.implicit }
 
     /// Floats of one image's output (after the pool, when there is one).
     var outputSize: Int {
@@ -71,7 +71,7 @@ final class FusedConvolution {
     /// y = relu(pool(conv(x))) for `n` images, images in parallel.
     func forward(x: UnsafePointer<Float>, batch n: Int, y: UnsafeMutablePointer<Float>, threads: Int) {
         if n == 1 && threads > 1 && splitsImages { return forwardInBands(x: x, y: y, threads: threads) }
-        let g = geometry, kernel = kernel, implicit = implicit, pool = pool, relu = relu
+        let g = geometry, kernel = kernel, implicit = kernel.implicit, pool = pool, relu = relu
         let outputSize = outputSize, convSize = g.outputPixels * g.outputChannels
         var kernelScratch = implicit?.scratchCount ?? kernel.scratchCount
         if implicit == nil && kernel.layout == .channelRows && DirectConvolution.suits(g) {
@@ -84,37 +84,19 @@ final class FusedConvolution {
                 Parallel.forEach(chunks: n, threads: threads) { image in
                     let xi = x + image * g.inputSize, yi = y + image * outputSize
                     ScratchPool.shared.withBuffer(count: scratchCount) { scratch in
-                        func convolve(into target: UnsafeMutablePointer<Float>) {
-                            if let implicit {
-                                implicit.forward(x: xi, y: target, scratch: scratch)
-                            } else {
-                                kernel.forward(x: xi, weight: w, bias: b, y: target, scratch: scratch)
-                            }
-                        }
                         guard let pool else {
-                            convolve(into: yi)
+                            kernel.forward(x: xi, weight: w, bias: b, y: yi, scratch: scratch)
                             if relu { Self.relu(yi, count: outputSize) }
                             return
                         }
-                        if let implicit {
-                            let convolved = scratch + kernelScratch
-                            implicit.forward(x: xi, y: convolved, scratch: scratch)
-                            self.pool(convolved, into: yi)
-                            return
-                        }
-                        if implicit == nil && kernel.layout == .channelRows {
+                        if kernel.layout == .channelRows {
                             Self.pooledPlanes(
                                 g, pool: pool, relu: relu, x: xi, weight: w, bias: b, y: yi, scratch: scratch)
                             return
                         }
                         let convolved = scratch + kernelScratch
-                        convolve(into: convolved)
-                        let end = UnsafePointer(convolved + convSize)
-                        pool.forEachOutput(sample: 0) { out, firstTap in
-                            MaxPool2DLayer.maximum(
-                                convolved, taps: pool, firstTap: firstTap, end: end, into: yi + out, winners: nil)
-                        }
-                        if relu { Self.relu(yi, count: outputSize) }
+                        kernel.forward(x: xi, weight: w, bias: b, y: convolved, scratch: scratch)
+                        self.pool(convolved, into: yi)
                     }
                 }
             }

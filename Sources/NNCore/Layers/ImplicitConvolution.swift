@@ -44,9 +44,11 @@ final class ImplicitConvolution {
     /// Packs Wp `[O, K]` and the bias `[O]` for the `forward`s that follow.
     func prepare(weight wp: UnsafePointer<Float>, bias: UnsafePointer<Float>) {
         let k = geometry.patchSize, outC = geometry.outputChannels, width = columnPanels * Gemm.nr
-        let out = storage.reserveZeroed(width * k + width)
+        // Panels past O are zero-padded by the packing; only the bias's padding is left.
+        let out = storage.reserve(width * k + width)
         GemmPacking.packB(.nt, b: wp, n: outC, k: k, columns: 0..<outC, depths: 0..<k, into: out)
         (out + width * k).update(from: bias, count: outC)
+        (out + width * k + outC).update(repeating: 0, count: width - outC)
     }
 
     /// Floats of scratch `forward` needs: the padded image.
